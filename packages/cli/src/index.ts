@@ -1,0 +1,1 @@
+export { EXIT, type Command, type CommandIO } from "./command.js";
