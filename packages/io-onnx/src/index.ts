@@ -1,1 +1,2 @@
-export {};
+export { readOnnx, readOnnxFile, type ReadOnnxOptions } from './read.js';
+export { writeOnnx, writeOnnxFile } from './write.js';
