@@ -1,0 +1,43 @@
+/** Smallest σᵢσⱼ allowed in a correlation denominator (the reference's clamp). */
+export const CORRELATION_EPS = 1e-7;
+
+/**
+ * Correlation from a covariance matrix [n, n]: cov / max(σσᵀ, 1e-7), σ = sqrt(diag), computed
+ * in float32 arithmetic exactly as the reference (PyTorch, float32) does, so that argmax ties
+ * resolve identically. Every operation is correctly rounded to float32 (`Math.fround` of the
+ * exact double result), which is bit-identical to IEEE float32 arithmetic for + − × ÷ √.
+ * `out` may alias nothing; it is returned.
+ */
+export function correlation32(cov: Float32Array | Float64Array, n: number, out = new Float32Array(n * n)): Float32Array {
+  checkSquare(cov, n);
+  const f = Math.fround;
+  const std = new Float64Array(n);
+  for (let i = 0; i < n; i++) std[i] = f(Math.sqrt(f(cov[i * n + i])));
+  const eps = f(CORRELATION_EPS);
+  for (let i = 0; i < n; i++) {
+    const si = std[i];
+    const row = i * n;
+    for (let j = 0; j < n; j++) {
+      let d = f(si * std[j]);
+      if (!(d >= eps)) d = eps;
+      out[row + j] = f(cov[row + j]) / d;
+    }
+  }
+  return out;
+}
+
+/** Correlation in float64: cov / max(σσᵀ, 1e-7). For reporting and analysis. */
+export function correlation64(cov: Float32Array | Float64Array, n: number, out = new Float64Array(n * n)): Float64Array {
+  checkSquare(cov, n);
+  const std = new Float64Array(n);
+  for (let i = 0; i < n; i++) std[i] = Math.sqrt(cov[i * n + i]);
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    for (let j = 0; j < n; j++) out[row + j] = cov[row + j] / Math.max(std[i] * std[j], CORRELATION_EPS);
+  }
+  return out;
+}
+
+function checkSquare(m: ArrayLike<number>, n: number): void {
+  if (m.length !== n * n) throw new RangeError(`expected a ${n}×${n} matrix, got ${m.length} elements`);
+}
