@@ -16,6 +16,8 @@ export interface ValueInfo {
   /** Dimensions, or null when the rank is unknown. */
   shape: Dim[] | null;
   docString?: string;
+  /** Fields of the source format that the IR does not model (non-tensor types, annotations), kept for lossless round trips. */
+  extras?: Record<string, unknown>;
 }
 
 /**
@@ -40,6 +42,8 @@ export interface Attribute {
   name: string;
   value: AttributeValue;
   docString?: string;
+  /** Fields of the source format that the IR does not model (e.g. a tensor value's name), kept for lossless round trips. */
+  extras?: Record<string, unknown>;
 }
 
 export interface Node {
