@@ -13,3 +13,5 @@ export * from './match/permute-matcher.js';
 export * from './match/average-matcher.js';
 export * from './match/builtin.js';
 export * from './graph/builder.js';
+export * from './io/npy.js';
+export * from './match/match-summary.js';

@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { matchCommand } from './match.js';
 
 /** Every subcommand, in the order `zipit --help` lists them. */
-export const commands: Command[] = [];
+export const commands: Command[] = [matchCommand];
