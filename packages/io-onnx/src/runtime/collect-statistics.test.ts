@@ -1,0 +1,176 @@
+import {
+  InvalidArgumentError,
+  MismatchError,
+  NumericError,
+  SeededRandom,
+  ShapeError,
+  buildSmallCnn,
+  buildTokenMlp,
+  tokenMlpActivation,
+  type Graph,
+  type Tensor,
+} from '@zipit/core';
+import { describe, expect, it } from 'vitest';
+import type { Batch } from './batches.js';
+import { collectStatistics } from './collect-statistics.js';
+import { runModel } from './run-model.js';
+import type { SpaceRequest } from './statistics-graph.js';
+
+function randomBatches(shapes: number[][], seed: number): Batch[] {
+  const r = new SeededRandom(seed);
+  return shapes.map((s) => ({ x: r.normalTensor(s) }));
+}
+
+interface Reference {
+  gram: Float64Array;
+  sum: Float64Array;
+  count: number;
+}
+
+/**
+ * Plain-TypeScript statistics: tap each model's activation, move the channel axis first and
+ * accumulate Σ x xᵀ and Σ x in float64 over every sample (all other axes).
+ */
+async function reference(models: Graph[], space: SpaceRequest, batches: Batch[]): Promise<Reference> {
+  const taps: Tensor[][] = [];
+  for (const [k, m] of models.entries()) {
+    const list: Tensor[] = [];
+    for await (const r of runModel(m, batches, { fetch: [space.values[k]], threads: 1 })) list.push(r.values[space.values[k]]);
+    taps.push(list);
+  }
+  const shape0 = taps[0][0].shape;
+  const axis = space.axis < 0 ? shape0.length + space.axis : space.axis;
+  const c = shape0[axis];
+  const n = c * models.length;
+  const gram = new Float64Array(n * n);
+  const sum = new Float64Array(n);
+  const x = new Float64Array(n);
+  let count = 0;
+  for (let b = 0; b < batches.length; b++) {
+    const shape = taps[0][b].shape;
+    const outer = shape.slice(0, axis).reduce((p, d) => p * d, 1);
+    const inner = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        for (let k = 0; k < models.length; k++) {
+          const data = taps[k][b].data as Float32Array;
+          for (let ch = 0; ch < c; ch++) x[k * c + ch] = data[(o * c + ch) * inner + i];
+        }
+        for (let p = 0; p < n; p++) {
+          sum[p] += x[p];
+          for (let q = 0; q < n; q++) gram[p * n + q] += x[p] * x[q];
+        }
+        count++;
+      }
+    }
+  }
+  return { gram, sum, count };
+}
+
+/** Largest elementwise relative difference, with a floor of 1e-6 × the largest magnitude. */
+function maxRelativeDiff(actual: Float64Array, expected: Float64Array): number {
+  let scale = 0;
+  for (const v of expected) scale = Math.max(scale, Math.abs(v));
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / Math.max(Math.abs(expected[i]), 1e-6 * scale));
+  }
+  return worst;
+}
+
+async function expectAgreement(models: Graph[], spaces: SpaceRequest[], batches: Batch[]): Promise<void> {
+  const stats = await collectStatistics(models, spaces, batches, { threads: 2 });
+  expect(stats.models).toEqual(models.map((_, k) => `model${k}`));
+  for (const space of spaces) {
+    const ref = await reference(models, space, batches);
+    const got = stats.raw(space.name);
+    expect(got.count).toBe(ref.count);
+    expect(got.sum.length).toBe(ref.sum.length);
+    expect(maxRelativeDiff(got.gram, ref.gram)).toBeLessThan(1e-5);
+    expect(maxRelativeDiff(got.sum, ref.sum)).toBeLessThan(1e-5);
+  }
+}
+
+const cnnSpaces = (n: number): SpaceRequest[] => [
+  { name: 'stem', values: Array(n).fill('/relu/Relu_output_0'), axis: 1 },
+  { name: 'layer1', values: Array(n).fill('/layer1/layer1.0/relu/Relu_1_output_0'), axis: 1 },
+  { name: 'layer2', values: Array(n).fill('/layer2/layer2.0/relu/Relu_output_0'), axis: 1 },
+];
+
+describe('collectStatistics agrees with plain TypeScript on tapped activations', () => {
+  const cnnBatches = randomBatches([[3, 3, 12, 12], [2, 3, 12, 12], [3, 3, 12, 12]], 21);
+
+  it('conv (NCHW) activations, 2 models', async () => {
+    const models = [1, 2].map((seed) => buildSmallCnn({ seed, imageSize: 12 }));
+    await expectAgreement(models, cnnSpaces(2), cnnBatches);
+  });
+
+  it('conv (NCHW) activations, 3 models', async () => {
+    const models = [3, 4, 5].map((seed) => buildSmallCnn({ seed, imageSize: 12, opset: 11 }));
+    await expectAgreement(models, cnnSpaces(3), cnnBatches);
+  });
+
+  const tokenBatches = randomBatches([[4, 6, 10], [3, 6, 10]], 22);
+  const tokenSpaces = (n: number): SpaceRequest[] => [
+    { name: 'block0', values: Array(n).fill(tokenMlpActivation(0)), axis: -1 },
+    { name: 'block1', values: Array(n).fill(tokenMlpActivation(1)), axis: 2 },
+  ];
+
+  it('token ([B, T, C]) activations, 2 models', async () => {
+    const models = [1, 2].map((seed) => buildTokenMlp({ seed, tokens: 6, inFeatures: 10, hidden: 12 }));
+    await expectAgreement(models, tokenSpaces(2), tokenBatches);
+  });
+
+  it('token ([B, T, C]) activations, 3 models', async () => {
+    const models = [3, 4, 5].map((seed) => buildTokenMlp({ seed, tokens: 6, inFeatures: 10, hidden: 12, opset: 17 }));
+    await expectAgreement(models, tokenSpaces(3), tokenBatches);
+  });
+
+  it('a single model, channels on axis 1 of a 2-D value', async () => {
+    const models = [buildSmallCnn({ seed: 9, imageSize: 12 })];
+    await expectAgreement(models, [{ name: 'pooled', values: ['/Flatten_output_0'], axis: 1 }], cnnBatches);
+  });
+});
+
+describe('collectStatistics errors', () => {
+  const models = [1, 2].map((seed) => buildSmallCnn({ seed, imageSize: 12 }));
+
+  it('names the space when activations are not finite', async () => {
+    const [batch] = randomBatches([[2, 3, 12, 12]], 1);
+    batch.x.data[5] = Number.NaN;
+    const run = collectStatistics(models, cnnSpaces(2), [batch], { threads: 1 });
+    await expect(run).rejects.toThrow(NumericError);
+    await expect(collectStatistics(models, cnnSpaces(2), [batch], { threads: 1 })).rejects.toThrow(/space stem/);
+  });
+
+  it('refuses an empty dataset', async () => {
+    await expect(collectStatistics(models, cnnSpaces(2), [], { threads: 1 })).rejects.toThrow(InvalidArgumentError);
+    await expect(collectStatistics(models, cnnSpaces(2), [], { threads: 1 })).rejects.toThrow(/empty/);
+  });
+
+  it('refuses models whose channel counts differ at a space', async () => {
+    const wide = buildSmallCnn({ seed: 3, imageSize: 12, width: 4 });
+    const run = collectStatistics([models[0], wide], cnnSpaces(2).slice(0, 1), randomBatches([[1, 3, 12, 12]], 1), { threads: 1 });
+    await expect(run).rejects.toThrow(MismatchError);
+  });
+
+  it('names the space when the models’ sample counts differ', async () => {
+    const spaces: SpaceRequest[] = [{ name: 'odd', values: ['/relu/Relu_output_0', '/layer1/layer1.0/relu/Relu_output_0'], axis: 1 }];
+    const run = collectStatistics(models, spaces, randomBatches([[1, 3, 12, 12]], 1), { threads: 1 });
+    await expect(run).rejects.toThrow(ShapeError);
+    await expect(collectStatistics(models, spaces, randomBatches([[1, 3, 12, 12]], 1), { threads: 1 })).rejects.toThrow(/space odd/);
+  });
+
+  it('reports progress per batch and honours an abort signal', async () => {
+    const seen: number[] = [];
+    const stats = await collectStatistics(models, cnnSpaces(2), randomBatches([[2, 3, 12, 12], [1, 3, 12, 12]], 2), {
+      threads: 1,
+      onProgress: (p) => seen.push(p.samples),
+    });
+    expect(seen).toEqual([2, 3]);
+    expect(stats.count('stem')).toBe(3 * 12 * 12);
+    const controller = new AbortController();
+    controller.abort(new Error('cancelled'));
+    await expect(collectStatistics(models, cnnSpaces(2), randomBatches([[1, 3, 12, 12]], 1), { signal: controller.signal })).rejects.toThrow('cancelled');
+  });
+});

@@ -1,0 +1,57 @@
+import { GraphBuilder, InvalidArgumentError, MismatchError, NotFoundError, UnsupportedError, buildSmallCnn, buildTokenMlp, tokenMlpActivation } from '@zipit/core';
+import { describe, expect, it } from 'vitest';
+import { buildStatisticsGraph } from './statistics-graph.js';
+
+const STEM = '/relu/Relu_output_0';
+
+describe('buildStatisticsGraph', () => {
+  it('runs N prefixed models on one shared input and outputs Gram, sums and shapes per space', () => {
+    const models = [buildSmallCnn({ seed: 1 }), buildSmallCnn({ seed: 2 }), buildSmallCnn({ seed: 3 })];
+    const plan = buildStatisticsGraph(models, [{ name: 'stem', values: [STEM, STEM, STEM], axis: 1 }]);
+    expect(plan.input).toBe('input');
+    expect(plan.graph.inputs.map((i) => i.name)).toEqual(['input']);
+    expect(plan.graph.outputs.map((o) => o.name)).toEqual([plan.spaces[0].gram, plan.spaces[0].sum, ...plan.spaces[0].shapes]);
+    expect(plan.spaces[0].shapes).toHaveLength(3);
+    for (let k = 0; k < 3; k++) {
+      expect(plan.graph.initializers.get(`model${k}/conv1.weight`)).toBe(models[k].initializers.get('conv1.weight'));
+      const conv = plan.graph.nodes.find((n) => n.name === `model${k}//conv1/Conv`)!;
+      expect(conv.inputs[0]).toBe('input');
+    }
+    const names = plan.graph.nodes.flatMap((n) => n.outputs);
+    expect(new Set(names).size).toBe(names.length);
+    const ops = plan.graph.nodes.filter((n) => n.name.startsWith('stats.0/')).map((n) => n.opType);
+    expect(ops.filter((o) => o === 'MatMul')).toHaveLength(1);
+    expect(ops.filter((o) => o === 'Concat')).toHaveLength(1);
+    expect(ops.filter((o) => o === 'ReduceSum')).toHaveLength(1);
+  });
+
+  it('brings token activations to [C, P] with Flatten for axis −1', () => {
+    const m = buildTokenMlp();
+    const plan = buildStatisticsGraph([m, m], [{ name: 't', values: [tokenMlpActivation(0), tokenMlpActivation(0)], axis: -1 }]);
+    const ops = plan.graph.nodes.filter((n) => n.name.startsWith('stats.0/model0/')).map((n) => n.opType);
+    expect(ops).toEqual(['Flatten', 'Transpose', 'Shape']);
+  });
+
+  it('uses the ReduceSum form of the models’ opset', () => {
+    const reduce = (opset: number) => {
+      const plan = buildStatisticsGraph([buildSmallCnn({ opset })], [{ name: 's', values: [STEM], axis: 1 }]);
+      return plan.graph.nodes.find((n) => n.opType === 'ReduceSum')!;
+    };
+    expect(reduce(11).inputs).toHaveLength(1);
+    expect(reduce(13).inputs).toHaveLength(2);
+  });
+
+  it('rejects bad requests with typed errors naming the space', () => {
+    const a = buildSmallCnn({ seed: 1 });
+    const b = buildSmallCnn({ seed: 2 });
+    expect(() => buildStatisticsGraph([a, b], [{ name: 's', values: [STEM, '/relu/Relu_output_9'], axis: 1 }])).toThrow(NotFoundError);
+    expect(() => buildStatisticsGraph([a, b], [{ name: 's', values: [STEM, '/relu/Relu_output_9'], axis: 1 }])).toThrow(/space s.*model 1.*did you mean "\/relu\/Relu_output_0"/);
+    expect(() => buildStatisticsGraph([a, b], [{ name: 's', values: [STEM], axis: 1 }])).toThrow(InvalidArgumentError);
+    expect(() => buildStatisticsGraph([a, b], [{ name: 's', values: [STEM, STEM], axis: -2 }])).toThrow(InvalidArgumentError);
+    expect(() => buildStatisticsGraph([a, b], [])).toThrow(InvalidArgumentError);
+    expect(() => buildStatisticsGraph([a, buildSmallCnn({ opset: 17 })], [{ name: 's', values: [STEM, STEM], axis: 1 }])).toThrow(MismatchError);
+    const two = new GraphBuilder();
+    two.output(two.add(two.input('p', [1, 2]), two.input('q', [1, 2])));
+    expect(() => buildStatisticsGraph([two.build()], [{ name: 's', values: ['p'], axis: 1 }])).toThrow(UnsupportedError);
+  });
+});
