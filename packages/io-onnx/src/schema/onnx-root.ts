@@ -1,3 +1,4 @@
+import Long from 'long';
 import protobuf from 'protobufjs';
 import { ONNX_PROTO } from './onnx-proto.js';
 
@@ -23,6 +24,13 @@ let cached: OnnxTypes | undefined;
 /** Parses the schema on first use (importing the package has no side effects). */
 export function onnxTypes(): OnnxTypes {
   if (cached) return cached;
+  // int64 fields (int64_data, dims, attribute ints) must decode exactly. protobufjs finds `long`
+  // through require(), which some loaders (vitest's, bundlers) defeat; without it int64 values
+  // silently become doubles. Give it the class explicitly.
+  if (!protobuf.util.Long) {
+    protobuf.util.Long = Long;
+    protobuf.configure();
+  }
   const root = protobuf.parse(ONNX_PROTO, { keepCase: true }).root;
   root.resolveAll();
   const t = (name: string) => root.lookupType(`onnx.${name}`);
