@@ -1,11 +1,26 @@
 import { FeatureStats, InvalidArgumentError, MismatchError, ShapeError, ZipitError, type Graph, type Tensor } from '@zipit/core';
 import { walkBatches, type Batches, type PassOptions } from './batches.js';
 import { ModelSession } from './session.js';
-import { buildStatisticsGraph, spaceOfMessage, type SpaceRequest, type StatisticsGraph } from './statistics-graph.js';
+import {
+  buildStatisticsGraph,
+  checkRequest,
+  countsOf,
+  shapeProbeGraph,
+  spaceOfMessage,
+  type SpaceRequest,
+  type StatisticsGraph,
+  type StatisticsOutputs,
+} from './statistics-graph.js';
 
 export interface CollectStatisticsOptions extends PassOptions {
   /** Model names recorded in the statistics (default `model0`, `model1`, …). */
   modelNames?: readonly string[];
+  /**
+   * Learn the activation shapes from the first batch (one run of model 0 that outputs only
+   * shapes) to pick the fastest layout per space (default true). Without it every space uses
+   * the shape-agnostic layout (a transpose per activation).
+   */
+  probe?: boolean;
 }
 
 /**
@@ -29,53 +44,111 @@ export async function collectStatistics(
   if (names.length !== models.length) {
     throw new InvalidArgumentError(`${names.length} model names for ${models.length} models`, { file: opts.file });
   }
-  const plan = buildStatisticsGraph(models, spaces, opts);
-  const fetch = plan.spaces.flatMap((s) => [s.gram, s.sum, ...s.shapes]);
-  const session = await ModelSession.create(plan.graph, opts);
-  let stats: FeatureStats | undefined;
+  checkRequest(models, spaces, opts.file);
+  let plan: StatisticsGraph | undefined;
+  let session: ModelSession | undefined;
+  let accumulator: Accumulator | undefined;
   try {
     for await (const batch of walkBatches(batches, opts)) {
-      const out = await runStats(session, plan, batch.x, fetch, opts.file);
-      const counts = plan.spaces.map((s) => samplesOf(s.name, s.shapes.map((n) => out[n]), opts.file));
-      stats ??= new FeatureStats(names, plan.spaces.map((s, i) => ({ name: s.name, channels: counts[i].channels })));
-      plan.spaces.forEach((s, i) => {
-        const expected = stats!.spaces[i].channels;
-        if (counts[i].channels !== expected) {
-          throw new ShapeError(`activations changed from ${expected} to ${counts[i].channels} channels between batches`, { file: opts.file, space: s.name });
-        }
-        stats!.add(i, out[s.gram].data as Float32Array, out[s.sum].data as Float32Array, counts[i].samples);
-      });
+      if (!plan) {
+        const shapes = opts.probe === false ? undefined : await probeShapes(models[0], spaces, batch.x, opts);
+        plan = buildStatisticsGraph(models, spaces, { file: opts.file, shapes });
+        session = await ModelSession.create(plan.graph, opts).catch((e: unknown) => {
+          throw blameSpace(e, plan!, opts.file);
+        });
+      }
+      const out = await runStats(session!, plan, batch.x, opts.file);
+      accumulator ??= new Accumulator(names, plan.spaces, out, opts.file);
+      accumulator.add(out);
     }
+  } finally {
+    await session?.release();
+  }
+  if (!accumulator) {
+    throw new InvalidArgumentError('the dataset is empty: there are no batches to collect statistics from', { file: opts.file });
+  }
+  return accumulator.stats;
+}
+
+/** Shapes of model 0's activation at every space, from one run that outputs shapes only. */
+async function probeShapes(model: Graph, spaces: readonly SpaceRequest[], x: Tensor<'float32'>, opts: PassOptions): Promise<number[][]> {
+  const graph = shapeProbeGraph(model, spaces.map((s) => s.values[0]));
+  const session = await ModelSession.create(graph, opts);
+  try {
+    const out = await session.run({ [graph.inputs.find((i) => !graph.initializers.has(i.name))!.name]: x });
+    return spaces.map((_, i) => Array.from(out[`probe.${i}`].data as BigInt64Array, Number));
   } finally {
     await session.release();
   }
-  if (!stats) {
-    throw new InvalidArgumentError('the dataset is empty: there are no batches to collect statistics from', { file: opts.file });
-  }
-  return stats;
 }
 
-async function runStats(session: ModelSession, plan: StatisticsGraph, x: Tensor<'float32'>, fetch: string[], file: string | undefined): Promise<Record<string, Tensor>> {
+async function runStats(session: ModelSession, plan: StatisticsGraph, x: Tensor<'float32'>, file: string | undefined): Promise<Record<string, Tensor>> {
   try {
-    return await session.run({ [plan.input]: x }, fetch);
+    return await session.run({ [plan.input]: x });
   } catch (e) {
-    const space = e instanceof Error ? spaceOfMessage(e.message, plan.spaces) : undefined;
-    if (space === undefined || !(e instanceof ZipitError)) throw e;
-    throw new ShapeError(`the models' activations do not line up (${e.message})`, {
-      file,
-      space,
-      hint: 'every model must produce the same number of samples (batch × positions) at this space',
-      cause: e,
+    throw blameSpace(e, plan, file);
+  }
+}
+
+/** An onnxruntime failure inside a space's statistics nodes means the models' activations do not line up there. */
+function blameSpace(e: unknown, plan: StatisticsGraph, file: string | undefined): unknown {
+  const space = e instanceof Error ? spaceOfMessage(e.message, plan.spaces) : undefined;
+  if (space === undefined || !(e instanceof ZipitError)) return e;
+  return new ShapeError(`the models' activations do not line up (${e.message})`, {
+    file,
+    space,
+    hint: 'every model must produce the same number of samples (batch × positions) at this space',
+    cause: e,
+  });
+}
+
+/** Assembles each batch's Gram blocks and sums into full matrices and adds them to FeatureStats. */
+class Accumulator {
+  readonly stats: FeatureStats;
+  private readonly gram: Float64Array[];
+  private readonly sum: Float64Array[];
+
+  constructor(names: readonly string[], private readonly spaces: readonly StatisticsOutputs[], first: Record<string, Tensor>, private readonly file: string | undefined) {
+    const channels = spaces.map((s) => this.counts(s, first).channels);
+    this.stats = new FeatureStats(names, spaces.map((s, i) => ({ name: s.name, channels: channels[i] })));
+    this.gram = channels.map((c) => new Float64Array((c * names.length) ** 2));
+    this.sum = channels.map((c) => new Float64Array(c * names.length));
+  }
+
+  add(out: Record<string, Tensor>): void {
+    this.spaces.forEach((s, i) => {
+      const { channels: c, samples } = this.counts(s, out);
+      const expected = this.stats.spaces[i].channels;
+      if (c !== expected) {
+        throw new ShapeError(`activations changed from ${expected} to ${c} channels between batches`, { file: this.file, space: s.name });
+      }
+      const n = c * s.sums.length;
+      const gram = this.gram[i];
+      for (const b of s.blocks) {
+        const block = out[b.name].data as Float32Array;
+        for (let r = 0; r < c; r++) {
+          const row = (b.k * c + r) * n + b.l * c;
+          for (let q = 0; q < c; q++) gram[row + q] = block[r * c + q];
+        }
+        if (b.k === b.l) continue;
+        for (let r = 0; r < c; r++) {
+          for (let q = 0; q < c; q++) gram[(b.l * c + q) * n + b.k * c + r] = block[r * c + q];
+        }
+      }
+      s.sums.forEach((name, k) => this.sum[i].set(out[name].data as Float32Array, k * c));
+      this.stats.add(i, gram, this.sum[i], samples);
     });
   }
-}
 
-/** Channels and samples per batch of one space, checking that every model agrees. */
-function samplesOf(space: string, shapes: Tensor[], file: string | undefined): { channels: number; samples: number } {
-  const dims = shapes.map((t) => [Number((t.data as BigInt64Array)[0]), Number((t.data as BigInt64Array)[1])]);
-  const channels = dims[0][0];
-  if (dims.some((d) => d[0] !== channels)) {
-    throw new MismatchError(`the models have different channel counts here (${dims.map((d) => d[0]).join(' vs ')})`, { file, space });
+  /** Channels and samples of a space in this batch, checking that every model agrees. */
+  private counts(s: StatisticsOutputs, out: Record<string, Tensor>): { channels: number; samples: number } {
+    const per = s.shapes.map((name) => countsOf(s.channelAxis, Array.from(out[name].data as BigInt64Array, Number)));
+    if (per.some((p) => p.channels !== per[0].channels)) {
+      throw new MismatchError(`the models have different channel counts here (${per.map((p) => p.channels).join(' vs ')})`, { file: this.file, space: s.name });
+    }
+    if (per.some((p) => p.samples !== per[0].samples)) {
+      throw new ShapeError(`the models have different sample counts here (${per.map((p) => p.samples).join(' vs ')})`, { file: this.file, space: s.name });
+    }
+    return per[0];
   }
-  return { channels, samples: dims[0][1] };
 }

@@ -27,14 +27,34 @@ export interface SpaceRequest {
   axis: number;
 }
 
+/**
+ * How a space's activations are laid out for the Gram products (chosen per space from the
+ * activation's shape, see {@link buildStatisticsGraph}):
+ * - `rows`: X_k = [P, C] (channels last, e.g. [B, T, C] or [B, C]); blocks X_kᵀ X_l;
+ * - `batched`: X_k = [B, C, S] (channels then S positions, e.g. NCHW as [B, C, H·W]); blocks Σ_b X_k[b] X_l[b]ᵀ;
+ * - `columns`: X_k = [C, P] (any layout, via a transpose); blocks X_k X_lᵀ.
+ */
+export type StatisticsLayout = 'rows' | 'batched' | 'columns';
+
+/** One block of a space's Gram matrix: channels of model k against channels of model l. */
+export interface GramBlock {
+  k: number;
+  l: number;
+  /** Output name: float32 [C, C], Σ_samples x_k x_lᵀ. */
+  name: string;
+}
+
 /** Output names of one space in the statistics graph. */
 export interface StatisticsOutputs {
   name: string;
-  /** Gram matrix XXᵀ of the batch, float32 [N·C, N·C], model-major. */
-  gram: string;
-  /** Row sums ΣX of the batch, float32 [N·C]. */
-  sum: string;
-  /** Per model, the int64 shape [C_k, P] of its activation as reshaped (channels, samples). */
+  layout: StatisticsLayout;
+  /** Axis of X_k that holds the channels; every other axis indexes samples. */
+  channelAxis: number;
+  /** The blocks k ≤ l of the Gram matrix XXᵀ [N·C, N·C] (model-major); block (l, k) is the transpose of (k, l). */
+  blocks: GramBlock[];
+  /** Per model, its row sums Σ_samples x_k, float32 [C]. */
+  sums: string[];
+  /** Per model, the int64 shape of X_k (see {@link StatisticsLayout}), for channel and sample counts. */
   shapes: string[];
 }
 
@@ -45,21 +65,83 @@ export interface StatisticsGraph {
   spaces: StatisticsOutputs[];
 }
 
+export interface StatisticsGraphOptions {
+  /** File named in error messages. */
+  file?: string;
+  /**
+   * Per space, the activation's shape in model 0 when known (from a probe run or shape
+   * inference). It selects the fastest layout; without it a space uses `columns` (or `rows`
+   * for axis −1), which is correct for any shape.
+   */
+  shapes?: readonly (readonly number[] | null | undefined)[];
+}
+
+/** Spatial positions per sample from which the batched layout beats a transpose (see chooseLayout). */
+const BATCHED_MIN_POSITIONS = 16;
+
 /**
  * Builds ONE graph that runs N models side by side on the same input and emits, per space,
- * the Gram matrix and row sums of the models' stacked activations, so that the heavy
- * arithmetic happens in onnxruntime's GEMM and only n×n numbers per space reach JavaScript.
+ * the blocks of the Gram matrix and the row sums of the models' stacked activations, so that
+ * the heavy arithmetic happens in onnxruntime's GEMM and only n×n numbers per space reach
+ * JavaScript.
  *
  * Model k's nodes, values and initializers get the prefix `model<k>/` (subgraphs included),
- * except its data input, which becomes the shared input (model 0's input name). Per space,
- * each activation is brought to X_k = [C, P] (channels × samples: NCHW goes through
- * Reshape → Transpose [C, B, H·W] → Reshape; [B, T, C] with axis −1 through Flatten →
- * Transpose), the X_k are concatenated to X [N·C, P], and the graph outputs
- * `MatMul(X, Transpose(X))`, `ReduceSum(X, axis 1)` and each `Shape(X_k)`. Model outputs are
+ * except its data input, which becomes the shared input (model 0's input name). Per space, each
+ * activation X_k is reshaped without copying where the layout allows (see
+ * {@link StatisticsLayout}): NCHW becomes [B, C, H·W] and the blocks are batched MatMuls summed
+ * over the batch; [B, T, C] becomes [B·T, C] and the blocks are X_kᵀX_l. Only the blocks k ≤ l
+ * are computed — the rest follow by symmetry — so no activation is concatenated or transposed
+ * in memory, and the Gram costs N(N+1)/2 · 2C²P flops instead of 2(NC)²P. Model outputs are
  * dropped, so onnxruntime skips every layer after the deepest requested space.
  */
-export function buildStatisticsGraph(models: readonly Graph[], spaces: readonly SpaceRequest[], opts: { file?: string } = {}): StatisticsGraph {
+export function buildStatisticsGraph(models: readonly Graph[], spaces: readonly SpaceRequest[], opts: StatisticsGraphOptions = {}): StatisticsGraph {
   const file = opts.file;
+  const inputs = checkRequest(models, spaces, file);
+  const opset = opsetVersion(models[0]) ?? 0;
+  const shared = inputs[0];
+  const out = new GraphAssembler(opset);
+  models.forEach((m, k) => out.addModel(m, `model${k}/`, inputs[k].name, shared.name));
+
+  const results = spaces.map((s, i): StatisticsOutputs => {
+    const scope = `stats.${i}`;
+    const plan = chooseLayout(s.axis, opts.shapes?.[i] ?? null);
+    const xs = s.values.map((v, k) => out.arrange(`model${k}/${v}`, plan, `${scope}/model${k}`));
+    const shapes = xs.map((x, k) => out.op('Shape', [x], {}, `${scope}/model${k}/shape`));
+    const sums = xs.map((x, k) => out.reduceSum(x, plan.sampleAxes, `${scope}/model${k}/sum`));
+    const blocks: GramBlock[] = [];
+    for (let k = 0; k < xs.length; k++) {
+      for (let l = k; l < xs.length; l++) blocks.push({ k, l, name: out.gramBlock(xs[k], xs[l], plan, `${scope}/gram${k}${l === k ? '' : `x${l}`}`) });
+    }
+    return { name: s.name, layout: plan.layout, channelAxis: plan.channelAxis, blocks, sums, shapes };
+  });
+
+  const outputs: ValueInfo[] = [];
+  for (const r of results) {
+    for (const b of r.blocks) outputs.push({ name: b.name, dtype: 'float32', shape: null });
+    for (const sum of r.sums) outputs.push({ name: sum, dtype: 'float32', shape: null });
+    for (const sh of r.shapes) outputs.push({ name: sh, dtype: 'int64', shape: null });
+  }
+  const graph: Graph = {
+    name: 'zipit_statistics',
+    nodes: out.nodes,
+    inputs: [{ ...shared }],
+    outputs,
+    valueInfo: out.valueInfo,
+    initializers: out.initializers,
+    irVersion: Math.max(...models.map((m) => m.irVersion)),
+    opsetImports: mergeOpsets(models, file),
+    producerName: 'zipit',
+    metadata: [],
+  };
+  return { graph, input: shared.name, spaces: results };
+}
+
+/**
+ * Checks a statistics request before any work: at least one model and space, one value per
+ * model that exists in that model, valid axes, equal ONNX opsets, one data input per model.
+ * Returns each model's data input.
+ */
+export function checkRequest(models: readonly Graph[], spaces: readonly SpaceRequest[], file?: string): ValueInfo[] {
   if (models.length < 1) throw new InvalidArgumentError('statistics need at least one model', { file });
   if (spaces.length < 1) throw new InvalidArgumentError('statistics need at least one space', { file });
   const opset = opsetVersion(models[0]) ?? 0;
@@ -83,40 +165,57 @@ export function buildStatisticsGraph(models: readonly Graph[], spaces: readonly 
     }
     s.values.forEach((v, k) => assertValue(known[k], v, { file, space: s.name, what: `model ${k}` }));
   }
+  return inputs;
+}
 
-  const shared = inputs[0];
-  const out = new GraphAssembler(opset);
-  models.forEach((m, k) => out.addModel(m, `model${k}/`, inputs[k].name, shared.name));
-
-  const results = spaces.map((s, i) => {
-    const scope = `stats.${i}`;
-    const xs = s.values.map((v, k) => out.channelsFirst(`model${k}/${v}`, s.axis, `${scope}/model${k}`));
-    const shapes = xs.map((x, k) => out.op('Shape', [x], {}, `${scope}/model${k}/shape`));
-    const x = xs.length === 1 ? xs[0] : out.op('Concat', xs, { axis: int(0) }, `${scope}/concat`);
-    const xt = out.op('Transpose', [x], { perm: ints([1, 0]) }, `${scope}/transpose`);
-    const gram = out.op('MatMul', [x, xt], {}, `${scope}/gram`);
-    const sum = out.reduceSum(x, 1, `${scope}/sum`);
-    return { name: s.name, gram, sum, shapes };
+/**
+ * A graph that runs `model` and outputs only the shapes of the given values (int64, named
+ * `probe.<i>`), to learn activation shapes from one batch without copying activations out.
+ */
+export function shapeProbeGraph(model: Graph, values: readonly string[]): Graph {
+  const nodes = [...model.nodes];
+  const outputs: ValueInfo[] = values.map((v, i) => {
+    nodes.push({ name: `probe.${i}`, opType: 'Shape', domain: '', inputs: [v], outputs: [`probe.${i}`], attributes: [] });
+    return { name: `probe.${i}`, dtype: 'int64', shape: null };
   });
+  return { ...model, nodes, outputs };
+}
 
-  const outputs: ValueInfo[] = [];
-  for (const r of results) {
-    outputs.push({ name: r.gram, dtype: 'float32', shape: null }, { name: r.sum, dtype: 'float32', shape: null });
-    for (const sh of r.shapes) outputs.push({ name: sh, dtype: 'int64', shape: [2] });
+interface LayoutPlan {
+  layout: StatisticsLayout;
+  /** The requested channel axis (≥ 0, or −1 for the last). */
+  axis: number;
+  /** Axis of X_k holding the channels. */
+  channelAxis: number;
+  /** Axes of X_k that index samples (summed over). */
+  sampleAxes: number[];
+}
+
+/**
+ * Picks the layout: channels last → `rows` (a free reshape); channels followed by at least
+ * max(C, 16) positions → `batched` (a free reshape; the per-sample products have inner
+ * dimension S ≥ C, so the [B, C, C] partial results are no bigger than the activation);
+ * otherwise, or when the shape is unknown, `columns`.
+ */
+function chooseLayout(axis: number, shape: readonly number[] | null): LayoutPlan {
+  if (axis === -1) return { layout: 'rows', axis, channelAxis: 1, sampleAxes: [0] };
+  if (shape && axis < shape.length) {
+    const c = shape[axis];
+    const positions = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+    if (positions === 1) return { layout: 'rows', axis, channelAxis: 1, sampleAxes: [0] };
+    if (positions >= Math.max(c, BATCHED_MIN_POSITIONS)) {
+      const lead = Array.from({ length: axis }, (_, i) => i);
+      return { layout: 'batched', axis, channelAxis: axis, sampleAxes: [...lead, axis + 1] };
+    }
   }
-  const graph: Graph = {
-    name: 'zipit_statistics',
-    nodes: out.nodes,
-    inputs: [{ ...shared }],
-    outputs,
-    valueInfo: out.valueInfo,
-    initializers: out.initializers,
-    irVersion: Math.max(...models.map((m) => m.irVersion)),
-    opsetImports: mergeOpsets(models, file),
-    producerName: 'zipit',
-    metadata: [],
-  };
-  return { graph, input: shared.name, spaces: results };
+  return { layout: 'columns', axis, channelAxis: 0, sampleAxes: [1] };
+}
+
+/** Channels and samples of X_k given its shape. */
+export function countsOf(channelAxis: number, shape: readonly number[]): { channels: number; samples: number } {
+  const total = shape.reduce((p, d) => p * d, 1);
+  const channels = shape[channelAxis];
+  return { channels, samples: channels > 0 ? total / channels : 0 };
 }
 
 /** The stats-graph index of the space named in an onnxruntime message about node `stats.<i>/…`. */
@@ -174,30 +273,50 @@ class GraphAssembler {
     return name;
   }
 
-  /** Reshapes an activation to [C, P] with C from `axis` (see buildStatisticsGraph). */
-  channelsFirst(value: string, axis: number, scope: string): string {
-    if (axis === -1) {
-      const flat = this.op('Flatten', [value], { axis: int(-1) }, `${scope}/flatten`);
-      return this.op('Transpose', [flat], { perm: ints([1, 0]) }, `${scope}/channels_first`);
-    }
-    const toChannels = this.constInt64([0, -1], `${scope}/shape_c_p`);
-    if (axis === 0) return this.reshape(value, toChannels, `${scope}/channels_first`);
+  /**
+   * Brings an activation to the layout's X_k (see StatisticsLayout). Reshape targets use 0
+   * ("copy this dim") so channel and batch sizes come from the tensor itself, never from a
+   * guess: a model with other channel counts is caught, not silently refolded.
+   */
+  arrange(value: string, plan: LayoutPlan, scope: string): string {
+    const axis = plan.axis;
+    if (plan.layout === 'rows') return this.op('Flatten', [value], { axis: int(axis) }, `${scope}/rows`);
     const keep = this.constInt64([...new Array<number>(axis + 1).fill(0), -1], `${scope}/shape_split`);
+    if (plan.layout === 'batched') return this.reshape(value, keep, `${scope}/batched`);
+    const toChannels = this.constInt64([0, -1], `${scope}/shape_c_p`);
+    if (axis === 0) return this.reshape(value, toChannels, `${scope}/columns`);
     const split = this.reshape(value, keep, `${scope}/split`);
     const perm = [axis, ...Array.from({ length: axis }, (_, i) => i), axis + 1];
     const moved = this.op('Transpose', [split], { perm: ints(perm) }, `${scope}/transpose`);
-    return this.reshape(moved, toChannels, `${scope}/channels_first`);
+    return this.reshape(moved, toChannels, `${scope}/columns`);
+  }
+
+  /** Σ over samples of x_k x_lᵀ, [C, C]. The transposes fuse into onnxruntime's MatMul (no copy). */
+  gramBlock(xk: string, xl: string, plan: LayoutPlan, name: string): string {
+    if (plan.layout === 'rows') {
+      const xkT = this.op('Transpose', [xk], { perm: ints([1, 0]) }, `${name}/transpose`);
+      return this.op('MatMul', [xkT, xl], {}, name);
+    }
+    if (plan.layout === 'columns') {
+      const xlT = this.op('Transpose', [xl], { perm: ints([1, 0]) }, `${name}/transpose`);
+      return this.op('MatMul', [xk, xlT], {}, name);
+    }
+    const a = plan.axis;
+    const lead = Array.from({ length: a }, (_, i) => i);
+    const xlT = this.op('Transpose', [xl], { perm: ints([...lead, a + 1, a]) }, `${name}/transpose`);
+    const perSample = this.op('MatMul', [xk, xlT], {}, `${name}/per_sample`);
+    return lead.length ? this.reduceSum(perSample, lead, name) : perSample;
   }
 
   reshape(value: string, shape: string, name: string): string {
     return this.op('Reshape', [value, shape], {}, name);
   }
 
-  reduceSum(value: string, axis: number, name: string): string {
+  reduceSum(value: string, axes: number[], name: string): string {
     if (this.opset >= 13) {
-      return this.op('ReduceSum', [value, this.constInt64([axis], `${name}/axes`)], { keepdims: int(0) }, name);
+      return this.op('ReduceSum', [value, this.constInt64(axes, `${name}/axes`)], { keepdims: int(0) }, name);
     }
-    return this.op('ReduceSum', [value], { axes: ints([axis]), keepdims: int(0) }, name);
+    return this.op('ReduceSum', [value], { axes: ints(axes), keepdims: int(0) }, name);
   }
 }
 
