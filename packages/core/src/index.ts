@@ -15,3 +15,6 @@ export * from './match/builtin.js';
 export * from './graph/builder.js';
 export * from './io/npy.js';
 export * from './match/match-summary.js';
+export * from './graph/infer-shapes.js';
+export * from './tensor/apply-along-axis.js';
+export * from './merge/index.js';

@@ -290,9 +290,9 @@ function matmulShape(a: Dim[] | null, b: Dim[] | null): Dim[] | null {
 }
 
 function convShape(node: Node, ctx: InferContext): Dim[] | null {
-  const x = ctx.shape(node.inputs[0]);
   const w = ctx.shape(node.inputs[1]);
-  if (!x || !w) return null;
+  if (!w) return null;
+  const x = ctx.shape(node.inputs[0]) ?? w.map(() => null);
   const spatial = x.length - 2;
   const kernel = intsAttr(node, 'kernel_shape') ?? (w.slice(2) as number[]);
   return [x[0], w[0], ...windowed(node, x.slice(2), kernel, spatial)];

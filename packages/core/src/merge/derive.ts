@@ -1,0 +1,468 @@
+import { ShapeError, UnsupportedError } from '../errors.js';
+import { opsetVersion, type Graph, type GraphBody, type Node } from '../graph/graph.js';
+import { inferShapes, type ShapeTable } from '../graph/infer-shapes.js';
+import {
+  computeStopPoints,
+  hasWeights,
+  type Barrier,
+  type Head,
+  type MergeGraph,
+  type MergePoint,
+  type ParamRef,
+  type Tie,
+  type ValueAxis,
+} from './merge-graph.js';
+import { commonModulePrefix, moduleName, scopeModule } from './naming.js';
+import { Decline, defaultRules, SHAPE_ONLY, type Rule, type RuleContext } from './rules/index.js';
+
+export interface DeriveOptions {
+  /**
+   * When true (the default), an operator that blocks a space which would otherwise be a merge
+   * point throws an UnsupportedError naming the node, its type and what to do. When false, it
+   * becomes a barrier listed in `MergeGraph.barriers` and merging simply cannot pass it.
+   */
+  strict?: boolean;
+  /** Extra or replacement rules by operator type (`domain::op` for non-default domains). */
+  rules?: ReadonlyMap<string, Rule>;
+}
+
+/** Why a space cannot be merged. */
+type Pin = 'input' | 'output' | 'head' | 'opaque' | 'barrier';
+
+/** Where a feature without a channel axis comes from. */
+type Origin = 'input' | 'opaque' | 'derived';
+
+interface FeatureState {
+  el?: number;
+  axis?: number;
+  origin: Origin;
+}
+
+interface BarrierRecord extends Barrier {
+  els: number[];
+}
+
+/** Operators that sit between a nonlinearity and the layer that reads it; observation walks back through them. */
+const OBSERVE_THROUGH = new Set([
+  'MaxPool', 'AveragePool', 'LpPool', 'GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool', 'ReduceMean', 'ReduceMax',
+  'ReduceSum', 'Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'Pad', 'Transpose',
+]);
+
+const WEIGHT_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+
+/**
+ * Derives the merge graph of a model from its graph IR: runs the per-operator propagation rules
+ * over the nodes in order, unions (value, channel axis) elements into spaces, finds task heads
+ * (weight layers that reach a graph output through no other weight layer), and turns every space
+ * that is neither a graph input/output, a head output, nor blocked by a barrier into a merge point.
+ */
+export function deriveMergeGraph(graph: Graph | GraphBody, opts: DeriveOptions = {}): MergeGraph {
+  return new Derivation(graph, opts).run();
+}
+
+class Derivation {
+  private readonly shapes: ShapeTable;
+  private readonly opset: number;
+  private readonly rules: ReadonlyMap<string, Rule>;
+  private readonly strict: boolean;
+  private readonly nodeIndex = new Map<string, number>();
+  private readonly producerOf = new Map<string, Node>();
+  private readonly features = new Map<string, FeatureState>();
+  // Union-find over elements = (value, axis).
+  private readonly elValue: string[] = [];
+  private readonly elAxis: number[] = [];
+  private readonly parent: number[] = [];
+  private readonly pins: { el: number; pin: Pin }[] = [];
+  private readonly producers: { ref: ParamRef; el: number }[] = [];
+  private readonly consumers: { ref: ParamRef; el: number }[] = [];
+  private readonly ties: { tie: Tie; el: number }[] = [];
+  private readonly barriers: BarrierRecord[] = [];
+
+  constructor(private readonly graph: Graph | GraphBody, opts: DeriveOptions) {
+    this.shapes = inferShapes(graph);
+    this.opset = 'opsetImports' in graph ? opsetVersion(graph) ?? 13 : 13;
+    this.strict = opts.strict ?? true;
+    this.rules = opts.rules ? new Map([...defaultRules, ...opts.rules]) : defaultRules;
+    graph.nodes.forEach((n, i) => {
+      this.nodeIndex.set(n.name, i);
+      for (const o of n.outputs) if (o) this.producerOf.set(o, n);
+    });
+  }
+
+  run(): MergeGraph {
+    for (const input of this.graph.inputs) {
+      if (!this.graph.initializers.has(input.name)) this.features.set(input.name, { origin: 'input' });
+    }
+    for (const node of this.graph.nodes) this.visit(node);
+    for (const out of this.graph.outputs) {
+      const el = this.features.get(out.name)?.el;
+      if (el !== undefined) this.pins.push({ el, pin: 'output' });
+    }
+    const headNodes = this.findHeads();
+    for (const node of headNodes) {
+      const el = this.features.get(node.outputs[0])?.el;
+      if (el !== undefined) this.pins.push({ el, pin: 'head' });
+    }
+    return this.assemble(headNodes);
+  }
+
+  // ---------------------------------------------------------------- propagation
+
+  private visit(node: Node): void {
+    const featureIn = node.inputs.some((i) => i !== '' && this.features.has(i));
+    if (!featureIn || (SHAPE_ONLY.has(node.opType) && isDefaultDomain(node))) return;
+    const key = isDefaultDomain(node) ? node.opType : `${node.domain}::${node.opType}`;
+    const rule = this.rules.get(key);
+    const snapshot = {
+      els: this.elValue.length,
+      pins: this.pins.length,
+      producers: this.producers.length,
+      consumers: this.consumers.length,
+      ties: this.ties.length,
+      barriers: this.barriers.length,
+    };
+    const overlay = new Map<string, FeatureState>();
+    const unions: [number, number][] = [];
+    try {
+      if (!rule) {
+        throw new Decline(
+          `no propagation rule for operator ${key}`,
+          'ask for a rule, or declare the merge graph with an architecture plugin',
+        );
+      }
+      rule(this.context(node, overlay, unions));
+    } catch (e) {
+      if (!(e instanceof Decline)) throw e;
+      this.elValue.length = snapshot.els;
+      this.elAxis.length = snapshot.els;
+      this.parent.length = snapshot.els;
+      this.pins.length = snapshot.pins;
+      this.producers.length = snapshot.producers;
+      this.consumers.length = snapshot.consumers;
+      this.ties.length = snapshot.ties;
+      this.barriers.length = snapshot.barriers;
+      this.barrier(node, e.reason, e.hint);
+      return;
+    }
+    for (const [v, s] of overlay) this.features.set(v, s);
+    for (const [a, b] of unions) this.union(a, b);
+    for (const o of node.outputs) if (o && !this.features.has(o)) this.features.set(o, { origin: 'opaque' });
+  }
+
+  private barrier(node: Node, reason: string, hint: string): void {
+    const els: number[] = [];
+    for (const i of node.inputs) {
+      const el = i ? this.features.get(i)?.el : undefined;
+      if (el === undefined || els.includes(el)) continue;
+      els.push(el);
+      this.pins.push({ el, pin: 'barrier' });
+    }
+    this.barriers.push({ node: node.name, opType: node.opType, reason, hint, els });
+    for (const o of node.outputs) if (o) this.features.set(o, { origin: 'opaque' });
+  }
+
+  private context(node: Node, overlay: Map<string, FeatureState>, unions: [number, number][]): RuleContext {
+    const state = (v: string): FeatureState | undefined => overlay.get(v) ?? this.features.get(v);
+    const newEl = (value: string, axis: number): number => {
+      const el = this.elValue.length;
+      this.elValue.push(value);
+      this.elAxis.push(axis);
+      this.parent.push(el);
+      return el;
+    };
+    const decline = (reason: string, hint = ''): never => {
+      throw new Decline(reason, hint);
+    };
+    const ref = (param: string, axis: number): ParamRef => ({ param, axis, node: node.name });
+    const ctx: RuleContext = {
+      node,
+      opset: this.opset,
+      shape: (v) => this.graph.initializers.get(v)?.shape.slice() ?? this.shapes.shapes.get(v) ?? null,
+      rank: (v) => {
+        const s = ctx.shape(v);
+        if (!s) return decline(`the rank of "${v}" is unknown`, 'give the model static shapes (all but the batch dimension)');
+        return s.length;
+      },
+      isFeature: (v) => v !== '' && state(v) !== undefined,
+      param: (v) => this.graph.initializers.get(v),
+      constant: (v) => this.shapes.constants.get(v),
+      channelAxis: (v) => state(v)?.axis ?? null,
+      elementOf: (v) => state(v)?.el,
+      channel: (v, axis) => {
+        const s = state(v);
+        if (!s) return decline(`"${v}" is not an activation`);
+        if (s.el !== undefined) {
+          if (s.axis === axis) return s.el;
+          return decline(`"${v}" carries its channels on axis ${s.axis}, but this node reads channels on axis ${axis}`);
+        }
+        const el = newEl(v, axis);
+        this.pins.push({ el, pin: s.origin === 'input' ? 'input' : 'opaque' });
+        overlay.set(v, { el, axis, origin: s.origin });
+        return el;
+      },
+      fresh: (v, axis) => {
+        const el = newEl(v, axis);
+        overlay.set(v, { el, axis, origin: 'derived' });
+        return el;
+      },
+      join: (v, axis, el) => {
+        const e = newEl(v, axis);
+        unions.push([e, el]);
+        overlay.set(v, { el: e, axis, origin: 'derived' });
+        return e;
+      },
+      tie: (a, b, values) => {
+        this.ties.push({ tie: { node: node.name, values: [...values] }, el: a });
+        unions.push([a, b]);
+      },
+      unite: (a, b) => {
+        unions.push([a, b]);
+      },
+      produce: (param, axis, el) => {
+        this.producers.push({ ref: ref(param, axis), el });
+      },
+      consume: (param, axis, el) => {
+        this.consumers.push({ ref: ref(param, axis), el });
+      },
+      noChannel: (v) => {
+        overlay.set(v, { origin: 'derived' });
+      },
+      passThrough: (v, from) => {
+        const s = state(from);
+        overlay.set(v, { origin: s && s.origin !== 'derived' ? s.origin : 'derived' });
+      },
+      mixing: (el, reason, hint) => {
+        this.pins.push({ el, pin: 'barrier' });
+        this.barriers.push({ node: node.name, opType: node.opType, reason, hint, els: [el] });
+      },
+      decline,
+    };
+    return ctx;
+  }
+
+  private find(el: number): number {
+    let r = el;
+    while (this.parent[r] !== r) r = this.parent[r];
+    while (this.parent[el] !== r) {
+      const next = this.parent[el];
+      this.parent[el] = r;
+      el = next;
+    }
+    return r;
+  }
+
+  private union(a: number, b: number): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra === rb) return;
+    // The older element stays the root, so roots follow graph order.
+    if (ra < rb) this.parent[rb] = ra;
+    else this.parent[ra] = rb;
+  }
+
+  // ---------------------------------------------------------------- heads
+
+  /** Weight layers from which some graph output is reachable without passing another weight layer. */
+  private findHeads(): Node[] {
+    const weightNodes = new Set(this.producers.map((p) => p.ref.node));
+    const isWeight = (n: Node) => WEIGHT_OPS.has(n.opType) && isDefaultDomain(n) && weightNodes.has(n.name);
+    const heads = new Map<string, Node>();
+    const seen = new Set<string>();
+    const stack = this.graph.outputs.map((o) => o.name);
+    while (stack.length > 0) {
+      const v = stack.pop()!;
+      if (seen.has(v)) continue;
+      seen.add(v);
+      const node = this.producerOf.get(v);
+      if (!node) continue;
+      if (isWeight(node)) {
+        heads.set(node.name, node);
+        continue;
+      }
+      for (const i of node.inputs) if (i && this.features.has(i)) stack.push(i);
+    }
+    return [...heads.values()].sort((a, b) => this.nodeIndex.get(a.name)! - this.nodeIndex.get(b.name)!);
+  }
+
+  /** Graph outputs reachable from `node`. */
+  private outputsReachedFrom(node: Node): string[] {
+    const outputs = new Set(this.graph.outputs.map((o) => o.name));
+    const readers = new Map<string, Node[]>();
+    for (const n of this.graph.nodes) for (const i of n.inputs) if (i) (readers.get(i) ?? readers.set(i, []).get(i)!).push(n);
+    const reached: string[] = [];
+    const seen = new Set<string>();
+    const stack = [...node.outputs];
+    while (stack.length > 0) {
+      const v = stack.pop()!;
+      if (!v || seen.has(v)) continue;
+      seen.add(v);
+      if (outputs.has(v)) reached.push(v);
+      for (const r of readers.get(v) ?? []) stack.push(...r.outputs);
+    }
+    return this.graph.outputs.map((o) => o.name).filter((o) => reached.includes(o));
+  }
+
+  // ---------------------------------------------------------------- assembly
+
+  private assemble(headNodes: Node[]): MergeGraph {
+    const pinsOf = new Map<number, Set<Pin>>();
+    for (const { el, pin } of this.pins) {
+      const r = this.find(el);
+      (pinsOf.get(r) ?? pinsOf.set(r, new Set()).get(r)!).add(pin);
+    }
+    const effective: Barrier[] = [];
+    for (const b of this.barriers) {
+      const blocks = b.els.some((el) => {
+        const pins = pinsOf.get(this.find(el))!;
+        return [...pins].every((p) => p === 'barrier');
+      });
+      if (!blocks) continue;
+      if (this.strict) {
+        throw new UnsupportedError(`cannot merge through ${b.opType}: ${b.reason}`, {
+          node: `${b.node} (${b.opType})`,
+          hint: `${b.hint ? `${b.hint}; ` : ''}or derive with { strict: false } to stop merging before it`,
+        });
+      }
+      effective.push({ node: b.node, opType: b.opType, reason: b.reason, hint: b.hint });
+    }
+
+    const roots: number[] = [];
+    for (let el = 0; el < this.elValue.length; el++) {
+      if (this.find(el) === el && !pinsOf.has(el)) roots.push(el);
+    }
+    const drafts = roots
+      .map((r) => this.draftPoint(r))
+      .filter((d): d is Draft => d !== null)
+      .sort((a, b) => a.depth - b.depth || (a.name < b.name ? -1 : 1));
+    const used = new Map<string, number>();
+    const pointOfRoot = new Map<number, number>();
+    const points: Omit<MergePoint, 'stopPoint'>[] = drafts.map((d, index) => {
+      const n = (used.get(d.name) ?? 0) + 1;
+      used.set(d.name, n);
+      pointOfRoot.set(d.root, index);
+      const { root: _root, depth: _depth, ...rest } = d;
+      return { ...rest, index, name: n === 1 ? d.name : `${d.name}#${n}` };
+    });
+
+    const heads: Head[] = headNodes.map((node) => {
+      const out = this.producers.find((p) => p.ref.node === node.name && WEIGHT_OPS.has(node.opType) && p.ref.param === node.inputs[1]);
+      const classes = out ? this.graph.initializers.get(out.ref.param)!.shape[out.ref.axis] : 0;
+      const inRef = this.consumers.find((c) => c.ref.node === node.name);
+      const input = inRef ? pointOfRoot.get(this.find(inRef.el)) ?? -1 : -1;
+      return { name: moduleName(this.graph, node), node: node.name, outputs: this.outputsReachedFrom(node), classes, input };
+    });
+
+    // Input-side preprocessing (e.g. Sub(input, mean)) may be shared when it is the same in every model.
+    const inputSide = (v: string) => {
+      const st = this.features.get(v);
+      if (!st) return true;
+      if (st.el === undefined) return st.origin === 'input';
+      return pinsOf.get(this.find(st.el))?.has('input') === true;
+    };
+    const stops = computeStopPoints(this.graph, points, heads, (node) =>
+      !hasWeights(this.graph, node) || (!WEIGHT_OPS.has(node.opType) && node.outputs.every((o) => !o || inputSide(o))));
+    return {
+      points: points.map((p, i) => ({ ...p, stopPoint: stops[i] })),
+      heads,
+      barriers: effective,
+    };
+  }
+
+  private draftPoint(root: number): Draft | null {
+    const inSpace = (el: number | undefined) => el !== undefined && this.find(el) === root;
+    const producers = dedupe(this.producers.filter((p) => inSpace(p.el)).map((p) => p.ref));
+    if (producers.length === 0) return null;
+    const consumers = dedupe(this.consumers.filter((c) => inSpace(c.el)).map((c) => c.ref));
+    const values: ValueAxis[] = [];
+    for (let el = 0; el < this.elValue.length; el++) {
+      if (this.find(el) === root && this.features.get(this.elValue[el])?.el === el) {
+        values.push({ value: this.elValue[el], axis: this.elAxis[el] });
+      }
+    }
+    const first = producers[0];
+    const channels = this.graph.initializers.get(first.param)!.shape[first.axis];
+    for (const r of [...producers, ...consumers]) {
+      const size = this.graph.initializers.get(r.param)!.shape[r.axis];
+      if (size !== channels) {
+        throw new ShapeError(
+          `parameter "${r.param}" has ${size} entries on axis ${r.axis}, but "${first.param}" gives the space ${channels} channels`,
+          { node: r.node },
+        );
+      }
+    }
+    const order = (names: string[]) =>
+      [...new Set(names)].sort((a, b) => this.nodeIndex.get(a)! - this.nodeIndex.get(b)!);
+    const producerNodes = order(producers.map((p) => p.node));
+    const consumerNodes = order(consumers.map((c) => c.node));
+    const ties = this.ties.filter((t) => inSpace(t.el)).map((t) => t.tie);
+    const observe = this.observe(root, consumerNodes, values);
+    const depthNode = this.producerOf.get(observe.value);
+    const depth = depthNode ? this.nodeIndex.get(depthNode.name)! : -1;
+    return {
+      root,
+      depth,
+      index: -1,
+      name: this.pointName(producerNodes, consumerNodes, ties),
+      channels,
+      observe,
+      values,
+      producers,
+      consumers,
+      ties,
+      producerNodes,
+      consumerNodes,
+    };
+  }
+
+  /**
+   * The value a space is observed at: the input of its last reading layer, walked back through
+   * pooling/flatten/padding to the output of the nonlinearity; the last value when nothing reads it.
+   */
+  private observe(root: number, consumerNodes: string[], values: ValueAxis[]): ValueAxis {
+    const axisOf = (v: string) => {
+      const s = this.features.get(v);
+      return s?.el !== undefined && this.find(s.el) === root ? s.axis! : undefined;
+    };
+    const lastReader = consumerNodes.length ? this.graph.nodes[this.nodeIndex.get(consumerNodes[consumerNodes.length - 1])!] : undefined;
+    let v = lastReader?.inputs.find((i) => i && axisOf(i) !== undefined) ?? values[values.length - 1].value;
+    for (;;) {
+      const p = this.producerOf.get(v);
+      if (!p || !OBSERVE_THROUGH.has(p.opType)) break;
+      const prev = p.inputs.find((i) => i && axisOf(i) !== undefined);
+      if (!prev) break;
+      v = prev;
+    }
+    return { value: v, axis: axisOf(v)! };
+  }
+
+  private pointName(producerNodes: string[], consumerNodes: string[], ties: Tie[]): string {
+    const node = (name: string) => this.graph.nodes[this.nodeIndex.get(name)!];
+    if (ties.length > 0) {
+      const modules = ties.map((t) => scopeModule(t.node)).filter((m) => m !== '');
+      let stage = commonModulePrefix(modules);
+      if (!stage && consumerNodes.length) stage = moduleName(this.graph, node(consumerNodes[0]));
+      if (!stage) stage = ties[0].node;
+      return `${stage}:stream`;
+    }
+    if (consumerNodes.length > 0) return `${moduleName(this.graph, node(consumerNodes[0]))}:in`;
+    return `${moduleName(this.graph, node(producerNodes[0]))}:out`;
+  }
+}
+
+type Draft = Omit<MergePoint, 'stopPoint'> & { root: number; depth: number };
+
+function dedupe(refs: ParamRef[]): ParamRef[] {
+  const seen = new Set<string>();
+  const out: ParamRef[] = [];
+  for (const r of refs) {
+    const key = `${r.param}\u0000${r.axis}\u0000${r.offset ?? 0}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(r);
+  }
+  return out;
+}
+
+function isDefaultDomain(node: Node): boolean {
+  return node.domain === '' || node.domain === 'ai.onnx';
+}

@@ -1,0 +1,252 @@
+import { InvalidArgumentError, NotFoundError, ShapeError } from '../errors.js';
+import type { GraphBody, Node } from '../graph/graph.js';
+
+/**
+ * The merge graph of a model: which weights produce and consume each feature space ("merge
+ * point"), where its features are observed, and which layers are task heads. It is plain data
+ * (JSON-serialisable) so it can be derived automatically (`deriveMergeGraph`), declared by an
+ * architecture plugin, saved, inspected and compared.
+ *
+ * Semantics (DESIGN.md §4): a point with C channels receives, per model k of N, a merge block
+ * Mₖ [C, C] and an unmerge block Uₖ [C, C]. Every producer slice gets Mₖ along its axis
+ * (new[i] = Σⱼ Mₖ[i, j] · old[j]); every consumer slice gets Uₖ along its axis
+ * (new[j] = Σᵢ old[i] · Uₖ[i, j]); the transformed models are summed.
+ */
+export interface MergeGraph {
+  /** Merge points in depth order; `points[i].index === i`. */
+  points: MergePoint[];
+  /** Task heads: never averaged, one per model in a merged graph. */
+  heads: Head[];
+  /**
+   * Operators that stopped propagation (no rule, or a rule that cannot merge through them), each
+   * with the reason; the spaces around them are not merge points. Empty for a fully understood model.
+   */
+  barriers: Barrier[];
+}
+
+/** A slice of a parameter (initializer) that a merge point transforms. */
+export interface ParamRef {
+  /** Initializer name. */
+  param: string;
+  /** Axis of the parameter that indexes the point's channels. */
+  axis: number;
+  /** The node reading the parameter (for display and messages). */
+  node: string;
+  /**
+   * First index of the point's channels along `axis` (default 0). A fused layer (e.g. one
+   * projection computing Q, K and V) holds several points side by side on one axis.
+   */
+  offset?: number;
+}
+
+/** A value (graph edge) and the axis that carries its channels. */
+export interface ValueAxis {
+  value: string;
+  axis: number;
+}
+
+export interface MergePoint {
+  /** Position in depth order (0 = shallowest). */
+  index: number;
+  /**
+   * Stable, readable name: `<first consuming layer>:in` (e.g. `layer2.0.conv2:in`) for a space
+   * between layers, `<stage>:stream` (e.g. `layer1:stream`) for a residual stream.
+   */
+  name: string;
+  /** Channel count C. */
+  channels: number;
+  /**
+   * Where features are collected for matching: the input of the consuming layers after the
+   * nonlinearity (before any pooling/flatten); a residual stream at its last consumer (the end of
+   * its stage). Statistics reshape the value to [C, positions] around `axis`.
+   */
+  observe: ValueAxis;
+  /** Every value that carries this space, in graph order. */
+  values: ValueAxis[];
+  /** Parameters whose `axis` writes this space (output channels, biases, norm parameters and statistics). */
+  producers: ParamRef[];
+  /** Parameters whose `axis` reads this space (next layers' input channels). */
+  consumers: ParamRef[];
+  /** Nodes that join activations of this space (residual Add/Sum); non-empty marks a residual stream. */
+  ties: Tie[];
+  /**
+   * Block structure (attention heads, concatenated groups): the channels are `count` blocks of
+   * `size`, and a matcher must keep blocks whole (block-diagonal merges up to a permutation of blocks).
+   */
+  blocks?: { count: number; size: number };
+  /**
+   * True iff the points with index ≤ this one are closed under data dependencies: everything
+   * they need is computed from the graph inputs and from these points, so the trunk up to here
+   * can be shared and partial zipping may stop here.
+   */
+  stopPoint: boolean;
+  /** Nodes that write this space through parameters (for display), in graph order. */
+  producerNodes: string[];
+  /** Nodes that read this space through parameters (for display), in graph order. */
+  consumerNodes: string[];
+}
+
+/** A residual join: `node` adds `values`, which all belong to one space. */
+export interface Tie {
+  node: string;
+  values: string[];
+}
+
+/** A task head: its input side is unmerged per model, its outputs are per-task labels. */
+export interface Head {
+  /** Module name of the head layer (e.g. `fc`, `heads.0`). */
+  name: string;
+  /** The weight node (Gemm/MatMul/Conv) whose outputs are the task labels. */
+  node: string;
+  /** Graph outputs it reaches. */
+  outputs: string[];
+  /** Number of labels (output channels). */
+  classes: number;
+  /** Index of the merge point feeding it, or -1. */
+  input: number;
+}
+
+export interface Barrier {
+  node: string;
+  opType: string;
+  reason: string;
+  hint: string;
+}
+
+/** `stopAt` for partial zipping: a point index or name, `'all'`, or `-1`/`'none'` (no zipping). */
+export type StopAt = number | string;
+
+/**
+ * Resolves `stopAt` to a point index (-1 = nothing zipped). `'all'` is the deepest stop point.
+ * A point that is not a stop point is an error listing the valid ones.
+ */
+export function resolveStopAt(mg: MergeGraph, stopAt: StopAt): number {
+  if (stopAt === 'none' || stopAt === -1) return -1;
+  if (stopAt === 'all') {
+    for (let i = mg.points.length - 1; i >= 0; i--) if (mg.points[i].stopPoint) return i;
+    return -1;
+  }
+  let index: number;
+  if (typeof stopAt === 'number') {
+    if (!Number.isInteger(stopAt) || stopAt < -1 || stopAt >= mg.points.length) {
+      throw new InvalidArgumentError(`stopAt ${stopAt} is out of range`, {
+        hint: `use -1 (none), 0…${mg.points.length - 1}, a point name or 'all'`,
+      });
+    }
+    index = stopAt;
+  } else {
+    const p = mg.points.find((q) => q.name === stopAt);
+    if (!p) {
+      throw new NotFoundError(`no merge point named "${stopAt}"`, { hint: `stop points: ${stopPointList(mg)}` });
+    }
+    index = p.index;
+  }
+  if (!mg.points[index].stopPoint) {
+    throw new InvalidArgumentError(`merge point ${index} ("${mg.points[index].name}") is not a stop point`, {
+      space: mg.points[index].name,
+      hint: `zipping must stop where the trunk is closed; stop points: ${stopPointList(mg)}`,
+    });
+  }
+  return index;
+}
+
+function stopPointList(mg: MergeGraph): string {
+  const names = mg.points.filter((p) => p.stopPoint).map((p) => `${p.index} ${p.name}`);
+  return names.length ? ['-1 none', ...names, 'all'].join(', ') : '-1 none (no stop point)';
+}
+
+/**
+ * Which points are stop points, from the structure alone: for each k, simulate the trunk that
+ * zipping points 0…k would share, and check that every node writing one of those points is in
+ * it. The trunk holds the nodes computable from the graph inputs that write those points, plus
+ * nodes that write no point and are `shareable` — by default those without float parameters of
+ * more than one element (shape arithmetic, scalar constants, reductions), since a layer with its
+ * own weights differs between models. Plugins that declare merge graphs use this to fill `stopPoint`.
+ */
+export function computeStopPoints(
+  graph: GraphBody,
+  points: readonly Omit<MergePoint, 'stopPoint'>[],
+  heads: readonly Head[],
+  shareable: (node: Node) => boolean = (node) => !hasWeights(graph, node),
+): boolean[] {
+  const pointOfValue = new Map<string, number>();
+  for (const p of points) for (const v of p.values) pointOfValue.set(v.value, p.index);
+  const consumerNodes = new Set<string>();
+  for (const p of points) for (const c of p.consumers) consumerNodes.add(c.node);
+  const headNodes = new Set(heads.map((h) => h.node));
+  const base = new Set<string>([...graph.inputs.map((i) => i.name), ...graph.initializers.keys()]);
+  const result: boolean[] = [];
+  for (let k = 0; k < points.length; k++) {
+    const avail = new Set(base);
+    const trunk = new Set<string>();
+    for (const node of graph.nodes) {
+      let ok = !headNodes.has(node.name) && node.inputs.every((i) => !i || avail.has(i));
+      let writesZipped = false;
+      for (const o of node.outputs) {
+        const p = pointOfValue.get(o);
+        if (p === undefined) continue;
+        if (p > k) ok = false;
+        else writesZipped = true;
+      }
+      if (ok && !writesZipped && (consumerNodes.has(node.name) || !shareable(node))) ok = false;
+      if (ok) {
+        trunk.add(node.name);
+        for (const o of node.outputs) if (o) avail.add(o);
+      }
+    }
+    let closed = true;
+    for (const node of graph.nodes) {
+      if (trunk.has(node.name)) continue;
+      if (node.outputs.some((o) => (pointOfValue.get(o) ?? Infinity) <= k)) {
+        closed = false;
+        break;
+      }
+    }
+    result.push(closed);
+  }
+  return result;
+}
+
+/** Whether a node reads a float initializer of more than one element (its own weights). */
+export function hasWeights(graph: GraphBody, node: Node): boolean {
+  return node.inputs.some((i) => {
+    const t = i ? graph.initializers.get(i) : undefined;
+    return t !== undefined && isFloat(t.dtype) && t.data.length > 1;
+  });
+}
+
+function isFloat(dtype: string): boolean {
+  return dtype === 'float32' || dtype === 'float64' || dtype === 'float16' || dtype === 'bfloat16';
+}
+
+/**
+ * Checks a merge graph against its model: indices in order, unique names, every referenced
+ * parameter present with `channels` entries along its axis (from its offset), observed values
+ * known. Throws a ShapeError/NotFoundError naming the point.
+ */
+export function validateMergeGraph(graph: GraphBody, mg: MergeGraph): void {
+  const names = new Set<string>();
+  mg.points.forEach((p, i) => {
+    if (p.index !== i) throw new InvalidArgumentError(`merge point "${p.name}" has index ${p.index}, expected ${i}`, { space: p.name });
+    if (names.has(p.name)) throw new InvalidArgumentError(`duplicate merge point name "${p.name}"`, { space: p.name });
+    names.add(p.name);
+    if (!Number.isInteger(p.channels) || p.channels < 1) {
+      throw new ShapeError(`merge point has ${p.channels} channels`, { space: p.name });
+    }
+    if (p.blocks && p.blocks.count * p.blocks.size !== p.channels) {
+      throw new ShapeError(`blocks ${p.blocks.count}×${p.blocks.size} do not cover ${p.channels} channels`, { space: p.name });
+    }
+    for (const ref of [...p.producers, ...p.consumers]) {
+      const t = graph.initializers.get(ref.param);
+      if (!t) throw new NotFoundError(`parameter "${ref.param}" does not exist`, { space: p.name, node: ref.node });
+      const size = t.shape[ref.axis];
+      const offset = ref.offset ?? 0;
+      if (size === undefined || offset < 0 || offset + p.channels > size) {
+        throw new ShapeError(
+          `parameter "${ref.param}" [${t.shape.join(', ')}] has no ${p.channels} channels on axis ${ref.axis} from offset ${offset}`,
+          { space: p.name, node: ref.node },
+        );
+      }
+    }
+  });
+}
