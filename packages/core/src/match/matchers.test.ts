@@ -129,6 +129,30 @@ describe('zipit matcher', () => {
     }
   });
 
+  it('agrees with the port on ties, dead channels, negative correlations and α > 1', () => {
+    let seed = 1000;
+    for (const [m, c, a, b] of [[2, 32, 0.3, 0.125], [2, 32, 1.5, 0.5], [3, 12, 0, 0.25], [2, 48, 0.01, 1]] as const) {
+      for (let rep = 0; rep < 3; rep++) {
+        const n = m * c;
+        const cov = randomCovariance(n, seed++);
+        const r = rng(seed);
+        // Quantise to create exact ties; kill one channel; flip some signs for negative correlations.
+        const sign = Array.from({ length: n }, () => (r() < 0.3 ? -1 : 1));
+        const dead = Math.floor(r() * n);
+        for (let i = 0; i < n; i++)
+          for (let j = 0; j < n; j++) {
+            const v = Math.round(cov[i * n + j] * 16) / 16;
+            cov[i * n + j] = i === dead || j === dead ? 0 : v * sign[i] * sign[j];
+          }
+        const expected = zipitMatchReferencePort(cov, m, a, b);
+        const res = zipitMatch(cov, m, a, b);
+        const groupOf = new Int32Array(n);
+        groupsOf(res).forEach((g, i) => g.forEach((x) => (groupOf[x] = i)));
+        expect(Array.from(groupOf), `m=${m} c=${c} a=${a} b=${b}`).toEqual(Array.from(expected));
+      }
+    }
+  });
+
   it('recovers perfectly correlated pairs across models', () => {
     const c = 12;
     const base = randomCovariance(c, 99);

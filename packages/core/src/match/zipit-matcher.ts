@@ -1,4 +1,5 @@
-import { correlation32 } from '../stats/correlation.js';
+import { correlationRow32, stdDevs32 } from '../stats/correlation.js';
+import { RowMaxima } from './row-maxima.js';
 import { checkCovariance, fromAssignment, param, squareSize, type Matcher, type MatcherParams, type MatchResult } from './matcher.js';
 
 /**
@@ -8,20 +9,42 @@ import { checkCovariance, fromAssignment, param, squareSize, type Matcher, type 
  * fixtures/golden/README.md for the exact rules, including its α ≤ 0 and budget quirks), except
  * where the reference degenerates (see the −∞ note in the loop).
  *
- * The reference scans and copies the whole similarity matrix at every step (O(n³) time and
- * traffic). Here the matrix stays in place, removed features are only marked dead, and every
- * row caches its best candidate (value and first column attaining it). A merge rewrites one
- * row and one column, so each step costs O(n) plus a rescan of the few rows whose cached best
- * pointed at the merged pair: O(n²) in practice, same result.
+ * The reference scans and copies the whole similarity matrix at every step: O(n³) time and
+ * memory traffic. Here the matrix stays in place and dead features are skipped. Every row
+ * caches its maximum (value and first column attaining it; `RowMaxima` also finds the global
+ * one and the rows watching a column). A merge of (lo, hi) rewrites row lo eagerly, but its
+ * column update — min(col lo, col hi)·α for every row — is only logged: a row replays the log
+ * when it is next read, so no step walks a column of the row-major matrix (a cache and TLB
+ * miss per row). A row must be read at once only if its cached maximum could change: when it
+ * sat in column lo or hi, when it is not positive (α < 1 raises negative values), or always
+ * when α > 1. Each step is O(n) for row lo plus those few rows: O(n²) overall, same answer.
  */
 export function zipitMatch(covariance: Float32Array | Float64Array, numModels: number, alpha: number, beta: number): MatchResult {
   const o = squareSize(covariance);
   const c = checkCovariance(covariance, o, numModels);
-  const S = correlation32(covariance, o);
-  for (let i = 0; i < o; i++) S[i * o + i] = -Infinity;
+  // Correlation in float32 (as the reference), diagonal −∞, and each row's maximum in one pass.
+  const S = new Float32Array(o * o);
+  const maxima = new RowMaxima(o);
+  const std = stdDevs32(covariance, o);
+  for (let i = 0; i < o; i++) {
+    const row = i * o;
+    correlationRow32(covariance, o, std, i, S, row);
+    S[row + i] = -Infinity;
+    let bc = 0;
+    let bv = S[row];
+    for (let j = 1; j < o; j++) {
+      if (S[row + j] > bv) {
+        bv = S[row + j];
+        bc = j;
+      }
+    }
+    maxima.init(i, bv, bc);
+  }
+  maxima.build();
 
   const a32 = Math.fround(alpha);
   const useAlpha = alpha > 0;
+  const everyRow = useAlpha && a32 > 1;
   const toRemove = o - c;
   const budget = new Int32Array(numModels).fill(Math.floor(Math.floor(toRemove / numModels) * beta + 1e-4));
   const origin = new Int32Array(o);
@@ -31,50 +54,31 @@ export function zipitMatch(covariance: Float32Array | Float64Array, numModels: n
   const act = new Int32Array(o);
   for (let i = 0; i < o; i++) act[i] = i;
   let len = o;
-  // Union of merged features: next[] links members of a group, head is the surviving index.
+  // Members of merged features: next[] links a group, whose head is its surviving index.
   const next = new Int32Array(o).fill(-1);
   const tail = new Int32Array(o);
   for (let i = 0; i < o; i++) tail[i] = i;
 
-  const bestVal = new Float64Array(o);
-  const bestCol = new Int32Array(o);
-  const rescan = (k: number): void => {
-    const row = k * o;
-    let bc = act[0];
-    let bv = S[row + bc];
-    for (let q = 1; q < len; q++) {
-      const j = act[q];
-      const v = S[row + j];
-      if (v > bv) {
-        bv = v;
-        bc = j;
-      }
-    }
-    bestVal[k] = bv;
-    bestCol[k] = bc;
-  };
-  for (let i = 0; i < o; i++) rescan(i);
-
-  const forbidColumn = (col: number, from: number): void => {
-    const end = Math.min(from + c, len);
-    for (let p = from; p < end; p++) S[act[p] * o + col] = -Infinity;
-  };
-  const forbidRow = (row: number, from: number): void => {
-    const end = Math.min(from + c, len);
-    for (let p = from; p < end; p++) S[row * o + act[p]] = -Infinity;
-  };
+  // Log of column updates: step t set column lo[t] := min(col lo[t], col hi[t]) (·α, or −∞ for
+  // rows whose original index lies in one of two forbidden intervals when α ≤ 0).
+  const logLo = new Int32Array(o);
+  const logHi = new Int32Array(o);
+  const logForbid = new Int32Array(4 * o);
+  let logLen = 0;
+  const synced = new Int32Array(o);
+  const affected = new Int32Array(o);
+  const seen = new Int32Array(o).fill(-1);
+  const pending = new Int32Array(o);
+  const bestVal = maxima.value;
+  const bestCol = maxima.column;
 
   while (len > c) {
-    // First maximum in row-major order of the shrunk matrix.
-    let bi = act[0];
-    for (let p = 1; p < len; p++) {
-      const i = act[p];
-      if (bestVal[i] > bestVal[bi]) bi = i;
-    }
-    // When every remaining similarity is −∞ (α ≤ 0 or an exhausted budget forbids all pairs),
-    // the reference's argmax lands on the diagonal and silently drops a feature. We merge the
-    // first remaining pair in row-major order instead, so every feature stays assigned.
-    const exhausted = bestVal[bi] === -Infinity;
+    // First maximum in row-major order of the shrunk matrix. When every remaining similarity
+    // is −∞ (α ≤ 0 or an exhausted budget forbids all pairs), the reference's argmax lands on the
+    // diagonal and silently drops a feature; we merge the first remaining pair instead, so
+    // every feature stays assigned.
+    let bi = maxima.top();
+    const exhausted = bi < 0 || bestVal[bi] === -Infinity;
     const bj = exhausted ? act[1] : bestCol[bi];
     if (exhausted) bi = act[0];
     const lo = bi < bj ? bi : bj;
@@ -82,18 +86,45 @@ export function zipitMatch(covariance: Float32Array | Float64Array, numModels: n
     const ro = origin[lo];
     const co = origin[hi];
 
-    // Column `lo` becomes min(col lo, col hi)·α (or is forbidden against both origin ranges).
-    for (let p = 0; p < len; p++) {
-      const k = act[p] * o;
-      let v = Math.min(S[k + lo], S[k + hi]);
-      if (useAlpha) v *= a32;
-      S[k + lo] = v;
-    }
+    // Column `lo` becomes min(col lo, col hi)·α, or −∞ against both origin ranges (logged).
+    logLo[logLen] = lo;
+    logHi[logLen] = hi;
     if (!useAlpha) {
-      forbidColumn(lo, ro * c);
-      forbidColumn(lo, co * c);
+      forbiddenInterval(act, len, ro * c, c, logForbid, 4 * logLen);
+      forbiddenInterval(act, len, co * c, c, logForbid, 4 * logLen + 2);
     }
+    logLen++;
+    // Rows whose cached maximum may change read their new column-lo value now: those whose best
+    // sat in column lo or hi, those with a non-positive best (α < 1 raises negative values), or
+    // all rows when α > 1. Any other row's new column-lo value cannot exceed its maximum.
+    let nAffected = 0;
+    if (everyRow) {
+      affected.set(act.subarray(0, len));
+      nAffected = len;
+    } else {
+      nAffected = maxima.collectWatchers(lo, affected, nAffected);
+      nAffected = maxima.collectWatchers(hi, affected, nAffected);
+      if (useAlpha) nAffected = maxima.collectNonPositive(affected, nAffected);
+    }
+    let pendingLen = 0;
+    for (let q = 0; q < nAffected; q++) {
+      const k = affected[q];
+      if (k === lo || k === hi || seen[k] === logLen) continue;
+      seen[k] = logLen;
+      replay(S, o, k, synced, logLen, logLo, logHi, logForbid, useAlpha, a32);
+      const v = S[k * o + lo];
+      const b = bestCol[k];
+      if (b === lo || b === hi) {
+        if (v >= bestVal[k]) maxima.set(k, v, lo);
+        else pending[pendingLen++] = k;
+      } else if (v > bestVal[k] || (v === bestVal[k] && lo < b)) {
+        maxima.set(k, v, lo);
+      }
+    }
+    replay(S, o, lo, synced, logLen, logLo, logHi, logForbid, useAlpha, a32);
+    replay(S, o, hi, synced, logLen, logLo, logHi, logForbid, useAlpha, a32);
     // Drop `hi`.
+    maxima.remove(hi);
     let hp = 0;
     while (act[hp] !== hi) hp++;
     act.copyWithin(hp, hp + 1, len);
@@ -108,8 +139,10 @@ export function zipitMatch(covariance: Float32Array | Float64Array, numModels: n
       S[rl + j] = v;
     }
     if (!useAlpha) {
-      forbidRow(lo, ro * c);
-      forbidRow(lo, co * c);
+      for (const from of [ro * c, co * c]) {
+        const end = Math.min(from + c, len);
+        for (let p = from; p < end; p++) S[rl + act[p]] = -Infinity;
+      }
     }
     next[tail[lo]] = hi;
     tail[lo] = tail[hi];
@@ -118,37 +151,24 @@ export function zipitMatch(covariance: Float32Array | Float64Array, numModels: n
     if (ro === co) {
       budget[ro]--;
       if (budget[ro] <= 0) {
+        // The model's budget is spent: forbid every remaining pair of features it owns.
         killed = ro;
         for (let p = 0; p < len; p++) {
           const i = act[p];
           if (origin[i] !== ro) continue;
+          replay(S, o, i, synced, logLen, logLo, logHi, logForbid, useAlpha, a32);
           const row = i * o;
           for (let q = 0; q < len; q++) if (origin[act[q]] === ro) S[row + act[q]] = -Infinity;
         }
       }
     }
 
-    // Refresh cached row maxima.
-    rescan(lo);
-    for (let p = 0; p < len; p++) {
-      const k = act[p];
-      if (k === lo) continue;
-      const b = bestCol[k];
-      if (killed >= 0 && origin[k] === killed && origin[b] === killed) {
-        rescan(k);
-        continue;
-      }
-      const v = S[k * o + lo];
-      if (b === lo || b === hi) {
-        if (v >= bestVal[k]) {
-          bestVal[k] = v;
-          bestCol[k] = lo;
-        } else {
-          rescan(k);
-        }
-      } else if (v > bestVal[k] || (v === bestVal[k] && lo < b)) {
-        bestVal[k] = v;
-        bestCol[k] = lo;
+    rescan(S, o, act, len, lo, maxima);
+    for (let q = 0; q < pendingLen; q++) rescan(S, o, act, len, pending[q], maxima);
+    if (killed >= 0) {
+      for (let p = 0; p < len; p++) {
+        const k = act[p];
+        if (k !== lo && origin[k] === killed && origin[bestCol[k]] === killed) rescan(S, o, act, len, k, maxima);
       }
     }
   }
@@ -158,6 +178,49 @@ export function zipitMatch(covariance: Float32Array | Float64Array, numModels: n
     for (let m = act[p]; m >= 0; m = next[m]) groupOf[m] = p;
   }
   return fromAssignment(groupOf, c, numModels);
+}
+
+/** Recomputes row k's maximum over alive columns (first column on ties). Row k must be replayed. */
+function rescan(S: Float32Array, o: number, act: Int32Array, len: number, k: number, maxima: RowMaxima): void {
+  const row = k * o;
+  let bc = act[0];
+  let bv = S[row + bc];
+  for (let q = 1; q < len; q++) {
+    const j = act[q];
+    const v = S[row + j];
+    if (v > bv) {
+      bv = v;
+      bc = j;
+    }
+  }
+  maxima.set(k, bv, bc);
+}
+
+/** Applies the logged column updates that row k has not seen yet. */
+function replay(
+  S: Float32Array, o: number, k: number, synced: Int32Array, logLen: number,
+  logLo: Int32Array, logHi: Int32Array, logForbid: Int32Array, useAlpha: boolean, a32: number,
+): void {
+  const row = k * o;
+  const from = synced[k];
+  for (let t = from; t < logLen; t++) {
+    const lo = logLo[t];
+    let v = Math.min(S[row + lo], S[row + logHi[t]]);
+    if (useAlpha) v *= a32;
+    else {
+      const f = 4 * t;
+      if ((k >= logForbid[f] && k <= logForbid[f + 1]) || (k >= logForbid[f + 2] && k <= logForbid[f + 3])) v = -Infinity;
+    }
+    S[row + lo] = v;
+  }
+  synced[k] = logLen;
+}
+
+/** Writes the original-index interval of positions [from, from + c) of the shrunk matrix (empty: [1, 0]). */
+function forbiddenInterval(act: Int32Array, len: number, from: number, c: number, out: Int32Array, at: number): void {
+  const end = Math.min(from + c, len);
+  out[at] = from < end ? act[from] : 1;
+  out[at + 1] = from < end ? act[end - 1] : 0;
 }
 
 export const zipitMatcher: Matcher = {

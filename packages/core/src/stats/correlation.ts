@@ -10,20 +10,30 @@ export const CORRELATION_EPS = 1e-7;
  */
 export function correlation32(cov: Float32Array | Float64Array, n: number, out = new Float32Array(n * n)): Float32Array {
   checkSquare(cov, n);
+  const std = stdDevs32(cov, n);
+  for (let i = 0; i < n; i++) correlationRow32(cov, n, std, i, out, i * n);
+  return out;
+}
+
+/** σ = sqrt(diag(cov)) rounded to float32, as `correlationRow32` needs it. */
+export function stdDevs32(cov: Float32Array | Float64Array, n: number): Float64Array {
   const f = Math.fround;
   const std = new Float64Array(n);
   for (let i = 0; i < n; i++) std[i] = f(Math.sqrt(f(cov[i * n + i])));
+  return std;
+}
+
+/** Row i of `correlation32` written to out[at … at + n). */
+export function correlationRow32(cov: Float32Array | Float64Array, n: number, std: Float64Array, i: number, out: Float32Array, at: number): void {
+  const f = Math.fround;
   const eps = f(CORRELATION_EPS);
-  for (let i = 0; i < n; i++) {
-    const si = std[i];
-    const row = i * n;
-    for (let j = 0; j < n; j++) {
-      let d = f(si * std[j]);
-      if (!(d >= eps)) d = eps;
-      out[row + j] = f(cov[row + j]) / d;
-    }
+  const si = std[i];
+  const row = i * n;
+  for (let j = 0; j < n; j++) {
+    let d = f(si * std[j]);
+    if (!(d >= eps)) d = eps;
+    out[at + j] = f(cov[row + j]) / d;
   }
-  return out;
 }
 
 /** Correlation in float64: cov / max(σσᵀ, 1e-7). For reporting and analysis. */
