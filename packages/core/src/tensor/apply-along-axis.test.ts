@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../errors.js';
-import { applyAlongAxis } from './apply-along-axis.js';
+import { applyAlongAxis, applySparseAlongAxis, sparseRows } from './apply-along-axis.js';
 
 function random(n: number, seed: number): Float64Array {
   let s = seed >>> 0;
@@ -93,5 +93,36 @@ describe('applyAlongAxis', () => {
     expect(() => applyAlongAxis(new Float64Array(x.length), a, 4, 3, x, shape, 4)).toThrow(ShapeError);
     expect(() => applyAlongAxis(new Float64Array(5), new Float32Array(16), 4, 4, x, shape, 1)).toThrow(ShapeError);
     expect(() => applyAlongAxis(x, new Float32Array(16), 4, 4, x, shape, 1)).toThrow(/alias/);
+  });
+});
+
+describe('applySparseAlongAxis', () => {
+  it('equals the dense kernel for A and Aᵀ on every axis, with and without accumulation', () => {
+    const shape = [2, 5, 3];
+    const x = random(30, 9);
+    for (let axis = 0; axis < 3; axis++) {
+      const k = shape[axis];
+      const a = random(4 * k, 21 + axis).map((v) => (v > 0.3 ? v : 0));
+      for (const transpose of [false, true]) {
+        const [rows, cols] = transpose ? [k, 4] : [4, k];
+        const aa = transpose ? random(k * 4, 3 + axis).map((v) => (v > 0.3 ? v : 0)) : a;
+        const outShape = [...shape];
+        outShape[axis] = 4;
+        const n = outShape.reduce((p, d) => p * d, 1);
+        const dense = applyAlongAxis(new Float64Array(n), aa, rows, cols, x, shape, axis, { transpose });
+        const sparse = applySparseAlongAxis(new Float64Array(n), sparseRows(aa, rows, cols, transpose), x, shape, axis);
+        for (let i = 0; i < n; i++) expect(sparse[i]).toBeCloseTo(dense[i], 12);
+        applySparseAlongAxis(sparse, sparseRows(aa, rows, cols, transpose), x, shape, axis, { accumulate: true });
+        for (let i = 0; i < n; i++) expect(sparse[i]).toBeCloseTo(2 * dense[i], 12);
+      }
+    }
+  });
+
+  it('stores only non-zeros and rejects a size mismatch', () => {
+    const s = sparseRows(Float32Array.of(0, 2, 0, 0, 0, 3), 2, 3);
+    expect([...s.rowPtr]).toEqual([0, 1, 2]);
+    expect([...s.colIdx]).toEqual([1, 2]);
+    expect([...s.values]).toEqual([2, 3]);
+    expect(() => applySparseAlongAxis(new Float64Array(4), s, new Float64Array(4), [2, 2], 1)).toThrow(ShapeError);
   });
 });
