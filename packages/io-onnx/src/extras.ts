@@ -20,6 +20,8 @@ export interface OnnxTensorExtras {
 }
 
 export interface OnnxModelExtras {
+  /** The default-domain opset import spelled its domain out as "" (onnx.helper does; PyTorch leaves it out). */
+  explicitDefaultDomain?: boolean;
   /** Encoded FunctionProto messages (model-local functions), in file order. */
   functions?: Uint8Array[];
   /** Encoded TrainingInfoProto messages. */
@@ -45,6 +47,8 @@ export interface OnnxGraphExtras {
 }
 
 export interface OnnxNodeExtras {
+  /** The node spelled its default domain out as "" rather than leaving the field out. */
+  explicitDefaultDomain?: boolean;
   overload?: string;
   metadataProps?: KeyValue[];
   /** Encoded NodeDeviceConfigurationProto messages (IR 11). */

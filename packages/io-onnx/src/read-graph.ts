@@ -87,6 +87,7 @@ function readNode(msg: NodeMsg, index: number, where: string, ctx: TensorReadCon
   };
   if (has(msg, 'doc_string')) node.docString = msg.doc_string;
   const extras: OnnxNodeExtras = {};
+  if (has(msg, 'domain') && msg.domain === '') extras.explicitDefaultDomain = true;
   if (has(msg, 'overload')) extras.overload = msg.overload ?? '';
   const meta = keyValues(msg.metadata_props);
   if (meta) extras.metadataProps = meta;

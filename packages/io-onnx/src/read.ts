@@ -144,6 +144,7 @@ function toGraph(model: ModelMsg, irVersion: number, opsetImports: OpsetImport[]
   if (has(model, 'doc_string')) graph.modelDocString = model.doc_string;
   const types = onnxTypes();
   const extras: OnnxModelExtras = {};
+  if ((model.opset_import ?? []).some((o) => has(o, 'domain') && o.domain === '')) extras.explicitDefaultDomain = true;
   if (model.functions?.length) extras.functions = model.functions.map((f) => encodeMessage(types.FunctionProto, f));
   if (model.training_info?.length) extras.trainingInfo = model.training_info.map((t) => encodeMessage(types.TrainingInfoProto, t as object));
   if (model.configuration?.length) extras.configuration = model.configuration.map((c) => encodeMessage(types.DeviceConfigurationProto, c as object));

@@ -56,9 +56,9 @@ function writeNode(node: Node, index: number, where: string, file: string | unde
     attribute: node.attributes.map((a) => writeAttribute(a, label, file)),
   };
   if (node.name) msg.name = node.name;
-  if (node.domain) msg.domain = node.domain;
-  if (node.docString !== undefined) msg.doc_string = node.docString;
   const extras = onnxExtras<OnnxNodeExtras>(node.extras);
+  if (node.domain || extras?.explicitDefaultDomain) msg.domain = node.domain;
+  if (node.docString !== undefined) msg.doc_string = node.docString;
   if (extras?.overload !== undefined) msg.overload = extras.overload;
   const meta = keyValueMsgs(extras?.metadataProps);
   if (meta) msg.metadata_props = meta;

@@ -30,7 +30,9 @@ function encodeModel(graph: Graph, file: string | undefined): Uint8Array {
   const extras = onnxExtras<OnnxModelExtras>(graph.modelExtras);
   const model: ModelMsg = {
     ir_version: numberToInt64(graph.irVersion),
-    opset_import: graph.opsetImports.map((o) => (o.domain ? { domain: o.domain, version: numberToInt64(o.version) } : { version: numberToInt64(o.version) })),
+    opset_import: graph.opsetImports.map((o) => (o.domain || extras?.explicitDefaultDomain
+      ? { domain: o.domain, version: numberToInt64(o.version) }
+      : { version: numberToInt64(o.version) })),
     graph: writeGraphBody(graph, '', file),
   };
   if (graph.producerName !== undefined) model.producer_name = graph.producerName;
