@@ -18,3 +18,5 @@ export * from './match/match-summary.js';
 export * from './graph/infer-shapes.js';
 export * from './tensor/apply-along-axis.js';
 export * from './merge/index.js';
+export * from './eval/multi-task-accuracy.js';
+export * from './eval/model-cost.js';
