@@ -134,9 +134,9 @@ export function zipitMatch(covariance: Float32Array | Float64Array, numModels: n
     const rh = hi * o;
     for (let p = 0; p < len; p++) {
       const j = act[p];
-      let v = Math.min(S[rl + j], S[rh + j]);
-      if (useAlpha) v *= a32;
-      S[rl + j] = v;
+      const x = S[rl + j];
+      const y = S[rh + j];
+      S[rl + j] = useAlpha ? (y < x ? y : x) * a32 : y < x ? y : x;
     }
     if (!useAlpha) {
       for (const from of [ro * c, co * c]) {
@@ -203,9 +203,19 @@ function replay(
 ): void {
   const row = k * o;
   const from = synced[k];
+  // A long replay hits most cache lines of the row in random order; streaming the row in first
+  // (independent sequential loads) is cheaper. The check keeps the loads from being elided;
+  // `synced[k]` is overwritten below either way.
+  if (logLen - from > 48) {
+    let touch = 0;
+    for (let j = row, end = row + o; j < end; j += 16) touch += S[j];
+    if (touch !== touch) synced[k] = 0;
+  }
   for (let t = from; t < logLen; t++) {
     const lo = logLo[t];
-    let v = Math.min(S[row + lo], S[row + logHi[t]]);
+    const x = S[row + lo];
+    const y = S[row + logHi[t]];
+    let v = y < x ? y : x;
     if (useAlpha) v *= a32;
     else {
       const f = 4 * t;
