@@ -1,6 +1,7 @@
-import { FeatureStats, InvalidArgumentError, MismatchError, ShapeError, ZipitError, type Graph, type Tensor } from '@zipit/core';
+import { FeatureStats, InvalidArgumentError, MismatchError, ShapeError, ZipitError, tensor, type Graph, type Tensor } from '@zipit/core';
 import { walkBatches, type Batches, type PassOptions } from './batches.js';
 import { ModelSession } from './session.js';
+import { singleDataInput } from './tap.js';
 import {
   buildStatisticsGraph,
   checkRequest,
@@ -70,16 +71,28 @@ export async function collectStatistics(
   return accumulator.stats;
 }
 
-/** Shapes of model 0's activation at every space, from one run that outputs shapes only. */
+/**
+ * Shapes of model 0's activation at every space, from one run that outputs shapes only. The run
+ * takes the first sample of the batch alone (layouts depend on channels and positions, not on
+ * the batch size) unless the model fixes its batch size or a space's channels are on axis 0.
+ */
 async function probeShapes(model: Graph, spaces: readonly SpaceRequest[], x: Tensor<'float32'>, opts: PassOptions): Promise<number[][]> {
   const graph = shapeProbeGraph(model, spaces.map((s) => s.values[0]));
-  const session = await ModelSession.create(graph, opts);
+  const input = singleDataInput(graph);
+  const batchFixed = typeof input.shape?.[0] === 'number' && input.shape[0] !== 1;
+  const sample = batchFixed || spaces.some((s) => s.axis === 0) ? x : firstSample(x);
+  const session = await ModelSession.create(graph, { ...opts, profilePrefix: undefined });
   try {
-    const out = await session.run({ [graph.inputs.find((i) => !graph.initializers.has(i.name))!.name]: x });
+    const out = await session.run({ [input.name]: sample });
     return spaces.map((_, i) => Array.from(out[`probe.${i}`].data as BigInt64Array, Number));
   } finally {
     await session.release();
   }
+}
+
+function firstSample(x: Tensor<'float32'>): Tensor<'float32'> {
+  const shape = [1, ...x.shape.slice(1)];
+  return tensor('float32', shape, x.data.subarray(0, x.data.length / x.shape[0]));
 }
 
 async function runStats(session: ModelSession, plan: StatisticsGraph, x: Tensor<'float32'>, file: string | undefined): Promise<Record<string, Tensor>> {

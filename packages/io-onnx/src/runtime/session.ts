@@ -11,6 +11,11 @@ export interface SessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Model file named in error messages. */
   file?: string;
+  /**
+   * Record onnxruntime's per-node profile (Chrome trace JSON) into `<prefix>_<timestamp>.json`,
+   * written when the session is released. For benchmarks and diagnosis.
+   */
+  profilePrefix?: string;
 }
 
 /** The default thread count: every core the process may use. */
@@ -34,6 +39,7 @@ export class ModelSession {
     /** Graph output names, in order. */
     readonly outputNames: readonly string[],
     private readonly file: string | undefined,
+    private readonly profiling: boolean,
   ) {}
 
   static async create(graph: Graph, opts: SessionOptions = {}): Promise<ModelSession> {
@@ -49,11 +55,12 @@ export class ModelSession {
         executionMode: 'sequential',
         graphOptimizationLevel: opts.optimization ?? 'all',
         logSeverityLevel: 4,
+        ...(opts.profilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profilePrefix } : {}),
       });
     } catch (e) {
       throw ortError(e, 'onnxruntime cannot load the model', opts.file);
     }
-    return new ModelSession(ort, session, session.inputNames, session.outputNames, opts.file);
+    return new ModelSession(ort, session, session.inputNames, session.outputNames, opts.file, Boolean(opts.profilePrefix));
   }
 
   /**
@@ -78,6 +85,7 @@ export class ModelSession {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    if (this.profiling) this.session.endProfiling();
     await this.session.release();
   }
 }

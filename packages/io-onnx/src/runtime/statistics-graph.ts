@@ -105,6 +105,7 @@ export function buildStatisticsGraph(models: readonly Graph[], spaces: readonly 
   const results = spaces.map((s, i): StatisticsOutputs => {
     const scope = `stats.${i}`;
     const plan = chooseLayout(s.axis, opts.shapes?.[i] ?? null);
+    out.beginSpace(s.values.map((v, k) => `model${k}/${v}`));
     const xs = s.values.map((v, k) => out.arrange(`model${k}/${v}`, plan, `${scope}/model${k}`));
     const shapes = xs.map((x, k) => out.op('Shape', [x], {}, `${scope}/model${k}/shape`));
     const sums = xs.map((x, k) => out.reduceSum(x, plan.sampleAxes, `${scope}/model${k}/sum`));
@@ -241,23 +242,53 @@ function mergeOpsets(models: readonly Graph[], file: string | undefined): OpsetI
 
 /** Accumulates the combined graph: prefixed copies of the models plus the statistics nodes. */
 class GraphAssembler {
-  readonly nodes: Node[] = [];
   readonly valueInfo: ValueInfo[] = [];
   readonly initializers = new Map<string, Tensor>();
+  private readonly models: Node[][] = [];
+  private readonly spaces: { nodes: Node[]; inputs: string[] }[] = [];
+  private current: Node[] = [];
 
   constructor(private readonly opset: number) {}
 
   addModel(model: Graph, prefix: string, input: string, shared: string): void {
     const rename = (name: string): string => (name === '' ? '' : name === input ? shared : prefix + name);
     const body = renameBody(model, rename);
-    this.nodes.push(...body.nodes);
+    this.models.push(body.nodes);
     this.valueInfo.push(...body.valueInfo);
     for (const [k, t] of body.initializers) this.initializers.set(k, t);
   }
 
+  /** Starts the nodes of a space that reads the given model values. */
+  beginSpace(inputs: string[]): void {
+    this.current = [];
+    this.spaces.push({ nodes: this.current, inputs });
+  }
+
+  /**
+   * All nodes in one topological order that keeps activations short-lived: the models' nodes
+   * interleaved step by step (same-architecture models reach a layer together), each space's
+   * statistics nodes right after the step that produced its last input. onnxruntime runs
+   * nodes in this order, so an activation is consumed while it is still in cache and its
+   * buffer is freed early.
+   */
+  get nodes(): Node[] {
+    const producedAt = new Map<string, number>();
+    for (const list of this.models) list.forEach((n, i) => n.outputs.forEach((o) => o && producedAt.set(o, i)));
+    const readyAt = this.spaces.map((sp) => Math.max(-1, ...sp.inputs.map((v) => producedAt.get(v) ?? -1)));
+    const steps = Math.max(0, ...this.models.map((l) => l.length));
+    const out: Node[] = [];
+    const emitReady = (step: number) => this.spaces.forEach((sp, i) => readyAt[i] === step && out.push(...sp.nodes));
+    emitReady(-1);
+    for (let step = 0; step < steps; step++) {
+      for (const list of this.models) if (step < list.length) out.push(list[step]);
+      emitReady(step);
+    }
+    return out;
+  }
+
   op(opType: string, inputs: string[], attributes: Record<string, AttributeValue>, name: string): string {
     const output = `${name}:0`;
-    this.nodes.push({
+    this.current.push({
       name,
       opType,
       domain: '',
