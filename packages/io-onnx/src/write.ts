@@ -6,6 +6,7 @@ import { onnxExtras, type OnnxModelExtras } from './extras.js';
 import { numberToInt64 } from './int64.js';
 import { decodeMessage, onnxTypes } from './schema/onnx-root.js';
 import type { ModelMsg } from './schema/types.js';
+import { encodeModel } from './write-encode.js';
 import { writeGraphBody } from './write-graph.js';
 import { keyValueMsgs } from './write-tensor.js';
 
@@ -18,10 +19,10 @@ const MAX_MODEL_BYTES = 2 ** 31 - 1;
  * All tensor data is written inline; models over 2 GiB are refused (external data is not written).
  */
 export function writeOnnx(graph: Graph): Uint8Array {
-  return encodeModel(graph, undefined);
+  return graphToOnnx(graph, undefined);
 }
 
-function encodeModel(graph: Graph, file: string | undefined): Uint8Array {
+function graphToOnnx(graph: Graph, file: string | undefined): Uint8Array {
   const tensorBytes = countTensorBytes(graph);
   if (tensorBytes > MAX_MODEL_BYTES) {
     throw new UnsupportedError(`the model holds ${(tensorBytes / 2 ** 30).toFixed(2)} GiB of tensors; ONNX files over 2 GiB need external data, which this writer does not produce`, { file });
@@ -45,7 +46,7 @@ function encodeModel(graph: Graph, file: string | undefined): Uint8Array {
   if (extras?.trainingInfo?.length) model.training_info = extras.trainingInfo.map((b) => decodeMessage<object>(types.TrainingInfoProto, b));
   if (extras?.functions?.length) model.functions = extras.functions.map((b) => decodeMessage(types.FunctionProto, b));
   if (extras?.configuration?.length) model.configuration = extras.configuration.map((b) => decodeMessage<object>(types.DeviceConfigurationProto, b));
-  return types.ModelProto.encode(model as object).finish();
+  return encodeModel(model);
 }
 
 /**
@@ -53,7 +54,7 @@ function encodeModel(graph: Graph, file: string | undefined): Uint8Array {
  * and then renamed over `path`, so `path` is either the old file or the complete new one.
  */
 export async function writeOnnxFile(graph: Graph, path: string): Promise<void> {
-  const bytes = encodeModel(graph, path);
+  const bytes = graphToOnnx(graph, path);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     const handle = await open(tmp, 'wx');
