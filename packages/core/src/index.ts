@@ -20,3 +20,5 @@ export * from './tensor/apply-along-axis.js';
 export * from './merge/index.js';
 export * from './eval/multi-task-accuracy.js';
 export * from './eval/model-cost.js';
+export * from './bn/batchnorm-stats-graph.js';
+export * from './bn/batchnorm-average.js';

@@ -5,3 +5,4 @@ export { runModel, type BatchResult, type RunModelOptions } from './run-model.js
 export { ModelSession, defaultThreads, type SessionOptions } from './session.js';
 export { buildStatisticsGraph, type SpaceRequest, type StatisticsGraph, type StatisticsOutputs } from './statistics-graph.js';
 export { dataInputs, singleDataInput, tapValues, valueNames } from './tap.js';
+export { resetBatchNorm, type ResetBatchNormResult } from './reset-batchnorm.js';
