@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import protobuf from 'protobufjs';
-import { FormatError, NotFoundError, UnsupportedError, ZipitError, type Graph, type GraphBody, type OpsetImport } from '@zipit/core';
+import { FormatError, NotFoundError, UnsupportedError, type Graph, type GraphBody, type OpsetImport } from '@zipit/core';
 import { ExternalDataReader } from './external-data.js';
 import { withOnnxExtras, type OnnxModelExtras } from './extras.js';
 import { int64ToNumber } from './int64.js';
@@ -34,11 +34,6 @@ export function readOnnx(bytes: Uint8Array, opts: ReadOnnxOptions = {}): Graph {
   const external = new ExternalDataReader(opts.baseDir, file);
   try {
     return toGraph(model, irVersion, opsetImports, { file, external });
-  } catch (e) {
-    if (e instanceof ZipitError) throw e;
-    // Invariant checks above should leave nothing else; if malformed input still trips a JS
-    // error, report it as the format problem it is rather than as a crash.
-    throw new FormatError(`malformed ONNX model: ${(e as Error).message}`, { file, cause: e });
   } finally {
     external.close();
   }
