@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   applySparseAlongAxis,
   averageMatch,
@@ -16,7 +16,7 @@ import {
   type StopAt,
   type Tensor,
 } from '@zipit/core';
-import { ModelSession } from '@zipit/io-onnx';
+import { ModelSession, readOnnxFile } from '@zipit/io-onnx';
 
 /**
  * End to end: derive the merge graph, zip, write ONNX, run it in onnxruntime, compare with the
@@ -196,6 +196,42 @@ describe.each(cases)('zip in onnxruntime: $name', ({ build, input }) => {
     const rz = await run(graph, input);
     for (const o of a.outputs) {
       for (const k of [0, 1, 2]) expect(maxAbsDiff(rz[`model${k}:${o.name}`], ra[o.name])).toBeLessThanOrEqual(1e-4);
+    }
+  });
+});
+
+/** Models exported by PyTorch 1.13 (see packages/io-onnx/fixtures/README.md), incl. the dynamic F.pad lowering. */
+describe.each([
+  { file: 'cnn_bn_opset13', points: ['conv2:in', 'fc:in'] },
+  { file: 'cnn_folded_opset17', points: ['conv2:in', 'fc:in'] },
+  { file: 'resnet_block_opset13', points: ['block1.conv2:in', 'block1:stream', 'block2.conv2:in', 'block2:stream'] },
+  { file: 'mlp_view_opset17', points: ['fc2:in'] },
+])('zip in onnxruntime: PyTorch export $file', ({ file, points }) => {
+  let a: Graph;
+  let mg: MergeGraph;
+  const input = { input: seededTensor([2, 3, 8, 8], 5) };
+  beforeAll(async () => {
+    a = await readOnnxFile(`packages/io-onnx/fixtures/${file}.onnx`);
+    mg = deriveMergeGraph(a);
+  });
+
+  it('derives readable merge points', () => {
+    expect(mg.points.map((p) => p.name)).toEqual(points);
+    expect(mg.barriers).toEqual([]);
+  });
+
+  it('reproduces the ensemble exactly, and zip(A, P(A)) = A at every stop point', async () => {
+    const perms = mg.points.map((p, i) => permutation(p.channels, 17 + i));
+    const pa = permuteModel(a, mg, perms);
+    const [ra, rp] = [await run(a, input), await run(pa, input)];
+    const ensemble = zipGraphs([a, pa], { mergeGraph: mg, transforms: [], stopAt: 'none' });
+    const re = await run(ensemble.graph, input);
+    expect(re['model0:logits']).toEqual(ra.logits);
+    expect(re['model1:logits']).toEqual(rp.logits);
+    for (const stopAt of [...mg.points.filter((p) => p.stopPoint).map((p) => p.index), 'all'] as StopAt[]) {
+      const { graph } = zipGraphs([a, pa], { mergeGraph: mg, transforms: perms.map(aligning), stopAt });
+      const rz = await run(graph, input);
+      for (const k of [0, 1]) expect(maxAbsDiff(rz[`model${k}:logits`], ra.logits), `${String(stopAt)}`).toBeLessThanOrEqual(1e-4);
     }
   });
 });

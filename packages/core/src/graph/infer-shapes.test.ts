@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { tensor } from '../tensor/tensor.js';
 import { buildSmallCnn, buildTokenMlp, GraphBuilder } from './builder.js';
 import { inferShapes, reshapeShape } from './infer-shapes.js';
 
@@ -32,6 +33,30 @@ describe('inferShapes', () => {
       const rm = g.nodes.find((n) => n.opType === 'ReduceMean')!;
       expect(shapes.get(rm.outputs[0])).toEqual(['batch', 7]);
     }
+  });
+
+  it("evaluates PyTorch's dynamic F.pad lowering to constant pads", () => {
+    // F.pad(x, (1, 1, 1, 1)) as torch 1.13 exports it: ConstantOfShape → Concat → Reshape([-1, 2])
+    // → Slice(step -1) → Transpose → Reshape([-1]) → Cast → Pad.
+    const b = new GraphBuilder();
+    const x = b.input('x', ['batch', 2, 4, 4]);
+    const i64 = (v: number[], shape = [v.length]) => b.constant(tensor('int64', shape, BigInt64Array.from(v.map(BigInt))));
+    const [zeros] = b.node('ConstantOfShape', [i64([4])], {
+      attributes: { value: { type: 'tensor', value: tensor('int64', [1], BigInt64Array.of(0n)) } }, dtypes: ['int64'],
+    });
+    const [cat] = b.node('Concat', [i64([1, 1, 1, 1]), zeros], { attributes: { axis: { type: 'int', value: 0 } }, dtypes: ['int64'] });
+    const [pairs] = b.node('Reshape', [cat, i64([-1, 2])], { dtypes: ['int64'] });
+    const [rev] = b.node('Slice', [pairs, i64([-1]), i64([-(2 ** 62)]), i64([0]), i64([-1])], { dtypes: ['int64'] });
+    const [tr] = b.node('Transpose', [rev], { attributes: { perm: { type: 'ints', value: [1, 0] } }, dtypes: ['int64'] });
+    const [flat] = b.node('Reshape', [tr, i64([-1])], { dtypes: ['int64'] });
+    const [pads] = b.node('Cast', [flat], { attributes: { to: { type: 'int', value: 7 } }, dtypes: ['int64'] });
+    const [y] = b.node('Pad', [x, pads], { attributes: { mode: { type: 'string', value: 'constant' } } });
+    b.output(y);
+    const { shapes, constants } = inferShapes(b.build());
+    expect(constants.get(pairs)?.values).toEqual([1, 1, 1, 1, 0, 0, 0, 0]);
+    expect(constants.get(rev)?.values).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
+    expect(constants.get(pads)?.values).toEqual([0, 0, 1, 1, 0, 0, 1, 1]);
+    expect(shapes.get(y)).toEqual(['batch', 2, 6, 6]);
   });
 
   it('leaves unknown operators unknown instead of failing', () => {

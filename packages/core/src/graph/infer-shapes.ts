@@ -128,7 +128,12 @@ function inferNode(node: Node, ctx: InferContext): NodeResult {
     case 'Transpose': {
       if (!x) return {};
       const perm = intsAttr(node, 'perm') ?? x.map((_, i) => x.length - 1 - i);
-      return { shapes: [perm.map((p) => x[p])] };
+      const shape = perm.map((p) => x[p]);
+      const c = ctx.constant(node.inputs[0]);
+      const constant = c && shape.every(isNum)
+        ? { shape: shape as number[], values: gatherConst(c, shape as number[], (dst) => perm.map((_, a) => dst[perm.indexOf(a)])) }
+        : undefined;
+      return { shapes: [shape], constants: [constant] };
     }
     case 'Squeeze': case 'Unsqueeze': {
       const axes = axesOf(node, ctx, 1);
@@ -213,7 +218,12 @@ function inferNode(node: Node, ctx: InferContext): NodeResult {
     }
     case 'ConstantOfShape': {
       const s = ctx.constant(node.inputs[0]);
-      return { shapes: [s ? s.values : null] };
+      if (!s) return { shapes: [null] };
+      const v = getAttribute(node, 'value');
+      const fill = v && v.type === 'tensor' ? tensorConst(v.value)?.values[0] ?? 0 : 0;
+      const shape = s.values;
+      const constant = shape.every(isNum) ? { shape: shape as number[], values: new Array<Dim>(productDims(shape) as number).fill(fill) } : undefined;
+      return { shapes: [shape], constants: [constant] };
     }
     case 'Expand': {
       const s = ctx.constant(node.inputs[1]);
@@ -403,32 +413,67 @@ function sliceShape(node: Node, ctx: InferContext, x: Dim[] | null): NodeResult 
   }
   if (!starts || !ends) return {};
   const out = [...x];
-  const ranges: [number, number, number][] = [];
+  // Per axis: first index, step and count (ONNX Slice semantics, negative steps included).
+  const picks = new Map<number, { first: number; step: number; count: number }>();
   for (let k = 0; k < starts.length; k++) {
     const axis = normAxis(Number(axes ? axes[k] : k), x.length);
     const d = x[axis];
     const step = steps ? Number(steps[k]) : 1;
-    if (typeof d !== 'number' || !isNum(starts[k]) || !isNum(ends[k]) || step !== 1) {
+    if (typeof d !== 'number' || !isNum(starts[k]) || !isNum(ends[k]) || step === 0) {
       out[axis] = null;
       continue;
     }
-    const s = clampIndex(starts[k] as number, d);
-    const e = clampIndex(ends[k] as number, d);
-    out[axis] = Math.max(0, e - s);
-    ranges.push([axis, s, e]);
+    let s = starts[k] as number;
+    let e = ends[k] as number;
+    if (s < 0) s += d;
+    if (e < 0) e += d;
+    if (step > 0) {
+      s = Math.min(Math.max(s, 0), d);
+      e = Math.min(Math.max(e, 0), d);
+    } else {
+      s = Math.min(Math.max(s, 0), d - 1);
+      e = Math.min(Math.max(e, -1), d - 1);
+    }
+    const count = Math.max(0, Math.ceil((e - s) / step));
+    out[axis] = count;
+    picks.set(axis, { first: s, step, count });
   }
   const data = ctx.constant(node.inputs[0]);
   let constant: ConstValue | undefined;
-  if (data && x.length === 1 && ranges.length === 1 && ranges[0][0] === 0) {
-    const values = data.values.slice(ranges[0][1], ranges[0][2]);
-    constant = { shape: [values.length], values };
+  if (data && out.every(isNum) && data.shape.length === x.length) {
+    const index = (axis: number, i: number) => {
+      const p = picks.get(axis);
+      return p ? p.first + i * p.step : i;
+    };
+    constant = { shape: out as number[], values: gatherConst(data, out as number[], (dst) => dst.map((i, a) => index(a, i))) };
   }
   return { shapes: [out], constants: [constant] };
 }
 
-function clampIndex(i: number, d: number): number {
-  const j = i < 0 ? i + d : i;
-  return Math.min(Math.max(j, 0), d);
+/** Builds a constant of `shape` whose element at index `dst` is `src` at `sourceIndex(dst)`. */
+function gatherConst(src: ConstValue, shape: readonly number[], sourceIndex: (dst: number[]) => number[]): Dim[] {
+  const total = shape.reduce((p, d) => p * d, 1);
+  const srcStrides = strides(src.shape);
+  const values: Dim[] = [];
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let flat = 0; flat < total; flat++) {
+    let rem = flat;
+    for (let a = shape.length - 1; a >= 0; a--) {
+      idx[a] = rem % shape[a];
+      rem = Math.floor(rem / shape[a]);
+    }
+    const s = sourceIndex(idx);
+    let off = 0;
+    for (let a = 0; a < s.length; a++) off += s[a] * srcStrides[a];
+    values.push(src.values[off]);
+  }
+  return values;
+}
+
+function strides(shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length).fill(1);
+  for (let a = shape.length - 2; a >= 0; a--) out[a] = out[a + 1] * shape[a + 1];
+  return out;
 }
 
 function constArith(op: string, node: Node, ctx: InferContext): ConstValue | undefined {
