@@ -128,6 +128,26 @@ const cases: Case[] = [
     },
     input: image,
   },
+  {
+    name: 'MLP with Gemm transB=0, Sigmoid/Tanh/LeakyRelu/Clip and a per-channel scale',
+    build: (seed) => {
+      const b = new GraphBuilder({ seed });
+      const dense = (x: string, k: number, n: number, name: string) => {
+        const w = b.parameter(`${name}.weight`, b.rng.normalTensor([k, n], Math.sqrt(1 / k)));
+        const bias = b.parameter(`${name}.bias`, b.rng.normalTensor([n], 0.1));
+        return b.node('Gemm', [x, w, bias], { name, attributes: { transB: { type: 'int', value: 0 } }, shapes: [['batch', n]] })[0];
+      };
+      const act = (op: string, x: string, attributes = {}) => b.node(op, [x], { attributes, shapes: [b.shape(x)] })[0];
+      let x = b.input('features', ['batch', 10]);
+      x = act('LeakyRelu', dense(x, 10, 8, 'fc1'), { alpha: { type: 'float', value: 0.1 } });
+      x = b.mul(act('Tanh', dense(x, 8, 8, 'fc2')), b.parameter('scale', b.rng.uniformTensor([8], 0.5, 1.5)));
+      x = act('Sigmoid', dense(x, 8, 6, 'fc3'));
+      x = b.node('Clip', [dense(x, 6, 6, 'fc4'), b.constant(tensor('float32', [], Float32Array.of(0))), b.constant(tensor('float32', [], Float32Array.of(0.8)))], { shapes: [['batch', 6]] })[0];
+      b.output(dense(x, 6, 3, 'head'), 'logits');
+      return b.build();
+    },
+    input: { features: seededTensor([4, 10], 13) },
+  },
   { name: 'token MLP (MatMul + Add)', build: (seed) => buildTokenMlp({ seed, tokens: 5, inFeatures: 6 }), input: tokens },
   {
     name: 'tokens with LayerNorm and erf GELU (opset 17)',
