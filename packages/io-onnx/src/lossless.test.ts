@@ -8,7 +8,6 @@ import type { ModelMsg } from './schema/types.js';
 import { encodeModel } from './write-encode.js';
 import { writeOnnx } from './write.js';
 
-const utf8 = new TextEncoder();
 const f32 = (...v: number[]) => new Uint8Array(Float32Array.from(v).buffer);
 
 const tensorType = (elem: number, dims: object[]) => ({ tensor_type: { elem_type: elem, shape: { dim: dims } } });
