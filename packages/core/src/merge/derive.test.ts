@@ -4,7 +4,7 @@ import { buildSmallCnn, buildTokenMlp, GraphBuilder } from '../graph/builder.js'
 import type { Graph } from '../graph/graph.js';
 import { tensor } from '../tensor/tensor.js';
 import { deriveMergeGraph } from './derive.js';
-import type { MergeGraph, MergePoint } from './merge-graph.js';
+import { diffMergeGraphs, type MergeGraph, type MergePoint } from './merge-graph.js';
 import { commonModulePrefix, scopeModule } from './naming.js';
 
 function point(mg: MergeGraph, name: string): MergePoint {
@@ -242,5 +242,21 @@ describe('naming helpers', () => {
     expect(scopeModule('Conv_12')).toBe('');
     expect(commonModulePrefix(['layer1.0', 'layer1.1', 'layer1.2'])).toBe('layer1');
     expect(commonModulePrefix(['layer1.0'])).toBe('layer1.0');
+  });
+});
+
+describe('diffMergeGraphs', () => {
+  it('is empty for equal graphs and names each difference', () => {
+    const mg = deriveMergeGraph(plainCnn());
+    expect(diffMergeGraphs(mg, deriveMergeGraph(plainCnn()))).toEqual([]);
+    const changed: MergeGraph = structuredClone(mg);
+    changed.points[0].name = 'other:in';
+    changed.points[1].consumers = [];
+    changed.heads[0].classes = 7;
+    expect(diffMergeGraphs(mg, changed)).toEqual([
+      'point 0 (conv2:in): name "conv2:in" expected, "other:in" found',
+      'point 1 (fc:in): consumers "fc.weight@1" expected, "" found',
+      'heads ["fc:/fc/Gemm:5:1"] expected, ["fc:/fc/Gemm:7:1"] found',
+    ]);
   });
 });

@@ -11,6 +11,12 @@ import type { GraphBody, Node } from '../graph/graph.js';
  * Mₖ [C, C] and an unmerge block Uₖ [C, C]. Every producer slice gets Mₖ along its axis
  * (new[i] = Σⱼ Mₖ[i, j] · old[j]); every consumer slice gets Uₖ along its axis
  * (new[j] = Σᵢ old[i] · Uₖ[i, j]); the transformed models are summed.
+ *
+ * Room for attention (the ViT plugin declares these; automatic derivation stops at attention):
+ * `blocks` keeps heads whole; `ParamRef.offset` places a point inside a fused projection (one
+ * QKV weight); and a bilinear pair such as Q·Kᵀ is one point whose Q projection output is a
+ * producer and whose K projection output is a consumer: q' = Mq, k' = Uᵀk, so
+ * q'ᵀk' = qᵀ(UM)ᵀk, exact when UM = I (permutations), i.e. Q and K share one transform.
  */
 export interface MergeGraph {
   /** Merge points in depth order; `points[i].index === i`. */
@@ -249,4 +255,40 @@ export function validateMergeGraph(graph: GraphBody, mg: MergeGraph): void {
       }
     }
   });
+}
+
+/**
+ * Differences between two merge graphs of one model (e.g. a plugin's declaration and the
+ * automatic derivation), one line each; empty when they agree on points (order, names, channels,
+ * observed values, producer/consumer parameter axes, residual ties, stop points) and heads.
+ */
+export function diffMergeGraphs(expected: MergeGraph, actual: MergeGraph): string[] {
+  const out: string[] = [];
+  const refKey = (r: ParamRef) => `${r.param}@${r.axis}${r.offset ? `+${r.offset}` : ''}`;
+  const set = (rs: readonly ParamRef[]) => [...new Set(rs.map(refKey))].sort().join(', ');
+  if (expected.points.length !== actual.points.length) {
+    out.push(`${expected.points.length} points expected, ${actual.points.length} found`);
+  }
+  const n = Math.min(expected.points.length, actual.points.length);
+  for (let i = 0; i < n; i++) {
+    const e = expected.points[i];
+    const a = actual.points[i];
+    const at = `point ${i} (${e.name})`;
+    const check = (what: string, x: unknown, y: unknown) => {
+      if (JSON.stringify(x) !== JSON.stringify(y)) out.push(`${at}: ${what} ${JSON.stringify(x)} expected, ${JSON.stringify(y)} found`);
+    };
+    check('name', e.name, a.name);
+    check('channels', e.channels, a.channels);
+    check('observe', e.observe, a.observe);
+    check('producers', set(e.producers), set(a.producers));
+    check('consumers', set(e.consumers), set(a.consumers));
+    check('ties', e.ties.map((t) => t.node).sort(), a.ties.map((t) => t.node).sort());
+    check('stopPoint', e.stopPoint, a.stopPoint);
+    check('blocks', e.blocks ?? null, a.blocks ?? null);
+  }
+  const heads = (mg: MergeGraph) => mg.heads.map((h) => `${h.name}:${h.node}:${h.classes}:${h.input}`).sort();
+  if (JSON.stringify(heads(expected)) !== JSON.stringify(heads(actual))) {
+    out.push(`heads ${JSON.stringify(heads(expected))} expected, ${JSON.stringify(heads(actual))} found`);
+  }
+  return out;
 }
