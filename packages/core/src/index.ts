@@ -22,3 +22,4 @@ export * from './eval/multi-task-accuracy.js';
 export * from './eval/model-cost.js';
 export * from './bn/batchnorm-stats-graph.js';
 export * from './bn/batchnorm-average.js';
+export * from './graph/structure.js';

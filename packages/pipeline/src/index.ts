@@ -1,0 +1,3 @@
+export * from './fingerprint.js';
+export * from './merge-models.js';
+export * from './evaluate-tasks.js';

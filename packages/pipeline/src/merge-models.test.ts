@@ -1,0 +1,77 @@
+import { buildSmallCnn, MismatchError, SeededRandom, type Graph } from '@zipit/core';
+import { ModelSession, type Batch } from '@zipit/io-onnx';
+import { describe, expect, it } from 'vitest';
+import { evaluateTasks } from './evaluate-tasks.js';
+import { computeStatistics, mergeModels, prepareModels, type ModelInput } from './merge-models.js';
+
+function data(count: number, seed: number, classes = 3): Batch[] {
+  const r = new SeededRandom(seed);
+  const out: Batch[] = [];
+  for (let done = 0; done < count; done += 8) {
+    const b = Math.min(8, count - done);
+    out.push({ x: r.normalTensor([b, 3, 16, 16]), y: BigInt64Array.from({ length: b }, () => BigInt(Math.floor(r.next() * classes))) });
+  }
+  return out;
+}
+
+const models: ModelInput[] = [
+  { name: 'A', graph: buildSmallCnn({ seed: 1, imageSize: 16, classes: [3] }), file: 'a.onnx' },
+  { name: 'B', graph: buildSmallCnn({ seed: 2, imageSize: 16, classes: [3] }), file: 'b.onnx' },
+];
+
+async function outputs(graph: Graph, x: Batch['x']): Promise<Record<string, Float32Array>> {
+  const s = await ModelSession.create(graph, { threads: 1 });
+  try {
+    const out = await s.run({ [graph.inputs[0].name]: x });
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as Float32Array]));
+  } finally {
+    await s.release();
+  }
+}
+
+describe('mergeModels', () => {
+  it('with nothing zipped reproduces the ensemble exactly', async () => {
+    const batches = data(32, 5);
+    const r = await mergeModels(models, { method: 'zipit', stopAt: 'none', data: () => batches, threads: 1 });
+    expect(r.stop).toBe(-1);
+    expect(r.batchNorm.skipped).toBe('nothing was zipped');
+    const x = batches[0].x;
+    const merged = await outputs(r.graph, x);
+    for (const m of models) {
+      const own = await outputs(m.graph, x);
+      const name = m.graph.outputs[0].name;
+      expect(merged[`${m.name}:${name}`]).toEqual(own[name]);
+    }
+  });
+
+  it('zips fully with each matcher, resets BatchNorm, and evaluates per task and jointly', async () => {
+    const batches = data(48, 6);
+    const mg = prepareModels(models);
+    const stats = await computeStatistics(models, mg, batches, { threads: 1 });
+    for (const method of ['zipit', 'permute', 'average']) {
+      const r = await mergeModels(models, { method, data: () => batches, stats, threads: 1 });
+      expect(r.stop).toBe(mg.points.filter((p) => p.stopPoint).at(-1)!.index);
+      expect(r.points.length).toBeGreaterThan(0);
+      expect(r.batchNorm.reset.length).toBeGreaterThan(0);
+      for (const p of r.points) {
+        const s = p.summary;
+        expect(s.acrossModels + s.onlyFrom.reduce((a, b) => a + b, 0)).toBe(p.channels);
+        if (method !== 'zipit') expect(s.acrossModels).toBe(p.channels);
+      }
+      const acc = await evaluateTasks(
+        r.graph,
+        r.outputs.map((o) => ({ name: o.model, output: o.value, data: () => batches })),
+        { threads: 1 },
+      );
+      expect(acc.tasks).toEqual(['A', 'B']);
+      expect(acc.samples).toEqual([48, 48]);
+      for (const a of [...acc.perTask, acc.joint]) expect(a).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('refuses models of different widths, naming the first difference', () => {
+    const wide = { name: 'C', graph: buildSmallCnn({ seed: 3, imageSize: 16, classes: [3], width: 12 }), file: 'c.onnx' };
+    expect(() => prepareModels([models[0], wide])).toThrow(MismatchError);
+    expect(() => prepareModels([models[0], wide])).toThrow(/a\.onnx and c\.onnx are not the same architecture: parameter .* has shape/);
+  });
+});

@@ -1,0 +1,144 @@
+import {
+  assertSameStructure, defaultMatcherRegistry, deriveMergeGraph, MismatchError, resolveStopAt, summarizeMatch, UnsupportedError, zipGraphs,
+  type FeatureStats, type Graph, type MatcherParams, type MatcherRegistry, type MatchSummary, type MergeGraph, type StopAt, type ZipResult,
+} from '@zipit/core';
+import { collectStatistics, resetBatchNorm, type Batches, type Progress } from '@zipit/io-onnx';
+import { fingerprint } from './fingerprint.js';
+
+/** One input model. `name` labels its outputs in the merged graph (`${name}:${output}`). */
+export interface ModelInput {
+  name: string;
+  graph: Graph;
+  file: string;
+}
+
+export type Stage = 'statistics' | 'matching' | 'zip' | 'batchnorm';
+
+export interface MergeModelsOptions {
+  /** Matcher name (`zipit`, `permute`, `average`, or any registered one). */
+  method: string;
+  params?: MatcherParams;
+  /** Last zipped merge point: index, name, `'all'` (default) or `'none'`/-1. */
+  stopAt?: StopAt;
+  /** Re-estimate BatchNorm statistics of the merged model on the data (default true). */
+  resetBatchNorm?: boolean;
+  matchers?: MatcherRegistry;
+  /** The merge data; called once per pass (statistics, BatchNorm), each call a fresh iterable. */
+  data: () => Batches;
+  /** Statistics computed earlier for exactly these models (`computeStatistics`); skips that pass. */
+  stats?: FeatureStats;
+  threads?: number;
+  signal?: AbortSignal;
+  onStage?: (stage: Stage) => void;
+  onProgress?: (stage: Stage, p: Progress) => void;
+}
+
+export interface PointReport {
+  index: number;
+  name: string;
+  channels: number;
+  summary: MatchSummary;
+}
+
+export interface MergeModelsResult {
+  graph: Graph;
+  mergeGraph: MergeGraph;
+  /** Index of the last zipped point (-1: none). */
+  stop: number;
+  stats: FeatureStats;
+  points: PointReport[];
+  outputs: ZipResult['outputs'];
+  /** BatchNorm nodes re-estimated, or why none were. */
+  batchNorm: { reset: string[]; skipped?: string };
+  /** Seconds per stage. */
+  seconds: Partial<Record<Stage, number>>;
+}
+
+/** Checks the models share one architecture and derives their merge graph. */
+export function prepareModels(models: readonly ModelInput[]): MergeGraph {
+  if (models.length < 2) throw new MismatchError(`merging needs at least two models, got ${models.length}`);
+  assertSameStructure(models.map((m) => m.graph), models.map((m) => m.file));
+  return deriveMergeGraph(models[0].graph);
+}
+
+/** Fingerprints of the models' parameters, as stored with statistics. */
+export function modelFingerprints(models: readonly ModelInput[]): string[] {
+  return models.map((m) => fingerprint(m.graph));
+}
+
+/**
+ * Feature statistics of every merge point of the models, in one pass over the data inside
+ * onnxruntime.
+ */
+export async function computeStatistics(
+  models: readonly ModelInput[],
+  mergeGraph: MergeGraph,
+  data: Batches,
+  opts: { threads?: number; signal?: AbortSignal; onProgress?: (p: Progress) => void } = {},
+): Promise<FeatureStats> {
+  const spaces = mergeGraph.points.map((p) => ({ name: p.name, values: models.map(() => p.observe.value), axis: p.observe.axis }));
+  return collectStatistics(models.map((m) => m.graph), spaces, data, {
+    modelNames: models.map((m) => m.name),
+    threads: opts.threads,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  });
+}
+
+/**
+ * The whole ZipIt! merge: statistics → matching per merge point → zip (with partial zipping)
+ * → BatchNorm re-estimation. Returns one graph with a shared trunk and one output per model.
+ */
+export async function mergeModels(models: readonly ModelInput[], opts: MergeModelsOptions): Promise<MergeModelsResult> {
+  const mergeGraph = prepareModels(models);
+  const stop = resolveStopAt(mergeGraph, opts.stopAt ?? 'all');
+  const matcher = (opts.matchers ?? defaultMatcherRegistry()).get(opts.method);
+  const seconds: Partial<Record<Stage, number>> = {};
+  const timed = async <T>(stage: Stage, fn: () => Promise<T> | T): Promise<T> => {
+    opts.onStage?.(stage);
+    const t0 = performance.now();
+    const r = await fn();
+    seconds[stage] = (performance.now() - t0) / 1000;
+    return r;
+  };
+
+  const stats =
+    opts.stats ??
+    (await timed('statistics', () =>
+      computeStatistics(models, mergeGraph, opts.data(), { threads: opts.threads, signal: opts.signal, onProgress: (p) => opts.onProgress?.('statistics', p) }),
+    ));
+  stats.assertCompatible(models.map((m) => m.name), mergeGraph.points.map((p) => ({ name: p.name, channels: p.channels })), 'the statistics');
+
+  const points: PointReport[] = [];
+  const transforms = await timed('matching', () =>
+    mergeGraph.points.map((p) => {
+      if (p.index > stop) return undefined;
+      if (p.blocks && p.blocks.count > 1) {
+        throw new UnsupportedError(`merge point ${p.name} has ${p.blocks.count} blocks (heads); block-wise matching is not supported yet`, { space: p.name });
+      }
+      const res = matcher.match(stats.covariance(p.index), models.length, opts.params);
+      points.push({ index: p.index, name: p.name, channels: p.channels, summary: summarizeMatch(res) });
+      return { merge: res.merge, unmerge: res.unmerge };
+    }),
+  );
+
+  const zipped = await timed('zip', () =>
+    zipGraphs(models.map((m) => m.graph), { mergeGraph, transforms, stopAt: stop, modelNames: models.map((m) => m.name) }),
+  );
+
+  let graph = zipped.graph;
+  const batchNorm: MergeModelsResult['batchNorm'] = { reset: [] };
+  const hasBn = graph.nodes.some((n) => n.opType === 'BatchNormalization');
+  if (opts.resetBatchNorm === false) batchNorm.skipped = 'disabled (--no-reset-bn)';
+  else if (stop < 0) batchNorm.skipped = 'nothing was zipped';
+  else if (!hasBn) {
+    batchNorm.skipped = 'the models have no BatchNormalization nodes (BatchNorm folded into Conv?); a REPAIR-style correction is not implemented, statistics were left as zipped';
+  } else {
+    const r = await timed('batchnorm', () =>
+      resetBatchNorm(graph, opts.data(), { threads: opts.threads, signal: opts.signal, onProgress: (p) => opts.onProgress?.('batchnorm', p) }),
+    );
+    graph = r.graph;
+    batchNorm.reset = r.nodes;
+  }
+  return { graph, mergeGraph, stop, stats, points, outputs: zipped.outputs, batchNorm, seconds };
+}
