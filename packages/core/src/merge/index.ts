@@ -3,3 +3,4 @@ export * from './derive.js';
 export * from './naming.js';
 export { defaultRules, Decline, SHAPE_ONLY, type Rule, type RuleContext } from './rules/index.js';
 export * from './zip.js';
+export * from './architecture.js';

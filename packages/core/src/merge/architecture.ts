@@ -1,0 +1,56 @@
+import { NotFoundError } from '../errors.js';
+import type { Graph } from '../graph/graph.js';
+import { Registry } from '../registry.js';
+import type { MergeGraph } from './merge-graph.js';
+
+/** Whether a graph is an instance of an architecture; when not, why (one line naming the node). */
+export type Recognition =
+  | { match: true; /** e.g. `resnet20`, `resnet50-bottleneck` */ variant: string; /** one line for `zipit inspect` */ summary: string }
+  | { match: false; reason: string };
+
+/** A seeded reference model of the family, for tests and examples. */
+export interface ReferenceModel {
+  /** e.g. `resnet20-w2`. */
+  name: string;
+  /** The graph input the model reads (batch dimension symbolic). */
+  input: { name: string; shape: (number | string)[] };
+  build(opts: { seed: number; classes?: number; foldedBatchNorm?: boolean }): Graph;
+}
+
+/**
+ * An architecture plugin: recognises its family in a Graph and declares the merge graph with
+ * the family's names (independently of the automatic derivation, which the conformance suite
+ * checks it against). Plugins export a plain object and register it separately.
+ */
+export interface Architecture {
+  readonly name: string;
+  readonly description: string;
+  recognise(graph: Graph): Recognition;
+  /** The declared merge graph; throws UnsupportedError (naming the node) when the graph is not recognised. */
+  mergeGraph(graph: Graph): MergeGraph;
+  /** Reference models the conformance suite builds (several widths/depths). */
+  readonly references: readonly ReferenceModel[];
+}
+
+export type ArchitectureRegistry = Registry<Architecture>;
+
+export function createArchitectureRegistry(): ArchitectureRegistry {
+  return new Registry<Architecture>('architecture');
+}
+
+/**
+ * The first registered architecture that recognises the graph. When none does, a NotFoundError
+ * lists why each declined ("resnet: no residual Add …; vgg: …").
+ */
+export function detectArchitecture(registry: ArchitectureRegistry, graph: Graph, file?: string): { arch: Architecture; variant: string; summary: string } {
+  const reasons: string[] = [];
+  for (const arch of registry.list()) {
+    const r = arch.recognise(graph);
+    if (r.match) return { arch, variant: r.variant, summary: r.summary };
+    reasons.push(`${arch.name}: ${r.reason}`);
+  }
+  throw new NotFoundError('no registered architecture recognises the model', {
+    file,
+    hint: reasons.length ? `${reasons.join('; ')}; the merge graph can still be derived automatically` : 'no architecture plugin is registered',
+  });
+}
