@@ -61,6 +61,11 @@ export function prepareModels(models: readonly ModelInput[]): MergeGraph {
   return deriveMergeGraph(models[0].graph);
 }
 
+/** The ensemble of the input models as one graph: nothing shared but the input, one output per model. */
+export function ensembleGraph(models: readonly ModelInput[], mergeGraph: MergeGraph): ZipResult {
+  return zipGraphs(models.map((m) => m.graph), { mergeGraph, transforms: [], stopAt: 'none', modelNames: models.map((m) => m.name) });
+}
+
 /** Fingerprints of the models' parameters, as stored with statistics. */
 export function modelFingerprints(models: readonly ModelInput[]): string[] {
   return models.map((m) => fingerprint(m.graph));

@@ -1,6 +1,10 @@
 import type { Command } from '../command.js';
 import { convertCommand } from './convert.js';
 import { matchCommand } from './match.js';
+import { mergeCommand } from './merge.js';
+import { evalCommand } from './eval.js';
+import { statsCommand } from './stats.js';
+import { sweepCommand } from './sweep.js';
 
 /** Every subcommand, in the order `zipit --help` lists them. */
-export const commands: Command[] = [convertCommand, matchCommand];
+export const commands: Command[] = [mergeCommand, evalCommand, statsCommand, sweepCommand, matchCommand, convertCommand];

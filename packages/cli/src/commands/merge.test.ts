@@ -1,0 +1,98 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSmallCnn, encodeNpy } from '@zipit/core';
+import { writeOnnxFile } from '@zipit/io-onnx';
+import { runCli } from '../testing/run-cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'zipit-merge-'));
+const a = join(dir, 'a.onnx');
+const b = join(dir, 'b.onnx');
+const c = join(dir, 'c.onnx');
+const wide = join(dir, 'wide.onnx');
+const data = ['--data', 'mnist:0-4', '--data', 'mnist:5-9', '--samples', '64'];
+
+beforeAll(async () => {
+  await writeOnnxFile(buildSmallCnn({ seed: 1, imageSize: 32, classes: [5] }), a);
+  await writeOnnxFile(buildSmallCnn({ seed: 2, imageSize: 32, classes: [5] }), b);
+  await writeOnnxFile(buildSmallCnn({ seed: 3, imageSize: 32, classes: [5] }), c);
+  await writeOnnxFile(buildSmallCnn({ seed: 4, imageSize: 32, classes: [5], width: 12 }), wide);
+});
+
+describe('zipit merge / eval / stats / sweep', () => {
+  it('merge writes the model and a JSON report whose merged accuracy zipit eval reproduces', () => {
+    const out = join(dir, 'merged.onnx');
+    const report = join(dir, 'report.json');
+    const r = runCli(['merge', a, b, ...data, '--method', 'zipit', '--out', out, '--report', report, '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(readFileSync(report, 'utf8'));
+    expect(rep.tasks).toEqual(['a', 'b']);
+    expect(rep.mergePoints.length).toBeGreaterThan(0);
+    expect(rep.batchNorm.reset.length).toBeGreaterThan(0);
+    const merged = rep.accuracy.find((x: { model: string }) => x.model.startsWith('merged'));
+    const e = runCli(['eval', out, '--task', 'a=mnist:0-4', '--task', 'b=mnist:5-9', '--json']);
+    expect(e.code).toBe(0);
+    const ev = JSON.parse(e.stdout);
+    expect([ev.perTask.a, ev.perTask.b]).toEqual(merged.perTask);
+    expect(ev.joint).toBe(merged.joint);
+    expect(ev.average).toBe(merged.average);
+  });
+
+  it('stats then merge --stats-in gives the same model as one merge, and sweep reads the same statistics', () => {
+    const stats = join(dir, 'ab.zstats');
+    expect(runCli(['stats', a, b, ...data, '--out', stats, '--quiet']).code).toBe(0);
+    const one = join(dir, 'one.onnx');
+    const two = join(dir, 'two.onnx');
+    expect(runCli(['merge', a, b, ...data, '--out', one, '--no-eval', '--quiet']).code).toBe(0);
+    expect(runCli(['merge', a, b, ...data, '--stats-in', stats, '--out', two, '--no-eval', '--quiet']).code).toBe(0);
+    expect(readFileSync(two)).toEqual(readFileSync(one));
+    const s = runCli(['sweep', a, b, '--stats-in', stats, ...data, '--methods', 'zipit,average', '--stop-at', 'all,none', '--json']);
+    expect(s.stderr).toBe('');
+    const rows = JSON.parse(s.stdout);
+    expect(rows.map((x: { method: string; stop: string }) => `${x.method}@${x.stop}`)).toEqual(['zipit@heads.0:in', 'zipit@none', 'average@heads.0:in', 'average@none']);
+    // Nothing zipped is the ensemble whatever the matcher.
+    expect(rows[1].joint).toBe(rows[3].joint);
+  });
+
+  describe('bad input: one line naming the problem, exit 1, no output file', () => {
+    const cases: [string, () => string[], RegExp][] = [
+      ['different widths', () => ['merge', a, wide, ...data], /a\.onnx and .*wide\.onnx are not the same architecture: parameter .* has shape/],
+      ['data that does not fit the input', () => ['merge', a, b, '--data', npyImages('small.npy', [4, 3, 16, 16]), '--data', 'mnist:5-9'], /samples of shape \[3, 16, 16\] but model input "input" is/],
+      ['NaN images', () => ['merge', a, b, '--data', npyImages('nan.npy', [4, 3, 32, 32], true)], /NaN/],
+      ['statistics for other models', () => ['merge', a, c, ...data, '--stats-in', join(dir, 'ab.zstats')], /statistics were computed for other models/],
+      ['a stop point that does not exist', () => ['merge', a, b, ...data, '--stop-at', 'layer9.conv:in'], /layer9\.conv:in.*(stop points|valid)/],
+      ['unwritable output path', () => ['merge', a, b, ...data, '--no-eval'], /cannot write output/],
+    ];
+    for (const [what, args, message] of cases) {
+      it(what, () => {
+        const outDir = mkdtempSync(join(dir, 'out-'));
+        const out = what === 'unwritable output path' ? join(outDir, 'missing', 'm.onnx') : join(outDir, 'm.onnx');
+        const r = runCli([...args(), '--out', out, '--report', join(outDir, 'r.md')]);
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toMatch(message);
+        expect(readdirSync(outDir)).toEqual([]);
+      });
+    }
+
+    it('labels out of range for a head (eval)', () => {
+      const x = npyImages('x.npy', [3, 3, 32, 32]);
+      const y = join(dir, 'y.npy');
+      writeFileSync(y, encodeNpy({ dtype: 'int64', shape: [3], data: BigInt64Array.from([0n, 7n, 1n]) }));
+      const r = runCli(['eval', a, '--task', `t=${x}:${y}`]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/class|out of range/);
+    });
+  });
+});
+
+function npyImages(name: string, shape: number[], nan = false): string {
+  const n = shape.reduce((p, d) => p * d, 1);
+  const data = new Float32Array(n).map((_, i) => Math.sin(i));
+  if (nan) data[5] = Number.NaN;
+  const p = join(dir, name);
+  if (!existsSync(p)) writeFileSync(p, encodeNpy({ dtype: 'float32', shape, data }));
+  return p;
+}

@@ -1,0 +1,169 @@
+import { parseArgs } from 'node:util';
+import { extname } from 'node:path';
+import { defaultMatcherRegistry, modelCost, type MatcherParams } from '@zipit/core';
+import { DATASET_SPEC_FORMS } from '@zipit/data';
+import { writeOnnx } from '@zipit/io-onnx';
+import {
+  accuracyRow, accuracyTable, costRow, decodeModelStats, encodeModelStats, ensembleGraph, evaluateTasks, mergeModels, modelFingerprints,
+  prepareModels, renderHtml, renderMarkdown, type MergeReport,
+} from '@zipit/pipeline';
+import { parseIntFlag, parseNumberFlag, requireFlag, UsageError, usageErrors, type Command } from '../command.js';
+import { readInput, writeOutputs } from '../files.js';
+import { dataInput, interleave, labelled, loadModels, openAll, testSpec } from '../load.js';
+import { ProgressLine } from '../progress.js';
+
+const matchers = defaultMatcherRegistry();
+const BATCH = 64;
+
+export const mergeCommand: Command = {
+  name: 'merge',
+  summary: 'merge models trained on different tasks into one ONNX model (the main job)',
+  help: `usage: zipit merge A.onnx B.onnx [C.onnx …] --data SPEC [--data SPEC …] --out MERGED.onnx
+                   [--method ${matchers.list().map((m) => m.name).join('|')}] [--alpha A] [--beta B]
+                   [--stop-at NAME|INDEX|all|none] [--reset-bn|--no-reset-bn] [--samples N]
+                   [--report REPORT.json|.md|.html] [--stats-out FILE] [--stats-in FILE] [--no-eval] [--quiet]
+
+Collects feature statistics of the models on the merge data, matches features per merge point,
+zips the models up to the stop point (layers after it stay per model) and re-estimates
+BatchNorm statistics. The output has one graph output per input model, named MODEL:OUTPUT.
+Nothing is written unless everything succeeds.
+
+options:
+  --data SPEC         merge data; give one per model (its task) to also evaluate on each task's
+                      test split. Forms: ${DATASET_SPEC_FORMS}
+  --method NAME       matcher (default zipit)
+  --alpha A, --beta B zipit parameters (defaults 0.3, 0.125)
+  --stop-at P         last zipped merge point (see zipit inspect); default all
+  --no-reset-bn       keep the zipped BatchNorm statistics instead of re-estimating them
+  --samples N         merge images in total, split evenly over the --data specs (default 512)
+  --report FILE       write a report; the format follows the extension (.json, .md, .html)
+  --stats-out FILE    save the statistics (reuse them with --stats-in or zipit sweep)
+  --stats-in FILE     use saved statistics instead of a statistics pass
+  --no-eval           skip the evaluation of inputs, ensemble and merged model
+  --quiet             no progress and no summary
+
+example:
+  zipit merge fixtures/models/resnet20_mnist_0-4.onnx fixtures/models/resnet20_mnist_5-9.onnx \\
+    --data mnist:0-4 --data mnist:5-9 --method zipit --stop-at all --out merged.onnx --report report.md`,
+
+  async run(argv, io) {
+    const { values, positionals } = usageErrors(() =>
+      parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          data: { type: 'string', multiple: true }, method: { type: 'string' }, alpha: { type: 'string' }, beta: { type: 'string' },
+          'stop-at': { type: 'string' }, 'reset-bn': { type: 'boolean' }, 'no-reset-bn': { type: 'boolean' }, samples: { type: 'string' },
+          out: { type: 'string' }, report: { type: 'string' }, 'stats-out': { type: 'string' }, 'stats-in': { type: 'string' },
+          'no-eval': { type: 'boolean' }, quiet: { type: 'boolean' }, threads: { type: 'string' },
+        },
+      }),
+    );
+    if (positionals.length < 2) throw new UsageError(`give at least two models to merge (got ${positionals.length})`);
+    const out = requireFlag(values.out, '--out');
+    const specs = values.data ?? [];
+    if (specs.length === 0) throw new UsageError('missing required option --data');
+    const method = values.method ?? 'zipit';
+    const matcher = matchers.get(method);
+    const params: MatcherParams = {};
+    for (const [k, v] of Object.entries(matcher.defaults)) params[k] = v;
+    if (values.alpha !== undefined) params.alpha = parseNumberFlag(values.alpha, '--alpha', 0);
+    if (values.beta !== undefined) params.beta = parseNumberFlag(values.beta, '--beta', 0);
+    const samples = parseIntFlag(values.samples, '--samples', 512);
+    if (samples < 1) throw new UsageError(`--samples must be at least 1, got ${samples}`);
+    const threads = values.threads === undefined ? undefined : parseIntFlag(values.threads, '--threads', 0);
+    const stopText = values['stop-at'] ?? 'all';
+    const stopAt = /^-?\d+$/.test(stopText) ? Number(stopText) : stopText;
+    const reportPath = values.report;
+    const reportFormat = reportPath ? extname(reportPath).toLowerCase() : '';
+    if (reportPath && !['.json', '.md', '.html'].includes(reportFormat)) {
+      throw new UsageError(`--report must end in .json, .md or .html, got ${reportPath}`);
+    }
+    const quiet = Boolean(values.quiet);
+    const say = (line: string) => !quiet && io.out(line);
+    const bar = new ProgressLine(io.interactive && !quiet);
+    const seconds: MergeReport['seconds'] = {};
+    let t0 = performance.now();
+
+    const models = await loadModels(positionals);
+    const mergeGraph = prepareModels(models);
+    const input = dataInput(models[0].graph);
+    const mergeSets = await openAll(specs, input, 'train');
+    const perSet = Math.ceil(samples / specs.length);
+    const data = interleave(mergeSets, BATCH, perSet);
+    const total = mergeSets.reduce((t, d) => t + Math.min(d.info.samples, perSet), 0);
+    const stats = values['stats-in'] ? decodeModelStats(await readInput(values['stats-in']), values['stats-in'], models, mergeGraph) : undefined;
+    seconds.load = (performance.now() - t0) / 1000;
+
+    const result = await mergeModels(models, {
+      method, params, stopAt, data, stats, threads,
+      resetBatchNorm: !values['no-reset-bn'],
+      onStage: () => bar.done(),
+      onProgress: (stage, p) => bar.update(stage === 'statistics' ? 'statistics' : 'BatchNorm reset', p.samples, total),
+    });
+    bar.done();
+    Object.assign(seconds, result.seconds);
+
+    const tasks = models.map((m) => m.name);
+    const accuracy: MergeReport['accuracy'] = [];
+    const canEvaluate = !values['no-eval'] && specs.length === models.length;
+    if (canEvaluate) {
+      t0 = performance.now();
+      const testSets = await openAll(specs.map(testSpec), input, 'test');
+      const ensemble = ensembleGraph(models, mergeGraph);
+      const evaluate = async (label: string, graph: typeof ensemble.graph, outputs: string[]) => {
+        const r = await evaluateTasks(
+          graph,
+          outputs.map((output, k) => ({ name: tasks[k], output, data: labelled(testSets[k], BATCH) })),
+          { threads, onProgress: (task, p) => bar.update(`evaluating ${label} on ${task}`, p.samples, testSets[tasks.indexOf(task)].info.samples) },
+        );
+        bar.done();
+        return r;
+      };
+      const ens = await evaluate('ensemble', ensemble.graph, ensemble.outputs.map((o) => o.value));
+      models.forEach((m, k) => accuracy.push({ model: `${m.name} (input)`, perTask: tasks.map((_, t) => (t === k ? ens.perTask[k] : null)), joint: null, average: null }));
+      accuracy.push(accuracyRow('ensemble', ens));
+      const merged = await evaluate('merged', result.graph, result.outputs.map((o) => o.value));
+      accuracy.push(accuracyRow(`merged (${method})`, merged));
+      seconds.evaluation = (performance.now() - t0) / 1000;
+    }
+
+    const ensembleCost = modelCost(ensembleGraph(models, mergeGraph).graph);
+    const report: MergeReport = {
+      tool: 'zipit merge',
+      inputs: models.map((m, k) => ({ name: m.name, file: m.file, fingerprint: modelFingerprints([m])[0], task: specs[k] ?? '' })),
+      settings: {
+        method, params, stopAt: String(stopText), stopIndex: result.stop, resetBatchNorm: !values['no-reset-bn'],
+        data: mergeSets.map((d) => d.info.spec), samples: total,
+      },
+      output: out,
+      mergePoints: result.mergeGraph.points.map((p) => {
+        const done = result.points.find((r) => r.index === p.index);
+        return done ? { ...done, zipped: true } : { index: p.index, name: p.name, channels: p.channels, zipped: false, summary: { onlyFrom: [], acrossModels: 0, withinModel: [], groupSizes: [] } };
+      }),
+      batchNorm: result.batchNorm,
+      accuracy,
+      tasks,
+      cost: [...models.map((m) => costRow(m.name, modelCost(m.graph))), costRow('ensemble', ensembleCost), costRow('merged', modelCost(result.graph))],
+      seconds,
+    };
+
+    t0 = performance.now();
+    const files = [{ path: out, bytes: writeOnnx(result.graph) }];
+    if (reportPath) {
+      const text = reportFormat === '.json' ? JSON.stringify(report, null, 2) + '\n' : reportFormat === '.md' ? renderMarkdown(report) : renderHtml(report);
+      files.push({ path: reportPath, bytes: new TextEncoder().encode(text) });
+    }
+    if (values['stats-out']) files.push({ path: values['stats-out'], bytes: encodeModelStats(result.stats, models) });
+    await writeOutputs(files);
+    seconds.write = (performance.now() - t0) / 1000;
+
+    const zipped = result.points.length;
+    say(`merged ${models.length} models with ${method}: ${zipped} of ${result.mergeGraph.points.length} merge points zipped (stop at ${result.stop < 0 ? 'none' : result.mergeGraph.points[result.stop].name})`);
+    say(result.batchNorm.skipped ? `BatchNorm: not re-estimated (${result.batchNorm.skipped})` : `BatchNorm: re-estimated ${result.batchNorm.reset.length} layers on ${total} images`);
+    if (accuracy.length) say('\n' + accuracyTable(report) + '\n');
+    else if (!values['no-eval']) say('(no evaluation: give one --data per model to evaluate each task on its test split)');
+    say(`wrote ${out}${reportPath ? ` and ${reportPath}` : ''}${values['stats-out'] ? ` and ${values['stats-out']}` : ''}`);
+    return 0;
+  },
+};

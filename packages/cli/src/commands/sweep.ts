@@ -1,0 +1,117 @@
+import { parseArgs } from 'node:util';
+import { defaultMatcherRegistry, type MatcherParams } from '@zipit/core';
+import { DATASET_SPEC_FORMS } from '@zipit/data';
+import { decodeModelStats, evaluateTasks, mergeModels, prepareModels } from '@zipit/pipeline';
+import { parseIntFlag, requireFlag, UsageError, usageErrors, type Command } from '../command.js';
+import { readInput } from '../files.js';
+import { dataInput, interleave, labelled, loadModels, openAll, testSpec } from '../load.js';
+import { ProgressLine } from '../progress.js';
+
+const matchers = defaultMatcherRegistry();
+
+function list(text: string | undefined, flag: string, fallback: string[]): string[] {
+  if (text === undefined) return fallback;
+  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new UsageError(`${flag} expects a comma-separated list`);
+  return items;
+}
+
+function numbers(text: string | undefined, flag: string, fallback: number[]): number[] {
+  return list(text, flag, fallback.map(String)).map((s) => {
+    const n = Number(s);
+    if (!Number.isFinite(n)) throw new UsageError(`${flag}: "${s}" is not a number`);
+    return n;
+  });
+}
+
+export const sweepCommand: Command = {
+  name: 'sweep',
+  summary: 'grid over methods, alpha, beta and stop points from saved statistics, one table',
+  help: `usage: zipit sweep A.onnx B.onnx [C.onnx …] --stats-in STATS.zstats --data SPEC [--data SPEC …]
+                   [--methods zipit,permute,average] [--alpha 0.3,0.5] [--beta 0.125,0.5]
+                   [--stop-at all,none,NAME,INDEX…] [--samples N] [--no-reset-bn] [--json] [--quiet]
+
+Merges the models once per combination, reusing saved statistics (no new statistics pass;
+BatchNorm re-estimation still reads the merge data), and evaluates each result on the tasks'
+test splits. Give one --data per model (its task). alpha and beta apply to zipit only.
+
+options:
+  --stats-in FILE   statistics from \`zipit stats\` (or merge --stats-out) for these models
+  --data SPEC       one per model. Forms: ${DATASET_SPEC_FORMS}
+  --methods LIST    matchers (default zipit,permute,average)
+  --alpha LIST      zipit alphas (default 0.3)
+  --beta LIST       zipit betas (default 0.125)
+  --stop-at LIST    stop points (default all)
+  --samples N       images for BatchNorm re-estimation (default 512)
+  --json            print the rows as one JSON array
+
+example:
+  zipit sweep a.onnx b.onnx --stats-in ab.zstats --data mnist:0-4 --data mnist:5-9 --alpha 0.1,0.3,0.5 --stop-at all,3`,
+
+  async run(argv, io) {
+    const { values, positionals } = usageErrors(() =>
+      parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          'stats-in': { type: 'string' }, data: { type: 'string', multiple: true }, methods: { type: 'string' }, alpha: { type: 'string' },
+          beta: { type: 'string' }, 'stop-at': { type: 'string' }, samples: { type: 'string' }, 'no-reset-bn': { type: 'boolean' },
+          json: { type: 'boolean' }, quiet: { type: 'boolean' }, threads: { type: 'string' },
+        },
+      }),
+    );
+    if (positionals.length < 2) throw new UsageError(`give at least two models (got ${positionals.length})`);
+    const statsFile = requireFlag(values['stats-in'], '--stats-in');
+    const specs = values.data ?? [];
+    if (specs.length !== positionals.length) throw new UsageError(`give one --data per model (${positionals.length} models, ${specs.length} --data)`);
+    const methods = list(values.methods, '--methods', ['zipit', 'permute', 'average']);
+    methods.forEach((m) => matchers.get(m));
+    const alphas = numbers(values.alpha, '--alpha', [0.3]);
+    const betas = numbers(values.beta, '--beta', [0.125]);
+    const stops = list(values['stop-at'], '--stop-at', ['all']).map((s) => (/^-?\d+$/.test(s) ? Number(s) : s));
+    const samples = parseIntFlag(values.samples, '--samples', 512);
+    const threads = values.threads === undefined ? undefined : parseIntFlag(values.threads, '--threads', 0);
+
+    const models = await loadModels(positionals);
+    const mergeGraph = prepareModels(models);
+    const stats = decodeModelStats(await readInput(statsFile), statsFile, models, mergeGraph);
+    const input = dataInput(models[0].graph);
+    const mergeSets = await openAll(specs, input, 'train');
+    const testSets = await openAll(specs.map(testSpec), input, 'test');
+    const data = interleave(mergeSets, 64, Math.ceil(samples / specs.length));
+    const tasks = models.map((m) => m.name);
+    const bar = new ProgressLine(io.interactive && !values.quiet && !values.json);
+
+    const configs: { method: string; params: MatcherParams; stop: string | number }[] = [];
+    for (const method of methods) {
+      const grid: MatcherParams[] = method === 'zipit' ? alphas.flatMap((alpha) => betas.map((beta) => ({ alpha, beta }))) : [{}];
+      for (const params of grid) for (const stop of stops) configs.push({ method, params, stop });
+    }
+    const rows: Record<string, unknown>[] = [];
+    for (const [i, c] of configs.entries()) {
+      bar.update(`sweep ${c.method} ${JSON.stringify(c.params)} stop ${c.stop}`, i, configs.length, 'merges');
+      const r = await mergeModels(models, { method: c.method, params: c.params, stopAt: c.stop, data, stats, threads, resetBatchNorm: !values['no-reset-bn'] });
+      const acc = await evaluateTasks(r.graph, r.outputs.map((o, k) => ({ name: tasks[k], output: o.value, data: labelled(testSets[k], 64) })), { threads });
+      rows.push({
+        method: c.method, alpha: c.params.alpha ?? null, beta: c.params.beta ?? null,
+        stop: r.stop < 0 ? 'none' : mergeGraph.points[r.stop].name, stopIndex: r.stop,
+        perTask: Object.fromEntries(tasks.map((t, k) => [t, acc.perTask[k]])), joint: acc.joint, average: acc.average,
+      });
+    }
+    bar.done();
+    if (values.json) {
+      io.out(JSON.stringify(rows));
+      return 0;
+    }
+    const pct = (x: number) => (100 * x).toFixed(2);
+    const head = ['method', 'alpha', 'beta', 'stop', ...tasks.map((t) => `${t} %`), 'joint %', 'avg %'];
+    const body = rows.map((r) => [
+      String(r.method), r.alpha === null ? '—' : String(r.alpha), r.beta === null ? '—' : String(r.beta), `${r.stopIndex}:${r.stop}`,
+      ...tasks.map((t) => pct((r.perTask as Record<string, number>)[t])), pct(r.joint as number), pct(r.average as number),
+    ]);
+    const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+    const line = (cells: string[]) => cells.map((x, i) => (i < 4 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');
+    io.out([line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n'));
+    return 0;
+  },
+};
