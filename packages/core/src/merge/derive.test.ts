@@ -122,6 +122,34 @@ describe('deriveMergeGraph on residual networks', () => {
   });
 });
 
+describe('deriveMergeGraph on VGG-11 (CIFAR layout of the reference)', () => {
+  it('finds one point per convolution, observed after its ReLU and before max-pooling', () => {
+    const b = new GraphBuilder({ seed: 6 });
+    let x = b.input('input', ['batch', 3, 32, 32]);
+    let i = 0;
+    const convs: string[] = [];
+    for (const v of [4, 'M', 8, 'M', 8, 8, 'M', 16, 16, 'M', 16, 16, 'M'] as const) {
+      if (v === 'M') {
+        x = b.maxPool(x, { kernel: 2, name: `features.${i++}` });
+        continue;
+      }
+      convs.push(`features.${i}`);
+      x = b.conv(x, v, { name: `features.${i++}`, pad: 1 });
+      x = b.relu(x, { name: `features.${i++}` });
+    }
+    x = b.node('AveragePool', [x], {
+      name: `features.${i}`,
+      attributes: { kernel_shape: { type: 'ints', value: [1, 1] }, strides: { type: 'ints', value: [1, 1] } },
+      shapes: [['batch', 16, 1, 1]],
+    })[0];
+    b.output(b.gemm(b.viewFlat(x), 10, { name: 'classifier' }), 'logits');
+    const mg = deriveMergeGraph(b.build());
+    expect(mg.points.map((p) => p.name)).toEqual([...convs.slice(1).map((c) => `${c}:in`), 'classifier:in']);
+    expect(mg.points.every((p) => p.stopPoint)).toBe(true);
+    expect(mg.points[0].observe.value).toBe('/features/features.1/Relu_output_0');
+  });
+});
+
 describe('deriveMergeGraph on token models', () => {
   it('follows MatMul + Add(bias) on [B, T, C] with channels on the last axis', () => {
     const mg = deriveMergeGraph(buildTokenMlp({ hidden: 7, depth: 2 }));
