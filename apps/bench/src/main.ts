@@ -5,6 +5,7 @@
  */
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   match: () => import('./match-bench.js'),
+  merge: () => import('./merge-bench.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);
