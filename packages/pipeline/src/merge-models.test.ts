@@ -69,6 +69,15 @@ describe('mergeModels', () => {
     }
   });
 
+  it('merges tasks with different class counts (one head each)', async () => {
+    const three = { name: 'C', graph: buildSmallCnn({ seed: 3, imageSize: 16, classes: [7] }), file: 'c.onnx' };
+    const batches = data(16, 9);
+    const r = await mergeModels([models[0], three], { method: 'zipit', data: () => batches, threads: 1 });
+    const shapes = await outputs(r.graph, batches[0].x);
+    expect(shapes['A:logits_0'].length).toBe(8 * 3);
+    expect(shapes['C:logits_0'].length).toBe(8 * 7);
+  });
+
   it('refuses models of different widths, naming the first difference', () => {
     const wide = { name: 'C', graph: buildSmallCnn({ seed: 3, imageSize: 16, classes: [3], width: 12 }), file: 'c.onnx' };
     expect(() => prepareModels([models[0], wide])).toThrow(MismatchError);

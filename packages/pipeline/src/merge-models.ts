@@ -57,8 +57,13 @@ export interface MergeModelsResult {
 /** Checks the models share one architecture and derives their merge graph. */
 export function prepareModels(models: readonly ModelInput[]): MergeGraph {
   if (models.length < 2) throw new MismatchError(`merging needs at least two models, got ${models.length}`);
-  assertSameStructure(models.map((m) => m.graph), models.map((m) => m.file));
-  return deriveMergeGraph(models[0].graph);
+  const mergeGraph = deriveMergeGraph(models[0].graph);
+  // Task heads may have different class counts: their parameters may differ in shape.
+  const headNodes = new Set(mergeGraph.heads.map((h) => h.node));
+  const g = models[0].graph;
+  const anyShape = new Set(g.nodes.filter((n) => headNodes.has(n.name)).flatMap((n) => n.inputs.filter((i) => g.initializers.has(i))));
+  assertSameStructure(models.map((m) => m.graph), models.map((m) => m.file), { anyShape });
+  return mergeGraph;
 }
 
 /** The ensemble of the input models as one graph: nothing shared but the input, one output per model. */

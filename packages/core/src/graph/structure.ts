@@ -6,7 +6,7 @@ import type { Graph } from './graph.js';
  * (same operators in the same order, same parameter names and shapes, same input shapes), or
  * null. Weights may differ; that is the point of merging.
  */
-export function structureDifference(a: Graph, b: Graph): string | null {
+export function structureDifference(a: Graph, b: Graph, opts: { anyShape?: ReadonlySet<string> } = {}): string | null {
   const inA = a.inputs.filter((i) => !a.initializers.has(i.name));
   const inB = b.inputs.filter((i) => !b.initializers.has(i.name));
   if (inA.length !== inB.length) return `${inA.length} inputs vs ${inB.length}`;
@@ -26,6 +26,7 @@ export function structureDifference(a: Graph, b: Graph): string | null {
     const ta = a.initializers.get(name)!;
     const tb = b.initializers.get(name);
     if (!tb) return `parameter ${name} is missing in the second model`;
+    if (opts.anyShape?.has(name)) continue;
     if (ta.shape.length !== tb.shape.length || ta.shape.some((d, i) => d !== tb.shape[i])) {
       return `parameter ${name} has shape [${ta.shape.join(', ')}] vs [${tb.shape.join(', ')}]`;
     }
@@ -34,10 +35,14 @@ export function structureDifference(a: Graph, b: Graph): string | null {
   return null;
 }
 
-/** Throws MismatchError naming both files and the first difference unless all models share one structure. */
-export function assertSameStructure(graphs: readonly Graph[], files: readonly string[]): void {
+/**
+ * Throws MismatchError naming both files and the first difference unless all models share one
+ * structure. `anyShape` lists parameters whose shapes may differ (task heads with their own
+ * class counts).
+ */
+export function assertSameStructure(graphs: readonly Graph[], files: readonly string[], opts: { anyShape?: ReadonlySet<string> } = {}): void {
   for (let k = 1; k < graphs.length; k++) {
-    const diff = structureDifference(graphs[0], graphs[k]);
+    const diff = structureDifference(graphs[0], graphs[k], opts);
     if (diff) {
       throw new MismatchError(`${files[0]} and ${files[k]} are not the same architecture: ${diff}`, {
         hint: 'ZipIt merges models of one architecture and width, trained from different inits',
