@@ -3,8 +3,9 @@ import { convertCommand } from './convert.js';
 import { matchCommand } from './match.js';
 import { mergeCommand } from './merge.js';
 import { evalCommand } from './eval.js';
+import { inspectCommand } from './inspect.js';
 import { statsCommand } from './stats.js';
 import { sweepCommand } from './sweep.js';
 
 /** Every subcommand, in the order `zipit --help` lists them. */
-export const commands: Command[] = [mergeCommand, evalCommand, statsCommand, sweepCommand, matchCommand, convertCommand];
+export const commands: Command[] = [mergeCommand, evalCommand, statsCommand, sweepCommand, inspectCommand, matchCommand, convertCommand];
