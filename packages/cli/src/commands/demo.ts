@@ -1,0 +1,107 @@
+import { parseArgs } from 'node:util';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { NotFoundError } from '@zipit/core';
+import {
+  accuracyRow, accuracyTable, computeStatistics, ensembleGraph, evaluateTasks, mergeModels, prepareModels, type MergeReport,
+} from '@zipit/pipeline';
+import { parseIntFlag, usageErrors, type Command } from '../command.js';
+import { dataInput, interleave, labelled, loadModels, openAll } from '../load.js';
+import { ProgressLine } from '../progress.js';
+import { REPO_FIXTURES } from '../repo.js';
+
+/** A fixture pair: `<arch>_<dataset>_<classes>.onnx` files of one arch and dataset with disjoint classes. */
+interface Pair {
+  title: string;
+  files: string[];
+  specs: string[];
+}
+
+/** Finds pairs by file name, e.g. resnet20_mnist_0-4.onnx + resnet20_mnist_5-9.onnx. */
+export function findPairs(dir: string): Pair[] {
+  const groups = new Map<string, { file: string; classes: string }[]>();
+  for (const f of readdirSync(dir).sort()) {
+    const m = /^(.+)_(mnist|fashion)_(\d+-\d+)\.onnx$/.exec(f);
+    if (!m) continue;
+    const key = `${m[1]}_${m[2]}`;
+    const list = groups.get(key) ?? [];
+    list.push({ file: join(dir, f), classes: m[3] });
+    groups.set(key, list);
+  }
+  return [...groups.entries()]
+    .filter(([, list]) => list.length >= 2)
+    .map(([key, list]) => {
+      const [arch, dataset] = [key.slice(0, key.lastIndexOf('_')), key.slice(key.lastIndexOf('_') + 1)];
+      return {
+        title: `${arch} on ${dataset === 'mnist' ? 'MNIST' : 'Fashion-MNIST'} ${list.map((l) => l.classes).join(' / ')}`,
+        files: list.map((l) => l.file),
+        specs: list.map((l) => `${dataset}:${l.classes}`),
+      };
+    });
+}
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'merge the shipped fixture models with every method and print the comparison table',
+  help: `usage: zipit demo [--models-dir DIR] [--samples N] [--quiet]
+
+For every pair of fixture models in DIR (default fixtures/models; files named
+<arch>_<dataset>_<classes>.onnx, e.g. resnet20_mnist_0-4.onnx + resnet20_mnist_5-9.onnx):
+computes feature statistics once on N merge images (default 512) from both tasks' training
+splits, merges with average, permute and zipit — fully, and partially (zipped up to the middle
+stop point, per-model layers after it) — re-estimates BatchNorm, and evaluates every result
+and the ensemble of the inputs on both tasks' test splits.
+
+example:
+  zipit demo`,
+
+  async run(argv, io) {
+    const { values } = usageErrors(() =>
+      parseArgs({ args: argv, allowPositionals: false, options: { 'models-dir': { type: 'string' }, samples: { type: 'string' }, quiet: { type: 'boolean' }, threads: { type: 'string' } } }),
+    );
+    const dir = resolve(values['models-dir'] ?? join(REPO_FIXTURES, 'models'));
+    if (!existsSync(dir)) throw new NotFoundError('no fixture models directory', { file: dir, hint: 'run `pnpm train` to create the fixtures, or pass --models-dir' });
+    const pairs = findPairs(dir);
+    if (pairs.length === 0) throw new NotFoundError('no fixture pairs (<arch>_<dataset>_<a>-<b>.onnx) found', { file: dir });
+    const samples = parseIntFlag(values.samples, '--samples', 512);
+    const threads = values.threads === undefined ? undefined : parseIntFlag(values.threads, '--threads', 0);
+    const bar = new ProgressLine(io.interactive && !values.quiet);
+
+    for (const pair of pairs) {
+      const models = await loadModels(pair.files);
+      const mergeGraph = prepareModels(models);
+      const input = dataInput(models[0].graph);
+      const mergeSets = await openAll(pair.specs, input, 'train');
+      const testSets = await openAll(pair.specs.map((s) => `${s}:test`), input, 'test');
+      const data = interleave(mergeSets, 64, Math.ceil(samples / pair.specs.length));
+      const tasks = pair.specs;
+      const evalTasks = (outputs: string[]) => outputs.map((output, k) => ({ name: tasks[k], output, data: labelled(testSets[k], 64) }));
+      const stops = mergeGraph.points.filter((p) => p.stopPoint);
+      const partial = stops[Math.floor((stops.length - 1) / 2)];
+      bar.update(`${pair.title}: statistics`, 0, null, '');
+      const stats = await computeStatistics(models, mergeGraph, data(), { threads, onProgress: (p) => bar.update(`${pair.title}: statistics`, p.samples, samples) });
+      const rows: MergeReport['accuracy'] = [];
+      const ensemble = ensembleGraph(models, mergeGraph);
+      bar.update(`${pair.title}: evaluating the ensemble`, 0, null, '');
+      const ens = await evaluateTasks(ensemble.graph, evalTasks(ensemble.outputs.map((o) => o.value)), { threads });
+      models.forEach((m, k) => rows.push({ model: `${m.name} alone`, perTask: tasks.map((_, t) => (t === k ? ens.perTask[k] : null)), joint: null, average: null }));
+      rows.push(accuracyRow('ensemble (2 models)', ens));
+      const configs = [
+        ...['average', 'permute', 'zipit'].map((method) => ({ method, stop: 'all' as string, label: `${method}, full` })),
+        ...(partial && partial.index !== stops.at(-1)!.index
+          ? ['permute', 'zipit'].map((method) => ({ method, stop: partial.name, label: `${method}, up to ${partial.name}` }))
+          : []),
+      ];
+      for (const c of configs) {
+        bar.update(`${pair.title}: ${c.label}`, 0, null, '');
+        const r = await mergeModels(models, { method: c.method, stopAt: c.stop, data, stats, threads });
+        rows.push(accuracyRow(c.label, await evaluateTasks(r.graph, evalTasks(r.outputs.map((o) => o.value)), { threads })));
+      }
+      bar.done();
+      io.out(`${pair.title} (merge data: ${samples} images; test: ${testSets.map((t) => t.info.samples).join(' + ')} images)`);
+      io.out(accuracyTable({ tasks, accuracy: rows }));
+      io.out('');
+    }
+    return 0;
+  },
+};
