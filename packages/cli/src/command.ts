@@ -15,6 +15,8 @@ export interface CommandIO {
   err: (line: string) => void;
   /** True when progress bars may be drawn (stderr is a TTY and --quiet was not given). */
   interactive: boolean;
+  /** Aborted on Ctrl-C: long passes stop between batches and nothing is written. */
+  signal: AbortSignal;
 }
 
 /** Exit codes, documented in the README. */
@@ -26,6 +28,8 @@ export const EXIT = {
   usage: 2,
   /** A bug in zipit: please report it with the message. */
   internal: 3,
+  /** Interrupted (Ctrl-C); nothing was written. */
+  interrupted: 130,
 } as const;
 
 /**

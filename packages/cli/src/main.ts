@@ -19,7 +19,11 @@ function usage(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const quiet = argv.includes('--quiet');
+  const abort = new AbortController();
+  const onSigint = () => abort.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
   const io: CommandIO = {
+    signal: abort.signal,
     out: (line) => process.stdout.write(line + '\n'),
     err: (line) => process.stderr.write(line + '\n'),
     interactive: !quiet && Boolean(process.stderr.isTTY),
@@ -41,6 +45,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (e) {
+    if (abort.signal.aborted) {
+      io.err(`zipit ${name}: interrupted; nothing was written`);
+      return EXIT.interrupted;
+    }
     if (e instanceof UsageError) {
       io.err(`zipit ${name}: ${e.message} (see zipit ${name} --help)`);
       return EXIT.usage;
@@ -51,6 +59,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     io.err(`zipit ${name}: internal error: ${(e as Error)?.stack ?? String(e)}`);
     return EXIT.internal;
+  } finally {
+    process.off('SIGINT', onSigint);
   }
 }
 

@@ -79,11 +79,11 @@ example:
       const stops = mergeGraph.points.filter((p) => p.stopPoint);
       const partial = stops[Math.floor((stops.length - 1) / 2)];
       bar.update(`${pair.title}: statistics`, 0, null, '');
-      const stats = await computeStatistics(models, mergeGraph, data(), { threads, onProgress: (p) => bar.update(`${pair.title}: statistics`, p.samples, samples) });
+      const stats = await computeStatistics(models, mergeGraph, data(), { threads, signal: io.signal, onProgress: (p) => bar.update(`${pair.title}: statistics`, p.samples, samples) });
       const rows: MergeReport['accuracy'] = [];
       const ensemble = ensembleGraph(models, mergeGraph);
       bar.update(`${pair.title}: evaluating the ensemble`, 0, null, '');
-      const ens = await evaluateTasks(ensemble.graph, evalTasks(ensemble.outputs.map((o) => o.value)), { threads });
+      const ens = await evaluateTasks(ensemble.graph, evalTasks(ensemble.outputs.map((o) => o.value)), { threads, signal: io.signal });
       models.forEach((m, k) => rows.push({ model: `${m.name} alone`, perTask: tasks.map((_, t) => (t === k ? ens.perTask[k] : null)), joint: null, average: null }));
       rows.push(accuracyRow('ensemble (2 models)', ens));
       const configs = [
@@ -94,8 +94,8 @@ example:
       ];
       for (const c of configs) {
         bar.update(`${pair.title}: ${c.label}`, 0, null, '');
-        const r = await mergeModels(models, { method: c.method, stopAt: c.stop, data, stats, threads });
-        rows.push(accuracyRow(c.label, await evaluateTasks(r.graph, evalTasks(r.outputs.map((o) => o.value)), { threads })));
+        const r = await mergeModels(models, { method: c.method, stopAt: c.stop, data, stats, threads, signal: io.signal });
+        rows.push(accuracyRow(c.label, await evaluateTasks(r.graph, evalTasks(r.outputs.map((o) => o.value)), { threads, signal: io.signal })));
       }
       bar.done();
       io.out(`${pair.title} (merge data: ${samples} images; test: ${testSets.map((t) => t.info.samples).join(' + ')} images)`);

@@ -62,7 +62,7 @@ example:
     const r = await evaluateTasks(
       graph,
       tasks.map((t, k) => ({ name: t.name, output: graph.outputs[k].name, data: labelled(sets[k], batchSize) })),
-      { threads, file, onProgress: (task, p) => bar.update(`evaluating ${task}`, p.samples, sets[tasks.findIndex((t) => t.name === task)].info.samples) },
+      { threads, signal: io.signal, file, onProgress: (task, p) => bar.update(`evaluating ${task}`, p.samples, sets[tasks.findIndex((t) => t.name === task)].info.samples) },
     );
     bar.done();
     if (values.json) {

@@ -96,7 +96,7 @@ example:
     seconds.load = (performance.now() - t0) / 1000;
 
     const result = await mergeModels(models, {
-      method, params, stopAt, data, stats, threads,
+      method, params, stopAt, data, stats, threads, signal: io.signal,
       resetBatchNorm: !values['no-reset-bn'],
       onStage: () => bar.done(),
       onProgress: (stage, p) => bar.update(stage === 'statistics' ? 'statistics' : 'BatchNorm reset', p.samples, total),
@@ -115,7 +115,7 @@ example:
         const r = await evaluateTasks(
           graph,
           outputs.map((output, k) => ({ name: tasks[k], output, data: labelled(testSets[k], BATCH) })),
-          { threads, onProgress: (task, p) => bar.update(`evaluating ${label} on ${task}`, p.samples, testSets[tasks.indexOf(task)].info.samples) },
+          { threads, signal: io.signal, onProgress: (task, p) => bar.update(`evaluating ${label} on ${task}`, p.samples, testSets[tasks.indexOf(task)].info.samples) },
         );
         bar.done();
         return r;

@@ -45,6 +45,7 @@ example:
     const bar = new ProgressLine(io.interactive && !values.quiet);
     const stats = await computeStatistics(models, mergeGraph, interleave(sets, 64, perSet)(), {
       threads,
+      signal: io.signal,
       onProgress: (p) => bar.update('statistics', p.samples, total),
     });
     bar.done();

@@ -90,8 +90,8 @@ example:
     const rows: Record<string, unknown>[] = [];
     for (const [i, c] of configs.entries()) {
       bar.update(`sweep ${c.method} ${JSON.stringify(c.params)} stop ${c.stop}`, i, configs.length, 'merges');
-      const r = await mergeModels(models, { method: c.method, params: c.params, stopAt: c.stop, data, stats, threads, resetBatchNorm: !values['no-reset-bn'] });
-      const acc = await evaluateTasks(r.graph, r.outputs.map((o, k) => ({ name: tasks[k], output: o.value, data: labelled(testSets[k], 64) })), { threads });
+      const r = await mergeModels(models, { method: c.method, params: c.params, stopAt: c.stop, data, stats, threads, signal: io.signal, resetBatchNorm: !values['no-reset-bn'] });
+      const acc = await evaluateTasks(r.graph, r.outputs.map((o, k) => ({ name: tasks[k], output: o.value, data: labelled(testSets[k], 64) })), { threads, signal: io.signal });
       rows.push({
         method: c.method, alpha: c.params.alpha ?? null, beta: c.params.beta ?? null,
         stop: r.stop < 0 ? 'none' : mergeGraph.points[r.stop].name, stopIndex: r.stop,
