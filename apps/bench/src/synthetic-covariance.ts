@@ -1,3 +1,5 @@
+import { SeededRandom } from '@zipit/core';
+
 /**
  * Synthetic covariance of two or more models whose features are noisy, permuted copies of
  * shared latent factors — the structure ZipIt sees on real networks — built as L Lᵀ + D with a
@@ -37,13 +39,8 @@ export function syntheticCovariance(perModel: number, numModels: number, seed = 
   return cov;
 }
 
+/** Seeded uniform numbers in [0, 1) (core's generator). */
 export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new SeededRandom(seed);
+  return () => r.next();
 }

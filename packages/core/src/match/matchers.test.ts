@@ -8,6 +8,7 @@ import { averageMatch } from './average-matcher.js';
 import { linearSumAssignment } from './lap.js';
 import type { MatchResult } from './matcher.js';
 import { NumericError, ShapeError } from '../errors.js';
+import { SeededRandom } from '../graph/builder.js';
 
 const registry = defaultMatcherRegistry();
 const METHOD: Record<string, string> = {
@@ -22,16 +23,10 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-/** Seeded PRNG (mulberry32) for reproducible random matrices. */
+/** Seeded uniform numbers in [0, 1). */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new SeededRandom(seed);
+  return () => r.next();
 }
 
 /** Covariance of random features X [n, samples] with shared latent factors, so that correlations are structured. */
