@@ -26,6 +26,13 @@ export interface Architecture {
   readonly name: string;
   readonly description: string;
   recognise(graph: Graph): Recognition;
+  /**
+   * Optional function-preserving rewrite into the form whose merge graph exposes more stop
+   * points (e.g. an identity layer on a residual stream at each block boundary, so that partial
+   * zipping can unmerge it there). Callers apply it to every model before statistics and
+   * zipping; `mergeGraph` accepts both the original and the prepared graph.
+   */
+  prepare?(graph: Graph): Graph;
   /** The declared merge graph; throws UnsupportedError (naming the node) when the graph is not recognised. */
   mergeGraph(graph: Graph): MergeGraph;
   /** Reference models the conformance suite builds (several widths/depths). */

@@ -49,6 +49,11 @@ export interface ParamRef {
 export interface ValueAxis {
   value: string;
   axis: number;
+  /**
+   * First index of the point's channels along `axis` when the value carries more channels than
+   * the point (the output of a fused QKV projection holds Q, K and V side by side); default 0.
+   */
+  offset?: number;
 }
 
 export interface MergePoint {
@@ -77,9 +82,11 @@ export interface MergePoint {
   ties: Tie[];
   /**
    * Block structure (attention heads, concatenated groups): the channels are `count` blocks of
-   * `size`, and a matcher must keep blocks whole (block-diagonal merges up to a permutation of blocks).
+   * `size`, and a matcher must keep blocks whole (block-diagonal merges up to a permutation of
+   * blocks). Points with the same `group` (the Q·Kᵀ and V spaces of one attention layer) must
+   * align their blocks identically: head j of model k goes to the same merged head in all of them.
    */
-  blocks?: { count: number; size: number };
+  blocks?: { count: number; size: number; group?: string };
   /**
    * True iff the points with index ≤ this one are closed under data dependencies: everything
    * they need is computed from the graph inputs and from these points, so the trunk up to here
@@ -241,6 +248,11 @@ export function validateMergeGraph(graph: GraphBody, mg: MergeGraph): void {
     }
     if (p.blocks && p.blocks.count * p.blocks.size !== p.channels) {
       throw new ShapeError(`blocks ${p.blocks.count}×${p.blocks.size} do not cover ${p.channels} channels`, { space: p.name });
+    }
+    const group = p.blocks?.group;
+    const first = group === undefined ? undefined : mg.points.find((q) => q.blocks?.group === group);
+    if (first && first.blocks!.count !== p.blocks!.count) {
+      throw new ShapeError(`block group "${group}" has ${first.blocks!.count} blocks at "${first.name}" but ${p.blocks!.count} here`, { space: p.name });
     }
     for (const ref of [...p.producers, ...p.consumers]) {
       const t = graph.initializers.get(ref.param);

@@ -189,4 +189,30 @@ describe('zipGraphs', () => {
     expect(() => zipGraphs([a, b], { mergeGraph: mg, transforms: [], stopAt: 0 })).toThrow(/no transform for merge point 0/);
     expect(() => zipGraphs([a, rg], { mergeGraph: mg, transforms: [], stopAt: -1 })).toThrow(MismatchError);
   });
+
+  it('averages the consumer-only segment of a fused parameter (the K part of one QKV weight)', () => {
+    const fused = (seed: number): Graph => {
+      const b = new GraphBuilder({ seed });
+      b.output(b.linear(b.input('tokens', ['batch', 3, 5]), 6, { name: 'qkv', bias: false }), 'y');
+      return b.build();
+    };
+    const fa = fused(1);
+    const fb = fused(2);
+    const node = fa.nodes[0].name;
+    const y = fa.nodes[0].outputs[0];
+    const fmg: MergeGraph = {
+      points: [{
+        index: 0, name: 'attn:qk', channels: 2, observe: { value: y, axis: 2 }, values: [{ value: y, axis: 2 }],
+        producers: [{ param: 'qkv.weight', axis: 1, node, offset: 0 }], consumers: [{ param: 'qkv.weight', axis: 1, node, offset: 2 }],
+        ties: [], blocks: { count: 1, size: 2 }, stopPoint: true, producerNodes: [node], consumerNodes: [node],
+      }],
+      heads: [],
+      barriers: [],
+    };
+    const { graph } = zipGraphs([fa, fb], { mergeGraph: fmg, transforms: [averaging(2, 2)] });
+    const wa = f32(fa.initializers.get('qkv.weight'));
+    const wb = f32(fb.initializers.get('qkv.weight'));
+    const w = f32(graph.initializers.get('qkv.weight'));
+    for (let i = 0; i < w.length; i++) expect(w[i]).toBeCloseTo((wa[i] + wb[i]) / 2, 6);
+  });
 });

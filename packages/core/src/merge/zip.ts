@@ -301,15 +301,16 @@ class Zipper {
       inits.set(name, t0);
       return;
     }
-    const hasProducer = refs.some((r) => r.role === 'producer');
     const acc = new Float64Array(t0.data.length);
     for (let k = 0; k < this.n; k++) {
       const tk = this.transform(name, this.graphs[k].initializers.get(name)!, refs, k);
       for (let i = 0; i < acc.length; i++) acc[i] += tk[i];
     }
     // Merge rows average their members, so summing producer-transformed models averages them;
-    // a parameter with only consumer axes (no merge applied) is averaged explicitly.
-    if (!hasProducer) for (let i = 0; i < acc.length; i++) acc[i] /= this.n;
+    // entries no merge reaches (only consumer axes, e.g. the K segment of a fused QKV weight)
+    // are averaged explicitly.
+    const merged = producerCoverage(t0.shape, refs, this.mg);
+    if (merged !== 'all') for (let i = 0; i < acc.length; i++) if (!merged || merged[i] === 0) acc[i] /= this.n;
     inits.set(name, fromFloat64(t0, acc));
     transformed.add(name);
   }
@@ -384,6 +385,28 @@ class Zipper {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/**
+ * Which entries of a parameter some producer segment transforms: `'all'` when a producer covers
+ * a whole axis, `null` when there is no producer, otherwise a 0/1 mask over the entries.
+ */
+function producerCoverage(shape: readonly number[], refs: readonly Ref[], mg: MergeGraph): 'all' | Uint8Array | null {
+  const producers = refs.filter((r) => r.role === 'producer');
+  if (producers.length === 0) return null;
+  const span = (r: Ref) => mg.points[r.point].channels;
+  if (producers.some((r) => r.offset === 0 && span(r) === shape[r.axis])) return 'all';
+  const size = shape.reduce((a, b) => a * b, 1);
+  const mask = new Uint8Array(size);
+  for (const r of producers) {
+    const inner = shape.slice(r.axis + 1).reduce((a, b) => a * b, 1);
+    const dim = shape[r.axis];
+    for (let i = 0; i < size; i++) {
+      const at = Math.floor(i / inner) % dim;
+      if (at >= r.offset && at < r.offset + span(r)) mask[i] = 1;
+    }
+  }
+  return mask;
+}
 
 function fromFloat64(like: Tensor, data: Float64Array): Tensor {
   return like.dtype === 'float64' ? tensor('float64', like.shape, data) : tensor('float32', like.shape, Float32Array.from(data));
