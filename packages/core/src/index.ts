@@ -23,3 +23,4 @@ export * from './eval/model-cost.js';
 export * from './bn/batchnorm-stats-graph.js';
 export * from './bn/batchnorm-average.js';
 export * from './graph/structure.js';
+export * from './match/block-match.js';

@@ -4,3 +4,5 @@ export * from './naming.js';
 export { defaultRules, Decline, SHAPE_ONLY, type Rule, type RuleContext } from './rules/index.js';
 export * from './zip.js';
 export * from './architecture.js';
+export * from './match-points.js';
+export * from './permute-model.js';

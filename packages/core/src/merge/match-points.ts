@@ -1,0 +1,53 @@
+import { alignBlocks, identityBlockOrder, matchBlockwise } from '../match/block-match.js';
+import type { Matcher, MatcherParams, MatchResult } from '../match/matcher.js';
+import type { MergeGraph } from './merge-graph.js';
+
+export interface MatchPointsOptions {
+  /** Match points 0 … upTo only (default: all). */
+  upTo?: number;
+  /**
+   * Align blocks (attention heads) across models before matching within them (default true).
+   * False keeps block j of every model in merged block j (heads matched by index), which is
+   * what plain averaging means.
+   */
+  alignBlocks?: boolean;
+}
+
+/**
+ * Runs a matcher over the points of a merge graph. Points without blocks are matched whole.
+ * Points with blocks are matched block-wise (see `matchBlockwise`): blocks are first aligned
+ * across models (`alignBlocks`), once per `blocks.group` from the covariances of all the
+ * group's points, so the Q·Kᵀ and V points of an attention layer put the same heads together.
+ * `covariance(i)` is point i's covariance [N·C, N·C] (model-major).
+ */
+export function matchMergeGraph(
+  mg: MergeGraph,
+  covariance: (point: number) => Float32Array | Float64Array,
+  numModels: number,
+  matcher: Matcher,
+  params?: MatcherParams,
+  opts: MatchPointsOptions = {},
+): (MatchResult | undefined)[] {
+  const upTo = opts.upTo ?? mg.points.length - 1;
+  const align = opts.alignBlocks ?? true;
+  const cache = new Map<number, Float32Array | Float64Array>();
+  const cov = (i: number) => {
+    let c = cache.get(i);
+    if (!c) cache.set(i, (c = covariance(i)));
+    return c;
+  };
+  const orders = new Map<string, Int32Array[]>();
+  return mg.points.map((p) => {
+    if (p.index > upTo) return undefined;
+    const blocks = p.blocks;
+    if (!blocks || blocks.count <= 1) return matcher.match(cov(p.index), numModels, params);
+    const key = blocks.group ?? `#${p.index}`;
+    let order = orders.get(key);
+    if (!order) {
+      const members = mg.points.filter((q) => q.index === p.index || (blocks.group !== undefined && q.blocks?.group === blocks.group));
+      order = align ? alignBlocks(members.map((q) => cov(q.index)), numModels, blocks) : identityBlockOrder(numModels, blocks.count);
+      orders.set(key, order);
+    }
+    return matchBlockwise(cov(p.index), numModels, blocks, order, (sub, n) => matcher.match(sub, n, params));
+  });
+}
