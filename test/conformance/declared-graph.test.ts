@@ -16,10 +16,11 @@ describe.each(CASES)('conformance (a): $title', (c) => {
     expect(detectArchitecture(builtinArchitectures(), a).arch.name).toBe(c.arch.name);
   });
 
-  it('declares exactly the merge graph the automatic derivation finds', () => {
-    const declared = c.arch.mergeGraph(a);
-    validateMergeGraph(a, declared);
-    expect(diffMergeGraphs(declared, deriveMergeGraph(a))).toEqual([]);
+  it.each(c.arch.prepare ? ['as built', 'prepared'] : ['as built'])('declares exactly the merge graph the automatic derivation finds (%s)', (form) => {
+    const g = form === 'prepared' ? c.arch.prepare!(a) : a;
+    const declared = c.arch.mergeGraph(g);
+    validateMergeGraph(g, declared);
+    expect(diffMergeGraphs(declared, deriveMergeGraph(g))).toEqual([]);
     expect(declared.barriers).toEqual([]);
     expect(declared.heads).toHaveLength(1);
     expect(declared.points.filter((p) => p.stopPoint).length).toBeGreaterThan(0);

@@ -45,10 +45,12 @@ export const MATCHERS = defaultMatcherRegistry().list();
 
 /**
  * Reference model `seed` of a case with `classes` outputs, calibrated on random images (see
- * {@link calibrate}) so that its activations have the scale of a trained network's.
+ * {@link calibrate}) so that its activations have the scale of a trained network's, then
+ * passed through the plugin's `prepare` rewrite when it has one (as every caller must).
  */
 export async function model(c: ConformanceCase, seed: number, classes = 10): Promise<Graph> {
-  return calibrate(c.reference.build({ seed, classes, foldedBatchNorm: c.foldedBatchNorm }), images(c, 1000 + seed));
+  const g = await calibrate(c.reference.build({ seed, classes, foldedBatchNorm: c.foldedBatchNorm }), images(c, 1000 + seed));
+  return c.arch.prepare ? c.arch.prepare(g) : g;
 }
 
 /**

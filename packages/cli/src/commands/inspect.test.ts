@@ -54,6 +54,7 @@ describe('zipit inspect', () => {
     expect(parsed.architecture).toMatchObject({ name: 'vgg', variant: 'vgg11-bn' });
     expect(parsed.declined.map((d) => d.architecture)).toEqual(['resnet']);
     expect(parsed.source).toBe('declared');
+    expect(parsed.prepared).toBe(false);
     expect(parsed.differences).toEqual([]);
     expect(parsed.mergeGraph.points).toHaveLength(8);
     expect(parsed.mergeGraph.points[0].producers.map((p) => p.param)).toContain('features.1.running_var');

@@ -16,6 +16,8 @@ export interface Inspection {
   declined: { architecture: string; reason: string }[];
   /** Where the merge graph shown comes from. */
   source: 'declared' | 'derived';
+  /** Whether the plugin's `prepare` rewrite (function-preserving) was applied first, as merging does. */
+  prepared: boolean;
   /** Declared vs derived, one line per difference (empty: they agree); null when one of them could not be computed. */
   differences: string[] | null;
   /** Why the automatic derivation failed, when the plugin's declaration is shown instead. */
@@ -37,10 +39,12 @@ export function inspectGraph(graph: Graph, file: string, registry: ArchitectureR
     }
     declined.push({ architecture: candidate.name, reason: r.reason });
   }
+  const prepared = arch?.prepare !== undefined;
+  const target = arch?.prepare ? arch.prepare(graph) : graph;
   let derived: MergeGraph | undefined;
   let derivationError: string | undefined;
   try {
-    derived = deriveMergeGraph(graph, { strict: false });
+    derived = deriveMergeGraph(target, { strict: false });
   } catch (e) {
     if (!arch || !(e instanceof ZipitError)) throw withFile(e, file);
     derivationError = e.message;
@@ -52,15 +56,16 @@ export function inspectGraph(graph: Graph, file: string, registry: ArchitectureR
     outputs: graph.outputs.map((o) => o.name),
   };
   if (!arch || !recognition) {
-    return { file, model, architecture: null, declined, source: 'derived', differences: null, mergeGraph: derived! };
+    return { file, model, architecture: null, declined, source: 'derived', prepared, differences: null, mergeGraph: derived! };
   }
-  const declared = arch.mergeGraph(graph);
+  const declared = arch.mergeGraph(target);
   return {
     file,
     model,
     architecture: { name: arch.name, variant: recognition.variant, summary: recognition.summary },
     declined,
     source: 'declared',
+    prepared,
     differences: derived ? diffMergeGraphs(declared, derived) : null,
     ...(derivationError === undefined ? {} : { derivationError }),
     mergeGraph: declared,
@@ -81,6 +86,7 @@ export function formatInspection(r: Inspection): string[] {
   out.push(`model: ${r.file}: ${r.model.nodes} nodes, ${r.model.parameters.toLocaleString('en-US')} parameters; input ${r.model.inputs.join(', ')}; output ${r.model.outputs.join(', ')}`);
   if (r.architecture) {
     out.push(`architecture: ${r.architecture.name} (${r.architecture.variant}): ${r.architecture.summary}`);
+    if (r.prepared) out.push(`prepared: the ${r.architecture.name} plugin rewrites the model first (same function, more stop points); points below are of the rewritten model`);
     if (r.differences && r.differences.length === 0) {
       out.push(`merge graph: declared by the ${r.architecture.name} plugin; the automatic derivation agrees`);
     } else if (r.differences) {
