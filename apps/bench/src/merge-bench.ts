@@ -9,6 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { buildResNet20 } from '@zipit/arch-resnet';
+import { inlineParameters } from '@zipit/core';
 import { openDataset } from '@zipit/data';
 import { readOnnxFile, runModel, type Batch } from '@zipit/io-onnx';
 import { evaluateTasks, mergeModels, type ModelInput } from '@zipit/pipeline';
@@ -25,7 +26,7 @@ async function collect(spec: string, limit: number, input: ModelInput['graph']['
 export async function run(args: string[]): Promise<void> {
   const files = args.length >= 2 ? args.slice(0, 2) : DEFAULT_PAIR.every((f) => existsSync(f)) ? DEFAULT_PAIR : null;
   const models: ModelInput[] = files
-    ? await Promise.all(files.map(async (file, k) => ({ name: `m${k}`, graph: await readOnnxFile(file), file })))
+    ? await Promise.all(files.map(async (file, k) => ({ name: `m${k}`, graph: inlineParameters(await readOnnxFile(file)), file })))
     : [1, 2].map((seed) => ({ name: `m${seed}`, graph: buildResNet20({ seed, classes: 5 }), file: `resnet20-seed${seed}` }));
   console.log(`models: ${models.map((m) => m.file).join(', ')}${files ? '' : ' (random init; no fixtures found)'}`);
   const input = models[0].graph.inputs[0];

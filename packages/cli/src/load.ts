@@ -1,15 +1,18 @@
 import { basename } from 'node:path';
-import { InvalidArgumentError, type Graph, type ValueInfo } from '@zipit/core';
+import { inlineParameters, InvalidArgumentError, type Graph, type ValueInfo } from '@zipit/core';
 import { openDataset, parseDatasetSpec, type Dataset, type Split } from '@zipit/data';
 import { readOnnxFile, type Batches } from '@zipit/io-onnx';
 import type { ModelInput } from '@zipit/pipeline';
 
-/** Reads the models; names come from file names (`a.onnx` → `a`), made unique. */
+/**
+ * Reads the models, with parameters that the exporter wrote as nodes turned back into
+ * initializers; names come from file names (`a.onnx` → `a`), made unique.
+ */
 export async function loadModels(files: readonly string[]): Promise<ModelInput[]> {
   const seen = new Map<string, number>();
   const out: ModelInput[] = [];
   for (const file of files) {
-    const graph = await readOnnxFile(file);
+    const graph = inlineParameters(await readOnnxFile(file));
     let name = basename(file).replace(/\.onnx$/i, '');
     const count = seen.get(name) ?? 0;
     seen.set(name, count + 1);

@@ -24,3 +24,4 @@ export * from './bn/batchnorm-stats-graph.js';
 export * from './bn/batchnorm-average.js';
 export * from './graph/structure.js';
 export * from './match/block-match.js';
+export * from './graph/inline-parameters.js';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import {
-  deriveMergeGraph, diffMergeGraphs, ZipitError, type Architecture, type ErrorContext, type ArchitectureRegistry, type Graph, type MergeGraph,
+  deriveMergeGraph, diffMergeGraphs, inlineParameters, ZipitError, type Architecture, type ErrorContext, type ArchitectureRegistry, type Graph, type MergeGraph,
 } from '@zipit/core';
 import { readOnnxFile } from '@zipit/io-onnx';
 import { builtinArchitectures } from '../architectures.js';
@@ -160,7 +160,7 @@ example:
     );
     if (positionals.length !== 1) throw new UsageError(`expected one MODEL, got ${positionals.length} paths`);
     const [file] = positionals;
-    const graph = await readOnnxFile(file);
+    const graph = inlineParameters(await readOnnxFile(file));
     const result = inspectGraph(graph, file);
     if (values.json) io.out(JSON.stringify(result, null, 2));
     else for (const line of formatInspection(result)) io.out(line);
