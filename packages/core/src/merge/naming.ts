@@ -13,14 +13,20 @@ export function moduleName(graph: GraphBody, node: Node): string {
   return scoped || node.name || node.outputs[0] || node.opType;
 }
 
-/** `/layer1/layer1.0/conv1/Conv` → `layer1.0.conv1`; `/Add` → ''. Names without a leading slash → ''. */
+/**
+ * `/layer1/layer1.0/conv1/Conv` → `layer1.0.conv1`; `/blocks/blocks.0/mlp/mlp.2/MatMul` →
+ * `blocks.0.mlp.2`; `/Add` → ''. Names without a leading slash → ''.
+ */
 export function scopeModule(nodeName: string): string {
   if (!nodeName.startsWith('/')) return '';
   const segments = nodeName.split('/').filter((s) => s !== '');
   segments.pop();
   let acc = '';
   for (const seg of segments) {
+    // A child of nn.Sequential/ModuleList is scoped `<parent's own name>.<index>` (`mlp/mlp.2`).
+    const own = acc.slice(acc.lastIndexOf('.') + 1);
     if (acc && seg.startsWith(acc + '.')) acc = seg;
+    else if (acc && seg.startsWith(own + '.')) acc = `${acc}${seg.slice(own.length)}`;
     else acc = acc ? `${acc}.${seg}` : seg;
   }
   return acc;
