@@ -22,14 +22,14 @@ options:
   --cov FILE          covariance matrix (.npy, 2-D, square)
   --models N          number of models stacked in the matrix (≥ 1)
   --method NAME       ${matchers.list().map((m) => `${m.name}: ${m.description}`).join('\n                      ')}
-  --alpha A           zipit: similarity decay of merged features; ≤ 0 forbids re-merging with their origin models (default 0.3)
-  --beta B            zipit: fraction of merges each model may spend inside itself (default 0.125)
+  --alpha A           zipit: similarity decay of merged features; ≤ 0 forbids re-merging with their origin models (default 0.5)
+  --beta B            zipit: fraction of merges each model may spend inside itself (default 1)
   --merge-out FILE    where to write merge [C, N·C]
   --unmerge-out FILE  where to write unmerge [N·C, C]
   --quiet             print nothing on success
 
 example:
-  zipit match --cov fixtures/examples/cov_m2_c16.npy --models 2 --method zipit --alpha 0.3 --beta 0.125 \\
+  zipit match --cov fixtures/examples/cov_resnet20_m2_c32.npy --models 2 --method zipit --alpha 0.5 --beta 1 \\
               --merge-out merge.npy --unmerge-out unmerge.npy`,
 
   async run(argv, io) {

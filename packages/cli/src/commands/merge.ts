@@ -32,7 +32,7 @@ options:
   --data SPEC         merge data; give one per model (its task) to also evaluate on each task's
                       test split. Forms: ${DATASET_SPEC_FORMS}
   --method NAME       matcher (default zipit)
-  --alpha A, --beta B zipit parameters (defaults 0.3, 0.125)
+  --alpha A, --beta B zipit parameters (defaults 0.5, 1)
   --stop-at P         last zipped merge point (see zipit inspect); default all
   --no-reset-bn       keep the zipped BatchNorm statistics instead of re-estimating them
   --samples N         merge images in total, split evenly over the --data specs (default 512)

@@ -28,7 +28,7 @@ export const sweepCommand: Command = {
   name: 'sweep',
   summary: 'grid over methods, alpha, beta and stop points from saved statistics, one table',
   help: `usage: zipit sweep A.onnx B.onnx [C.onnx …] --stats-in STATS.zstats --data SPEC [--data SPEC …]
-                   [--methods zipit,permute,average] [--alpha 0.3,0.5] [--beta 0.125,0.5]
+                   [--methods zipit,permute,average] [--alpha 0.3,0.5] [--beta 0.5,1]
                    [--stop-at all,none,NAME,INDEX…] [--samples N] [--no-reset-bn] [--json] [--quiet]
 
 Merges the models once per combination, reusing saved statistics (no new statistics pass;
@@ -39,8 +39,8 @@ options:
   --stats-in FILE   statistics from \`zipit stats\` (or merge --stats-out) for these models
   --data SPEC       one per model. Forms: ${DATASET_SPEC_FORMS}
   --methods LIST    matchers (default zipit,permute,average)
-  --alpha LIST      zipit alphas (default 0.3)
-  --beta LIST       zipit betas (default 0.125)
+  --alpha LIST      zipit alphas (default 0.5)
+  --beta LIST       zipit betas (default 1)
   --stop-at LIST    stop points (default all)
   --samples N       images for BatchNorm re-estimation (default 512)
   --json            print the rows as one JSON array
@@ -66,8 +66,8 @@ example:
     if (specs.length !== positionals.length) throw new UsageError(`give one --data per model (${positionals.length} models, ${specs.length} --data)`);
     const methods = list(values.methods, '--methods', ['zipit', 'permute', 'average']);
     methods.forEach((m) => matchers.get(m));
-    const alphas = numbers(values.alpha, '--alpha', [0.3]);
-    const betas = numbers(values.beta, '--beta', [0.125]);
+    const alphas = numbers(values.alpha, '--alpha', [0.5]);
+    const betas = numbers(values.beta, '--beta', [1]);
     const stops = list(values['stop-at'], '--stop-at', ['all']).map((s) => (/^-?\d+$/.test(s) ? Number(s) : s));
     const samples = parseIntFlag(values.samples, '--samples', 512);
     const threads = values.threads === undefined ? undefined : parseIntFlag(values.threads, '--threads', 0);

@@ -236,8 +236,8 @@ function forbiddenInterval(act: Int32Array, len: number, from: number, c: number
 export const zipitMatcher: Matcher = {
   name: 'zipit',
   description: 'ZipIt!: greedily merge the most correlated features across and within models (alpha, beta)',
-  defaults: { alpha: 0.3, beta: 0.125 },
+  defaults: { alpha: 0.5, beta: 1 },
   match(covariance: Float32Array | Float64Array, numModels: number, params?: MatcherParams): MatchResult {
-    return zipitMatch(covariance, numModels, param(params, 'alpha', 0.3), param(params, 'beta', 0.125));
+    return zipitMatch(covariance, numModels, param(params, 'alpha', 0.5), param(params, 'beta', 1));
   },
 };
