@@ -49,7 +49,7 @@ For every pair of fixture models in DIR (default fixtures/models; files named
 <arch>_<dataset>_<classes>.onnx, e.g. resnet20_mnist_0-4.onnx + resnet20_mnist_5-9.onnx):
 computes feature statistics once on N merge images (default 512) from both tasks' training
 splits, merges with average, permute and zipit — fully, and partially (zipped up to the middle
-stop point, per-model layers after it) — re-estimates BatchNorm, and evaluates every result
+and the first stop point, per-model layers after it) — re-estimates BatchNorm, and evaluates every result
 and the ensemble of the inputs on both tasks' test splits.
 
 example:
@@ -76,8 +76,9 @@ example:
       const data = interleave(mergeSets, 64, Math.ceil(samples / pair.specs.length));
       const tasks = pair.specs;
       const evalTasks = (outputs: string[]) => outputs.map((output, k) => ({ name: tasks[k], output, data: labelled(testSets[k], 64) }));
+      // Partial zipping at the middle and at the first stop point (layers after it stay per model).
       const stops = mergeGraph.points.filter((p) => p.stopPoint);
-      const partial = stops[Math.floor((stops.length - 1) / 2)];
+      const partial = [...new Set([stops[Math.floor((stops.length - 1) / 2)], stops[0]])].filter((p) => p && p.index !== stops.at(-1)!.index);
       bar.update(`${pair.title}: statistics`, 0, null, '');
       const stats = await computeStatistics(models, mergeGraph, data(), { threads, signal: io.signal, onProgress: (p) => bar.update(`${pair.title}: statistics`, p.samples, samples) });
       const rows: MergeReport['accuracy'] = [];
@@ -88,9 +89,7 @@ example:
       rows.push(accuracyRow('ensemble (2 models)', ens));
       const configs = [
         ...['average', 'permute', 'zipit'].map((method) => ({ method, stop: 'all' as string, label: `${method}, full` })),
-        ...(partial && partial.index !== stops.at(-1)!.index
-          ? ['permute', 'zipit'].map((method) => ({ method, stop: partial.name, label: `${method}, up to ${partial.name}` }))
-          : []),
+        ...partial.flatMap((p) => ['permute', 'zipit'].map((method) => ({ method, stop: p.name, label: `${method}, up to ${p.name}` }))),
       ];
       for (const c of configs) {
         bar.update(`${pair.title}: ${c.label}`, 0, null, '');
