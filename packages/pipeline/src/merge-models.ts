@@ -1,5 +1,5 @@
 import {
-  assertSameStructure, defaultMatcherRegistry, deriveMergeGraph, MismatchError, resolveStopAt, summarizeMatch, UnsupportedError, zipGraphs,
+  assertSameStructure, defaultMatcherRegistry, deriveMergeGraph, matchMergeGraph, MismatchError, observationGraph, resolveStopAt, summarizeMatch, zipGraphs,
   type FeatureStats, type Graph, type MatcherParams, type MatcherRegistry, type MatchSummary, type MergeGraph, type StopAt, type ZipResult,
 } from '@zipit/core';
 import { collectStatistics, resetBatchNorm, type Batches, type Progress } from '@zipit/io-onnx';
@@ -27,6 +27,14 @@ export interface MergeModelsOptions {
   data: () => Batches;
   /** Statistics computed earlier for exactly these models (`computeStatistics`); skips that pass. */
   stats?: FeatureStats;
+  /** The merge graph to use (an architecture plugin's declaration); default: derived from the first model. */
+  mergeGraph?: MergeGraph;
+  /**
+   * For points made of blocks (attention heads): align blocks across models before matching
+   * within them (default true, except for `average`, which aligns nothing). False matches head
+   * j with head j.
+   */
+  alignBlocks?: boolean;
   threads?: number;
   signal?: AbortSignal;
   onStage?: (stage: Stage) => void;
@@ -54,10 +62,13 @@ export interface MergeModelsResult {
   seconds: Partial<Record<Stage, number>>;
 }
 
-/** Checks the models share one architecture and derives their merge graph. */
-export function prepareModels(models: readonly ModelInput[]): MergeGraph {
+/**
+ * Checks the models share one architecture and derives their merge graph, or takes `declared`
+ * (an architecture plugin's merge graph, e.g. for attention, which derivation does not cover).
+ */
+export function prepareModels(models: readonly ModelInput[], declared?: MergeGraph): MergeGraph {
   if (models.length < 2) throw new MismatchError(`merging needs at least two models, got ${models.length}`);
-  const mergeGraph = deriveMergeGraph(models[0].graph);
+  const mergeGraph = declared ?? deriveMergeGraph(models[0].graph);
   // Task heads may have different class counts: their parameters may differ in shape.
   const headNodes = new Set(mergeGraph.heads.map((h) => h.node));
   const g = models[0].graph;
@@ -86,8 +97,9 @@ export async function computeStatistics(
   data: Batches,
   opts: { threads?: number; signal?: AbortSignal; onProgress?: (p: Progress) => void } = {},
 ): Promise<FeatureStats> {
-  const spaces = mergeGraph.points.map((p) => ({ name: p.name, values: models.map(() => p.observe.value), axis: p.observe.axis }));
-  return collectStatistics(models.map((m) => m.graph), spaces, data, {
+  const observed = models.map((m) => observationGraph(m.graph, mergeGraph));
+  const spaces = mergeGraph.points.map((p, i) => ({ name: p.name, values: observed.map((o) => o.values[i]), axis: p.observe.axis }));
+  return collectStatistics(observed.map((o) => o.graph), spaces, data, {
     modelNames: models.map((m) => m.name),
     threads: opts.threads,
     signal: opts.signal,
@@ -100,7 +112,7 @@ export async function computeStatistics(
  * → BatchNorm re-estimation. Returns one graph with a shared trunk and one output per model.
  */
 export async function mergeModels(models: readonly ModelInput[], opts: MergeModelsOptions): Promise<MergeModelsResult> {
-  const mergeGraph = prepareModels(models);
+  const mergeGraph = prepareModels(models, opts.mergeGraph);
   const stop = resolveStopAt(mergeGraph, opts.stopAt ?? 'all');
   const matcher = (opts.matchers ?? defaultMatcherRegistry()).get(opts.method);
   const seconds: Partial<Record<Stage, number>> = {};
@@ -120,17 +132,16 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
   stats.assertCompatible(models.map((m) => m.name), mergeGraph.points.map((p) => ({ name: p.name, channels: p.channels })), 'the statistics');
 
   const points: PointReport[] = [];
-  const transforms = await timed('matching', () =>
-    mergeGraph.points.map((p) => {
-      if (p.index > stop) return undefined;
-      if (p.blocks && p.blocks.count > 1) {
-        throw new UnsupportedError(`merge point ${p.name} has ${p.blocks.count} blocks (heads); block-wise matching is not supported yet`, { space: p.name });
-      }
-      const res = matcher.match(stats.covariance(p.index), models.length, opts.params);
+  const transforms = await timed('matching', () => {
+    const alignBlocks = opts.alignBlocks ?? matcher.name !== 'average';
+    const results = matchMergeGraph(mergeGraph, (i) => stats.covariance(i), models.length, matcher, opts.params, { upTo: stop, alignBlocks });
+    return results.map((res, i) => {
+      if (!res) return undefined;
+      const p = mergeGraph.points[i];
       points.push({ index: p.index, name: p.name, channels: p.channels, summary: summarizeMatch(res) });
       return { merge: res.merge, unmerge: res.unmerge };
-    }),
-  );
+    });
+  });
 
   const zipped = await timed('zip', () =>
     zipGraphs(models.map((m) => m.graph), { mergeGraph, transforms, stopAt: stop, modelNames: models.map((m) => m.name) }),
