@@ -10,8 +10,9 @@ import { registerTrainingKernels } from './register-kernels.js';
  */
 export async function useWasmBackend(): Promise<void> {
   registerTrainingKernels('wasm');
-  if (tf.getBackend() !== 'wasm') {
-    if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: the wasm backend failed to initialise');
+  // Not tf.getBackend(): it would first initialise the default backend (and print tfjs' Node banner).
+  if (tf.engine().backendName !== 'wasm' && !(await tf.setBackend('wasm'))) {
+    throw new Error('tfjs: the wasm backend failed to initialise');
   }
   await tf.ready();
 }
