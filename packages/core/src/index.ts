@@ -25,3 +25,5 @@ export * from './bn/batchnorm-average.js';
 export * from './graph/structure.js';
 export * from './match/block-match.js';
 export * from './graph/inline-parameters.js';
+export * from './bn/repair.js';
+export * from './bn/channel-moments.js';

@@ -78,6 +78,27 @@ describe('mergeModels', () => {
     expect(shapes['C:logits_0'].length).toBe(8 * 7);
   });
 
+  it('corrects models with BatchNorm folded into Conv with REPAIR; zip(A, A) stays A', async () => {
+    const folded = (seed: number, name: string): ModelInput => ({ name, graph: buildSmallCnn({ seed, imageSize: 16, classes: [3], foldedBatchNorm: true }), file: `${name}.onnx` });
+    const a = folded(1, 'A');
+    // One batch keeps train-mode statistics close to the population ones; what remains is the
+    // unbiased-variance factor n/(n − 1) of BatchNorm re-estimation, compounded over the layers.
+    const batches: Batch[] = [{ x: new SeededRandom(12).normalTensor([32, 3, 16, 16]) }];
+    const self = await mergeModels([a, { ...a, name: 'A2' }], { method: 'permute', data: () => batches, threads: 1 });
+    expect(self.batchNorm.reset).toEqual([]);
+    expect(self.batchNorm.repaired!.length).toBeGreaterThan(0);
+    expect(self.graph.nodes.some((n) => n.opType === 'BatchNormalization')).toBe(false);
+    const x = batches[0].x;
+    const merged = await outputs(self.graph, x);
+    const own = (await outputs(a.graph, x))[a.graph.outputs[0].name];
+    const got = merged[`A:${a.graph.outputs[0].name}`];
+    let worst = 0;
+    for (let i = 0; i < own.length; i++) worst = Math.max(worst, Math.abs(own[i] - got[i]));
+    expect(worst).toBeLessThan(1e-3);
+    const two = await mergeModels([a, folded(2, 'B')], { method: 'zipit', data: () => batches, threads: 1 });
+    expect(two.batchNorm.repaired).toEqual(self.batchNorm.repaired);
+  });
+
   it('refuses models of different widths, naming the first difference', () => {
     const wide = { name: 'C', graph: buildSmallCnn({ seed: 3, imageSize: 16, classes: [3], width: 12 }), file: 'c.onnx' };
     expect(() => prepareModels([models[0], wide])).toThrow(MismatchError);

@@ -1,8 +1,8 @@
 import {
-  assertSameStructure, defaultMatcherRegistry, deriveMergeGraph, matchMergeGraph, MismatchError, observationGraph, resolveStopAt, summarizeMatch, zipGraphs,
+  assertSameStructure, defaultMatcherRegistry, foldRepairNorms, insertRepairNorms, repairSites, repairTarget, deriveMergeGraph, matchMergeGraph, MismatchError, observationGraph, resolveStopAt, summarizeMatch, zipGraphs,
   type FeatureStats, type Graph, type MatcherParams, type MatcherRegistry, type MatchSummary, type MergeGraph, type StopAt, type ZipResult,
 } from '@zipit/core';
-import { collectStatistics, resetBatchNorm, type Batches, type Progress } from '@zipit/io-onnx';
+import { channelMoments, collectStatistics, resetBatchNorm, type Batches, type Progress } from '@zipit/io-onnx';
 import { fingerprint } from './fingerprint.js';
 
 /** One input model. `name` labels its outputs in the merged graph (`${name}:${output}`). */
@@ -57,7 +57,7 @@ export interface MergeModelsResult {
   points: PointReport[];
   outputs: ZipResult['outputs'];
   /** BatchNorm nodes re-estimated, or why none were. */
-  batchNorm: { reset: string[]; skipped?: string };
+  batchNorm: { reset: string[]; repaired?: string[]; skipped?: string };
   /** Seconds per stage. */
   seconds: Partial<Record<Stage, number>>;
 }
@@ -153,7 +153,24 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
   if (opts.resetBatchNorm === false) batchNorm.skipped = 'disabled (--no-reset-bn)';
   else if (stop < 0) batchNorm.skipped = 'nothing was zipped';
   else if (!hasBn) {
-    batchNorm.skipped = 'the models have no BatchNormalization nodes (BatchNorm folded into Conv?); a REPAIR-style correction is not implemented, statistics were left as zipped';
+    // BatchNorm folded into the layers: REPAIR restores each zipped layer's channel statistics.
+    const sites = repairSites(mergeGraph, graph, stop);
+    if (sites.length === 0) batchNorm.skipped = 'the models have no BatchNormalization nodes and no zipped Conv/Gemm layer to correct';
+    else {
+      graph = await timed('batchnorm', async () => {
+        const pass = { threads: opts.threads, signal: opts.signal, onProgress: (p: Progress) => opts.onProgress?.('batchnorm', p) };
+        const perModel: { mean: Float64Array; std: Float64Array }[][] = [];
+        for (const m of models) perModel.push(await channelMoments(m.graph, sites.map((s) => s.value), opts.data(), pass));
+        const targets = sites.map((s, i) => {
+          const concat = (key: 'mean' | 'std') => Float64Array.from(perModel.flatMap((mm) => Array.from(mm[i][key])));
+          return repairTarget(transforms[s.point]!.merge, s.channels, concat('mean'), concat('std'));
+        });
+        const { graph: withNorms, norms } = insertRepairNorms(graph, sites, targets);
+        const reset = await resetBatchNorm(withNorms, opts.data(), pass);
+        return foldRepairNorms(reset.graph, norms);
+      });
+      batchNorm.repaired = sites.map((s) => s.node);
+    }
   } else {
     const r = await timed('batchnorm', () =>
       resetBatchNorm(graph, opts.data(), { threads: opts.threads, signal: opts.signal, onProgress: (p) => opts.onProgress?.('batchnorm', p) }),

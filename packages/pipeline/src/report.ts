@@ -53,7 +53,9 @@ export function renderMarkdown(r: MergeReport): string {
   out.push('', '## Settings', '', '| setting | value |', '|---|---|');
   out.push(`| method | ${r.settings.method}${paramText(r.settings.params)} |`);
   out.push(`| stop at | ${r.settings.stopAt} (point ${r.settings.stopIndex}) |`);
-  out.push(`| BatchNorm reset | ${r.settings.resetBatchNorm ? 'yes' : 'no'}${r.batchNorm.skipped ? ` (skipped: ${r.batchNorm.skipped})` : ` (${r.batchNorm.reset.length} layers)`} |`);
+  const bn = r.batchNorm;
+  const bnText = bn.skipped ? ` (skipped: ${bn.skipped})` : bn.repaired ? ` (BatchNorm folded: REPAIR on ${bn.repaired.length} layers)` : ` (${bn.reset.length} layers)`;
+  out.push(`| BatchNorm reset | ${r.settings.resetBatchNorm ? 'yes' : 'no'}${bnText} |`);
   out.push(`| merge data | ${r.settings.data.map((d) => `\`${d}\``).join(', ')}${r.settings.samples ? `, ${r.settings.samples} samples` : ''} |`);
   out.push('', '## Accuracy', '', `| model | ${r.tasks.map((t) => `${t} %`).join(' | ')} | joint % | avg % |`, `|---|${r.tasks.map(() => '---:').join('|')}|---:|---:|`);
   for (const a of r.accuracy) out.push(`| ${a.model} | ${a.perTask.map(pct).join(' | ')} | ${pct(a.joint)} | ${pct(a.average)} |`);

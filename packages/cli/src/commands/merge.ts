@@ -160,7 +160,10 @@ example:
 
     const zipped = result.points.length;
     say(`merged ${models.length} models with ${method}: ${zipped} of ${result.mergeGraph.points.length} merge points zipped (stop at ${result.stop < 0 ? 'none' : result.mergeGraph.points[result.stop].name})`);
-    say(result.batchNorm.skipped ? `BatchNorm: not re-estimated (${result.batchNorm.skipped})` : `BatchNorm: re-estimated ${result.batchNorm.reset.length} layers on ${total} images`);
+    const bn = result.batchNorm;
+    say(bn.skipped ? `BatchNorm: not re-estimated (${bn.skipped})`
+      : bn.repaired ? `BatchNorm folded into the layers: REPAIR corrected the statistics of ${bn.repaired.length} zipped layers on ${total} images`
+      : `BatchNorm: re-estimated ${bn.reset.length} layers on ${total} images`);
     if (accuracy.length) say('\n' + accuracyTable(report) + '\n');
     else if (!values['no-eval']) say('(no evaluation: give one --data per model to evaluate each task on its test split)');
     say(`wrote ${out}${reportPath ? ` and ${reportPath}` : ''}${values['stats-out'] ? ` and ${values['stats-out']}` : ''}`);

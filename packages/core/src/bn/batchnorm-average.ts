@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { Graph } from '../graph/graph.js';
 import { tensor } from '../tensor/tensor.js';
 import type { BatchNormTap } from './batchnorm-stats-graph.js';
+import { samplesPerChannel } from './channel-moments.js';
 
 /**
  * Cumulative average of per-batch BatchNorm statistics (PyTorch's `momentum=None`): running
@@ -23,9 +24,7 @@ export class BatchNormAverage {
     this.taps.forEach((tap, k) => {
       const m = values(tap.meanOutput).data as ArrayLike<number>;
       const v = values(tap.varOutput).data as ArrayLike<number>;
-      const shape = values(tap.shapeOutput).data as BigInt64Array;
-      let n = 1;
-      for (let i = 0; i < shape.length; i++) if (i !== 1) n *= Number(shape[i]);
+      const n = samplesPerChannel(values(tap.shapeOutput).data as BigInt64Array);
       const unbias = n > 1 ? n / (n - 1) : 1;
       for (let c = 0; c < tap.channels; c++) {
         this.mean[k][c] += m[c];

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
-import { opsetVersion, type Graph, type Node, type ValueInfo } from '../graph/graph.js';
+import { opsetVersion, type Graph, type ValueInfo } from '../graph/graph.js';
+import { appendChannelMoments, momentValueInfos, type GraphSink } from './channel-moments.js';
 import { inferShapes } from '../graph/infer-shapes.js';
 import { tensor } from '../tensor/tensor.js';
 
@@ -28,93 +29,42 @@ export interface BatchNormTap {
  * is not modified.
  */
 export function batchNormStatsGraph(graph: Graph): { graph: Graph; taps: BatchNormTap[] } {
-  const opset = opsetVersion(graph) ?? 13;
   const { shapes } = inferShapes(graph);
-  const initializers = new Map(graph.initializers);
-  const nodes: Node[] = [];
+  const sink: GraphSink = { nodes: [], initializers: new Map(graph.initializers), opset: opsetVersion(graph) ?? 13 };
   const outputs: ValueInfo[] = [...graph.outputs];
   const taps: BatchNormTap[] = [];
   let serial = 0;
   for (const node of graph.nodes) {
     if (node.opType !== 'BatchNormalization' || (node.domain && node.domain !== 'ai.onnx')) {
-      nodes.push(node);
+      sink.nodes.push(node);
       continue;
     }
     const [x, scale, bias, mean, variance] = node.inputs;
-    const scaleT = graph.initializers.get(scale);
-    if (!scaleT || !graph.initializers.get(bias) || !graph.initializers.get(mean) || !graph.initializers.get(variance)) {
+    if (![scale, bias, mean, variance].every((n) => graph.initializers.has(n))) {
       throw new InvalidArgumentError('BatchNormalization parameters must be initializers to re-estimate its statistics', { node: node.name });
     }
-    const channels = scaleT.shape[0];
-    const p = `__bnstat${serial++}`;
-    const add = (opType: string, inputs: string[], outs: string[], attributes: Node['attributes'] = []) =>
-      nodes.push({ name: `${p}/${opType}_${nodes.length}`, opType, domain: '', inputs, outputs: outs, attributes });
-    const rank = shapes.get(x)?.length;
-    if (rank === undefined || rank < 2) {
+    const shape = shapes.get(x);
+    if (!shape || shape.length < 2) {
       throw new InvalidArgumentError('cannot tell the rank of the BatchNormalization input', { node: node.name, hint: 'give the model input a static rank' });
     }
-    const axesName = `${p}/axes`;
-    if (opset >= 18) initializers.set(axesName, tensor('int64', [1], BigInt64Array.of(0n)));
-    // Mean over every axis but 1. For images, GlobalAveragePool (contiguous over H·W) then a
-    // mean over the batch is much faster in onnxruntime than one ReduceMean over [0, 2, 3].
-    const reduceMean = (input: string, out: string) => {
-      let src = input;
-      if (rank > 2) {
-        src = `${out}/gap`;
-        add('GlobalAveragePool', [input], [src]);
-      }
-      if (opset >= 18) add('ReduceMean', [src, axesName], [out], [{ name: 'keepdims', value: { type: 'int', value: 1 } }]);
-      else add('ReduceMean', [src], [out], [{ name: 'axes', value: { type: 'ints', value: [0] } }, { name: 'keepdims', value: { type: 'int', value: 1 } }]);
-    };
-
-    const bshape = [1, channels, ...Array.from({ length: Math.max(0, rank - 2) }, () => 1)];
-    initializers.set(`${p}/flat`, tensor('int64', [1], BigInt64Array.of(BigInt(channels))));
-    const m = `${p}/mean`;
-    const v = `${p}/var`;
-    reduceMean(x, m);
-    const spatial = (shapes.get(x) ?? []).slice(2);
-    if (rank > 2 && spatial.every((d): d is number => typeof d === 'number')) {
-      // Images: biased variance = E[x²] − E[x]², with Σx² per image and channel from one
-      // ReduceSumSquare read (no temporary activation) — float64-accurate enough for BatchNorm
-      // statistics and much cheaper than centring first.
-      const hw = spatial.reduce((a, b) => a * b, 1);
-      const spatialAxes = spatial.map((_, i) => i + 2);
-      initializers.set(`${p}/inv_hw`, tensor('float32', [], Float32Array.of(1 / hw)));
-      const keep = { name: 'keepdims', value: { type: 'int' as const, value: 1 } };
-      if (opset >= 18) {
-        initializers.set(`${p}/spatial_axes`, tensor('int64', [spatialAxes.length], BigInt64Array.from(spatialAxes.map(BigInt))));
-        add('ReduceSumSquare', [x, `${p}/spatial_axes`], [`${p}/sumsq`], [keep]);
-      } else {
-        add('ReduceSumSquare', [x], [`${p}/sumsq`], [{ name: 'axes', value: { type: 'ints', value: spatialAxes } }, keep]);
-      }
-      add('Mul', [`${p}/sumsq`, `${p}/inv_hw`], [`${p}/ex2_per_image`]);
-      if (opset >= 18) add('ReduceMean', [`${p}/ex2_per_image`, axesName], [`${p}/ex2`], [keep]);
-      else add('ReduceMean', [`${p}/ex2_per_image`], [`${p}/ex2`], [{ name: 'axes', value: { type: 'ints', value: [0] } }, keep]);
-      add('Mul', [m, m], [`${p}/m2`]);
-      add('Sub', [`${p}/ex2`, `${p}/m2`], [`${p}/var_raw`]);
-      add('Relu', [`${p}/var_raw`], [v]);
-    } else {
-      // Centred: mean of (x − μ)².
-      add('Sub', [x, m], [`${p}/centered`]);
-      add('Mul', [`${p}/centered`, `${p}/centered`], [`${p}/sq`]);
-      reduceMean(`${p}/sq`, v);
-    }
-    add('Reshape', [m, `${p}/flat`], [`${p}/mean_c`]);
-    add('Reshape', [v, `${p}/flat`], [`${p}/var_c`]);
-    nodes.push({
-      ...node,
-      name: `${p}/${node.name || 'BatchNormalization'}`,
-      inputs: [x, scale, bias, `${p}/mean_c`, `${p}/var_c`],
-      outputs: [node.outputs[0]],
-      attributes: node.attributes.filter((a) => a.name === 'epsilon'),
-    });
-    add('Shape', [x], [`${p}/shape`]);
-    outputs.push(
-      { name: m, dtype: 'float32', shape: bshape },
-      { name: v, dtype: 'float32', shape: bshape },
-      { name: `${p}/shape`, dtype: 'int64', shape: [rank] },
+    const p = `__bnstat${serial++}`;
+    // Batch mean and biased variance, then the inference-mode operator fed with them: the same
+    // normalisation as train mode, in few passes over the activation.
+    const m = appendChannelMoments(sink, x, shape, p, node.name);
+    sink.initializers.set(`${p}/flat`, tensor('int64', [1], BigInt64Array.of(BigInt(m.channels))));
+    sink.nodes.push(
+      { name: `${p}/Reshape_mean`, opType: 'Reshape', domain: '', inputs: [m.mean, `${p}/flat`], outputs: [`${p}/mean_c`], attributes: [] },
+      { name: `${p}/Reshape_var`, opType: 'Reshape', domain: '', inputs: [m.variance, `${p}/flat`], outputs: [`${p}/var_c`], attributes: [] },
+      {
+        ...node,
+        name: `${p}/${node.name || 'BatchNormalization'}`,
+        inputs: [x, scale, bias, `${p}/mean_c`, `${p}/var_c`],
+        outputs: [node.outputs[0]],
+        attributes: node.attributes.filter((a) => a.name === 'epsilon'),
+      },
     );
-    taps.push({ node: node.name, meanParam: mean, varParam: variance, channels, meanOutput: m, varOutput: v, shapeOutput: `${p}/shape` });
+    outputs.push(...momentValueInfos(m, shape.length));
+    taps.push({ node: node.name, meanParam: mean, varParam: variance, channels: m.channels, meanOutput: m.mean, varOutput: m.variance, shapeOutput: m.shape });
   }
-  return { graph: { ...graph, nodes, outputs, initializers, valueInfo: [] }, taps };
+  return { graph: { ...graph, nodes: sink.nodes, outputs, initializers: sink.initializers, valueInfo: [] }, taps };
 }

@@ -6,3 +6,4 @@ export { ModelSession, defaultThreads, type SessionOptions } from './session.js'
 export { buildStatisticsGraph, type SpaceRequest, type StatisticsGraph, type StatisticsOutputs } from './statistics-graph.js';
 export { dataInputs, singleDataInput, tapValues, valueNames } from './tap.js';
 export { resetBatchNorm, type ResetBatchNormResult } from './reset-batchnorm.js';
+export { channelMoments } from './channel-moments.js';

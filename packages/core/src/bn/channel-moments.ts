@@ -1,0 +1,140 @@
+import { InvalidArgumentError } from '../errors.js';
+import { opsetVersion, type Dim, type Graph, type Node, type ValueInfo } from '../graph/graph.js';
+import { inferShapes } from '../graph/infer-shapes.js';
+import { tensor, type Tensor } from '../tensor/tensor.js';
+
+/** Names of the per-batch moment outputs of one value: mean and biased variance [1, C, 1…], shape. */
+export interface MomentOutputs {
+  mean: string;
+  variance: string;
+  shape: string;
+  channels: number;
+}
+
+/** Where nodes and parameters of a graph rewrite go. */
+export interface GraphSink {
+  nodes: Node[];
+  initializers: Map<string, Tensor>;
+  opset: number;
+}
+
+/**
+ * Appends nodes computing the per-channel (axis 1) batch mean and biased variance of `x` over
+ * all other axes, plus its shape. Images take a fast path: GlobalAveragePool then a mean over
+ * the batch for the mean, one ReduceSumSquare read for E[x²] (variance = E[x²] − E[x]², clamped
+ * at 0); other ranks centre first. Returns the value names.
+ */
+export function appendChannelMoments(sink: GraphSink, x: string, shape: readonly Dim[], prefix: string, where: string): MomentOutputs {
+  const rank = shape.length;
+  if (rank < 2) throw new InvalidArgumentError(`cannot take channel statistics of a rank-${rank} value`, { node: where });
+  const channels = shape[1];
+  if (typeof channels !== 'number') throw new InvalidArgumentError('the channel count is not static', { node: where });
+  const { nodes, initializers, opset } = sink;
+  const p = prefix;
+  const add = (opType: string, inputs: string[], outs: string[], attributes: Node['attributes'] = []) =>
+    nodes.push({ name: `${p}/${opType}_${nodes.length}`, opType, domain: '', inputs, outputs: outs, attributes });
+  const keep = { name: 'keepdims', value: { type: 'int' as const, value: 1 } };
+  const reduce = (op: string, input: string, axes: number[], out: string) => {
+    if (opset >= 18) {
+      initializers.set(`${out}/axes`, tensor('int64', [axes.length], BigInt64Array.from(axes.map(BigInt))));
+      add(op, [input, `${out}/axes`], [out], [keep]);
+    } else {
+      add(op, [input], [out], [{ name: 'axes', value: { type: 'ints', value: axes } }, keep]);
+    }
+  };
+  const mean = `${p}/mean`;
+  const variance = `${p}/var`;
+  const spatial = shape.slice(2);
+  if (rank > 2) {
+    add('GlobalAveragePool', [x], [`${p}/gap`]);
+    reduce('ReduceMean', `${p}/gap`, [0], mean);
+  } else {
+    reduce('ReduceMean', x, [0], mean);
+  }
+  if (rank > 2 && spatial.every((d): d is number => typeof d === 'number')) {
+    const hw = spatial.reduce((a, b) => a * b, 1);
+    initializers.set(`${p}/inv_hw`, tensor('float32', [], Float32Array.of(1 / hw)));
+    reduce('ReduceSumSquare', x, spatial.map((_, i) => i + 2), `${p}/sumsq`);
+    add('Mul', [`${p}/sumsq`, `${p}/inv_hw`], [`${p}/ex2_per_image`]);
+    reduce('ReduceMean', `${p}/ex2_per_image`, [0], `${p}/ex2`);
+    add('Mul', [mean, mean], [`${p}/m2`]);
+    add('Sub', [`${p}/ex2`, `${p}/m2`], [`${p}/var_raw`]);
+    add('Relu', [`${p}/var_raw`], [variance]);
+  } else {
+    add('Sub', [x, mean], [`${p}/centered`]);
+    add('Mul', [`${p}/centered`, `${p}/centered`], [`${p}/sq`]);
+    reduce('ReduceMean', `${p}/sq`, [0, ...spatial.map((_, i) => i + 2)], variance);
+  }
+  add('Shape', [x], [`${p}/shape`]);
+  return { mean, variance, shape: `${p}/shape`, channels };
+}
+
+/** Graph outputs for the moments of one value. */
+export function momentValueInfos(m: MomentOutputs, rank: number): ValueInfo[] {
+  const b = [1, m.channels, ...Array.from({ length: rank - 2 }, () => 1)];
+  return [
+    { name: m.mean, dtype: 'float32', shape: b },
+    { name: m.variance, dtype: 'float32', shape: b },
+    { name: m.shape, dtype: 'int64', shape: [rank] },
+  ];
+}
+
+/**
+ * The graph plus outputs with the per-batch channel moments of `values` (axis 1), computed
+ * without changing anything else. For statistics of layer outputs (REPAIR targets).
+ */
+export function channelMomentsGraph(graph: Graph, values: readonly string[]): { graph: Graph; moments: MomentOutputs[] } {
+  const { shapes } = inferShapes(graph);
+  const sink: GraphSink = { nodes: [...graph.nodes], initializers: new Map(graph.initializers), opset: opsetVersion(graph) ?? 13 };
+  const outputs = [...graph.outputs];
+  const moments = values.map((v, i) => {
+    const shape = shapes.get(v);
+    if (!shape) throw new InvalidArgumentError(`cannot tell the shape of value "${v}"`, { hint: 'give the model input a static rank' });
+    const m = appendChannelMoments(sink, v, shape, `__moments${i}`, v);
+    outputs.push(...momentValueInfos(m, shape.length));
+    return m;
+  });
+  return { graph: { ...graph, nodes: sink.nodes, initializers: sink.initializers, outputs, valueInfo: [] }, moments };
+}
+
+/**
+ * Averages per-batch moments the way a BatchNorm reset does (PyTorch's cumulative average,
+ * `momentum=None`): mean of batch means and mean of *unbiased* batch variances, every batch
+ * weighted equally. REPAIR targets use this estimator so that they are exactly what the
+ * re-estimated BatchNorm statistics of an unchanged layer would be.
+ */
+export class ChannelMomentsAccumulator {
+  private readonly sumMean: Float64Array;
+  private readonly sumVar: Float64Array;
+  private batches = 0;
+
+  constructor(readonly channels: number) {
+    this.sumMean = new Float64Array(channels);
+    this.sumVar = new Float64Array(channels);
+  }
+
+  /** One batch: its mean, biased variance and the number of samples per channel. */
+  add(mean: ArrayLike<number>, variance: ArrayLike<number>, samples: number): void {
+    const unbias = samples > 1 ? samples / (samples - 1) : 1;
+    for (let c = 0; c < this.channels; c++) {
+      this.sumMean[c] += mean[c];
+      this.sumVar[c] += variance[c] * unbias;
+    }
+    this.batches++;
+  }
+
+  result(): { mean: Float64Array; std: Float64Array } {
+    if (this.batches === 0) throw new InvalidArgumentError('no samples were seen');
+    return {
+      mean: Float64Array.from(this.sumMean, (s) => s / this.batches),
+      std: Float64Array.from(this.sumVar, (s) => Math.sqrt(s / this.batches)),
+    };
+  }
+}
+
+/** Samples per channel in a batch of the given shape (every axis but 1). */
+export function samplesPerChannel(shape: ArrayLike<number | bigint>): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) if (i !== 1) n *= Number(shape[i]);
+  return n;
+}
