@@ -7,7 +7,7 @@
  * Both matchers must agree; the benchmark checks it on every size where the port ran.
  * Run: pnpm bench match   (or: node --conditions=@zipit/source --import tsx apps/bench/src/main.ts match)
  */
-import { linearSumAssignment, zipitMatch, zipitMatchReferencePort } from '@zipit/core';
+import { linearSumAssignment, zipitMatch, zipitMatcher, zipitMatchReferencePort } from '@zipit/core';
 import { mulberry32, syntheticCovariance } from './synthetic-covariance.js';
 
 const PORT_BUDGET_S = 60;
@@ -26,17 +26,18 @@ function groupsFromUnmerge(unmerge: Float32Array, o: number, c: number): Int32Ar
 
 export async function run(args: string[]): Promise<void> {
   const sizes = args.length ? args.map(Number) : [64, 128, 256, 512, 1024, 2048];
-  console.log('zipit matcher, 2 models, alpha 0.3, beta 0.125 (seconds; ratio = port / ours)');
+  const { alpha: a, beta: b } = zipitMatcher.defaults;
+  console.log(`zipit matcher, 2 models, alpha ${a}, beta ${b} (the defaults; seconds; ratio = port / ours)`);
   console.log('n/model  ours      port      ratio');
   let lastPort = 0;
   let lastN = 0;
   for (const n of sizes) {
     const cov = syntheticCovariance(n, 2, n);
-    zipitMatch(cov, 2, 0.3, 0.125); // warm-up (JIT)
+    zipitMatch(cov, 2, a, b); // warm-up (JIT)
     let best = Infinity;
     let res;
     for (let rep = 0; rep < (n <= 1024 ? 5 : 3); rep++) {
-      const [r, t] = time(() => zipitMatch(cov, 2, 0.3, 0.125));
+      const [r, t] = time(() => zipitMatch(cov, 2, a, b));
       res = r;
       best = Math.min(best, t);
     }
@@ -44,7 +45,7 @@ export async function run(args: string[]): Promise<void> {
     let portCol = 'skipped';
     let ratioCol = '';
     if (predicted < PORT_BUDGET_S) {
-      const [ref, t] = time(() => zipitMatchReferencePort(cov, 2, 0.3, 0.125));
+      const [ref, t] = time(() => zipitMatchReferencePort(cov, 2, a, b));
       const ours = groupsFromUnmerge(res!.unmerge, 2 * n, n);
       if (ours.some((g, i) => g !== ref[i])) throw new Error(`n=${n}: fast matcher and reference port disagree`);
       lastPort = t;
