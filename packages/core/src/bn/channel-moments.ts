@@ -20,9 +20,7 @@ export interface GraphSink {
 
 /**
  * Appends nodes computing the per-channel (axis 1) batch mean and biased variance of `x` over
- * all other axes, plus its shape. Images take a fast path: GlobalAveragePool then a mean over
- * the batch for the mean, one ReduceSumSquare read for E[x²] (variance = E[x²] − E[x]², clamped
- * at 0); other ranks centre first. Returns the value names.
+ * all other axes, plus its shape. Returns the value names.
  */
 export function appendChannelMoments(sink: GraphSink, x: string, shape: readonly Dim[], prefix: string, where: string): MomentOutputs {
   const rank = shape.length;
@@ -44,26 +42,27 @@ export function appendChannelMoments(sink: GraphSink, x: string, shape: readonly
   };
   const mean = `${p}/mean`;
   const variance = `${p}/var`;
-  const spatial = shape.slice(2);
+  const spatialAxes = shape.slice(2).map((_, i) => i + 2);
+  // Mean per image over the spatial axes, then over the batch. The variance is taken about the
+  // batch mean (E[x]² − E[x²] in float32 cancels to 0 for channels whose mean is large compared
+  // with their spread); ReduceSumSquare reads the centred values without another temporary.
   if (rank > 2) {
     add('GlobalAveragePool', [x], [`${p}/gap`]);
     reduce('ReduceMean', `${p}/gap`, [0], mean);
   } else {
     reduce('ReduceMean', x, [0], mean);
   }
+  add('Sub', [x, mean], [`${p}/centered`]);
+  const spatial = shape.slice(2);
   if (rank > 2 && spatial.every((d): d is number => typeof d === 'number')) {
     const hw = spatial.reduce((a, b) => a * b, 1);
     initializers.set(`${p}/inv_hw`, tensor('float32', [], Float32Array.of(1 / hw)));
-    reduce('ReduceSumSquare', x, spatial.map((_, i) => i + 2), `${p}/sumsq`);
-    add('Mul', [`${p}/sumsq`, `${p}/inv_hw`], [`${p}/ex2_per_image`]);
-    reduce('ReduceMean', `${p}/ex2_per_image`, [0], `${p}/ex2`);
-    add('Mul', [mean, mean], [`${p}/m2`]);
-    add('Sub', [`${p}/ex2`, `${p}/m2`], [`${p}/var_raw`]);
-    add('Relu', [`${p}/var_raw`], [variance]);
+    reduce('ReduceSumSquare', `${p}/centered`, spatialAxes, `${p}/sumsq`);
+    add('Mul', [`${p}/sumsq`, `${p}/inv_hw`], [`${p}/var_per_image`]);
+    reduce('ReduceMean', `${p}/var_per_image`, [0], variance);
   } else {
-    add('Sub', [x, mean], [`${p}/centered`]);
     add('Mul', [`${p}/centered`, `${p}/centered`], [`${p}/sq`]);
-    reduce('ReduceMean', `${p}/sq`, [0, ...spatial.map((_, i) => i + 2)], variance);
+    reduce('ReduceMean', `${p}/sq`, [0, ...spatialAxes], variance);
   }
   add('Shape', [x], [`${p}/shape`]);
   return { mean, variance, shape: `${p}/shape`, channels };

@@ -102,7 +102,7 @@ export function insertRepairNorms(graph: Graph, sites: readonly RepairSite[], ta
     nodes.push({
       name: p, opType: 'BatchNormalization', domain: '',
       inputs: [raw, `${p}.weight`, `${p}.bias`, `${p}.running_mean`, `${p}.running_var`],
-      outputs: [site.value], attributes: [{ name: 'epsilon', value: { type: 'float', value: 1e-10 } }],
+      outputs: [site.value], attributes: [{ name: 'epsilon', value: { type: 'float', value: 1e-5 } }],
     });
     norms.push(p);
   }

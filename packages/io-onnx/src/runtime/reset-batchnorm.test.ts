@@ -82,3 +82,25 @@ describe('resetBatchNorm', () => {
     }
   });
 });
+
+describe('resetBatchNorm precision', () => {
+  it('keeps the variance of channels whose mean is large compared with their spread', async () => {
+    // Input channels with σ = 0.05 around means 0, 10, 100, 300, through a BatchNorm directly.
+    const b = new GraphBuilder({ seed: 1, opset: 13 });
+    const x = b.input('input', ['batch', 4, 8, 8]);
+    b.output(b.batchNorm(x, { name: 'bn' }), 'out');
+    const graph = b.build();
+    const r = new SeededRandom(5);
+    const means = [0, 10, 100, 300];
+    const batches: Batch[] = [0, 1].map(() => {
+      const t = r.normalTensor([16, 4, 8, 8], 0.05);
+      const d = t.data as Float32Array;
+      for (let i = 0; i < d.length; i++) d[i] += means[Math.floor(i / 64) % 4];
+      return { x: t };
+    });
+    const { graph: reset } = await resetBatchNorm(graph, batches, { threads: 1 });
+    const bn = reset.nodes.find((n) => n.opType === 'BatchNormalization')!;
+    const variance = reset.initializers.get(bn.inputs[4])!.data as Float32Array;
+    for (let c = 0; c < 4; c++) expect(variance[c] / 0.0025).toBeGreaterThan(0.9), expect(variance[c] / 0.0025).toBeLessThan(1.1);
+  });
+});
