@@ -122,4 +122,18 @@ describe('block matching (attention heads)', () => {
     const byIndex = matchMergeGraph(mg, (i) => covs[i], 2, permuteMatcher, undefined, { alignBlocks: false });
     expect(headOf(byIndex[0]!.unmerge)).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]);
   });
+
+  it('matches points that share a transform once, from their averaged correlations', () => {
+    const plainPoint = (index: number): MergePoint => ({
+      index, name: `seg${index}`, channels: c, observe: { value: 'x', axis: 2 }, values: [], producers: [], consumers: [], ties: [],
+      shareTransform: 'stream', stopPoint: true, producerNodes: [], consumerNodes: [],
+    });
+    // Segment 0 shows the permutation, segment 1 is noise: together they still point to it.
+    const noise = covarianceOf(randomFeatures(c, samples, rng), randomFeatures(c, samples, rng), c, samples);
+    const mg: MergeGraph = { points: [plainPoint(0), plainPoint(1)], heads: [], barriers: [] };
+    const covs = [cov, noise];
+    const res = matchMergeGraph(mg, (i) => covs[i], 2, permuteMatcher);
+    expect(res[1]).toBe(res[0]);
+    members(res[0]!.unmerge, c).forEach(([ra, rb]) => expect(perm[rb - c]).toBe(ra));
+  });
 });

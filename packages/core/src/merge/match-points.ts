@@ -1,5 +1,6 @@
 import { alignBlocks, identityBlockOrder, matchBlockwise } from '../match/block-match.js';
 import type { Matcher, MatcherParams, MatchResult } from '../match/matcher.js';
+import { correlation64 } from '../stats/correlation.js';
 import type { MergeGraph } from './merge-graph.js';
 
 export interface MatchPointsOptions {
@@ -14,7 +15,9 @@ export interface MatchPointsOptions {
 }
 
 /**
- * Runs a matcher over the points of a merge graph. Points without blocks are matched whole.
+ * Runs a matcher over the points of a merge graph. Points that share a transform
+ * (`shareTransform`) are matched once, from the average of their correlation matrices, and get
+ * the same result. Points without blocks are matched whole.
  * Points with blocks are matched block-wise (see `matchBlockwise`): blocks are first aligned
  * across models (`alignBlocks`), once per `blocks.group` from the covariances of all the
  * group's points, so the Q·Kᵀ and V points of an attention layer put the same heads together.
@@ -31,14 +34,32 @@ export function matchMergeGraph(
   const upTo = opts.upTo ?? mg.points.length - 1;
   const align = opts.alignBlocks ?? true;
   const cache = new Map<number, Float32Array | Float64Array>();
-  const cov = (i: number) => {
+  const own = (i: number) => {
     let c = cache.get(i);
     if (!c) cache.set(i, (c = covariance(i)));
     return c;
   };
+  const pooled = new Map<string, Float64Array>();
+  /** A point's statistics: its covariance, or the mean correlation of the points it shares a transform with. */
+  const cov = (i: number): Float32Array | Float64Array => {
+    const key = mg.points[i].shareTransform;
+    if (key === undefined) return own(i);
+    let c = pooled.get(key);
+    if (!c) {
+      const members = mg.points.filter((q) => q.shareTransform === key);
+      const n = numModels * mg.points[i].channels;
+      c = new Float64Array(n * n);
+      for (const q of members) {
+        const r = correlation64(own(q.index), n);
+        for (let e = 0; e < c.length; e++) c[e] += r[e] / members.length;
+      }
+      pooled.set(key, c);
+    }
+    return c;
+  };
+  const results = new Map<string, MatchResult>();
   const orders = new Map<string, Int32Array[]>();
-  return mg.points.map((p) => {
-    if (p.index > upTo) return undefined;
+  const matchPoint = (p: MergeGraph['points'][number]): MatchResult => {
     const blocks = p.blocks;
     if (!blocks || blocks.count <= 1) return matcher.match(cov(p.index), numModels, params);
     const key = blocks.group ?? `#${p.index}`;
@@ -49,5 +70,13 @@ export function matchMergeGraph(
       orders.set(key, order);
     }
     return matchBlockwise(cov(p.index), numModels, blocks, order, (sub, n) => matcher.match(sub, n, params));
+  };
+  return mg.points.map((p) => {
+    if (p.index > upTo) return undefined;
+    const key = p.shareTransform;
+    if (key === undefined) return matchPoint(p);
+    let r = results.get(key);
+    if (!r) results.set(key, (r = matchPoint(p)));
+    return r;
   });
 }

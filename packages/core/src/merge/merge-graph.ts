@@ -88,6 +88,12 @@ export interface MergePoint {
    */
   blocks?: { count: number; size: number; group?: string };
   /**
+   * Points with the same key receive one transform, matched from the average of their
+   * correlation matrices: segments of one residual stream cut by linear junctions (so partial
+   * zipping can stop between them) that should still be merged as one space.
+   */
+  shareTransform?: string;
+  /**
    * True iff the points with index ≤ this one are closed under data dependencies: everything
    * they need is computed from the graph inputs and from these points, so the trunk up to here
    * can be shared and partial zipping may stop here.
@@ -249,6 +255,10 @@ export function validateMergeGraph(graph: GraphBody, mg: MergeGraph): void {
     if (p.blocks && p.blocks.count * p.blocks.size !== p.channels) {
       throw new ShapeError(`blocks ${p.blocks.count}×${p.blocks.size} do not cover ${p.channels} channels`, { space: p.name });
     }
+    const shared = p.shareTransform === undefined ? undefined : mg.points.find((q) => q.shareTransform === p.shareTransform);
+    if (shared && shared.channels !== p.channels) {
+      throw new ShapeError(`points sharing the transform "${p.shareTransform}" have ${shared.channels} and ${p.channels} channels`, { space: p.name });
+    }
     const group = p.blocks?.group;
     const first = group === undefined ? undefined : mg.points.find((q) => q.blocks?.group === group);
     if (first && first.blocks!.count !== p.blocks!.count) {
@@ -297,6 +307,7 @@ export function diffMergeGraphs(expected: MergeGraph, actual: MergeGraph): strin
     check('ties', e.ties.map((t) => t.node).sort(), a.ties.map((t) => t.node).sort());
     check('stopPoint', e.stopPoint, a.stopPoint);
     check('blocks', e.blocks ?? null, a.blocks ?? null);
+    check('shareTransform', e.shareTransform ?? null, a.shareTransform ?? null);
   }
   const heads = (mg: MergeGraph) => mg.heads.map((h) => `${h.name}:${h.node}:${h.classes}:${h.input}`).sort();
   if (JSON.stringify(heads(expected)) !== JSON.stringify(heads(actual))) {

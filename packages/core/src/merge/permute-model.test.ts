@@ -22,6 +22,9 @@ describe('randomPointPermutations', () => {
     }
     expect(headOrder(v)).toEqual(headOrder(qk));
     expect([...plain].sort()).toEqual([0, 1, 2, 3, 4]);
+    const tied: MergeGraph = { points: [point(0, 6, { shareTransform: 's' }), point(1, 6, { shareTransform: 's' })], heads: [], barriers: [] };
+    const [s0, s1] = randomPointPermutations(tied, new SeededRandom(2));
+    expect(s1).toBe(s0);
   });
 });
 

@@ -7,12 +7,19 @@ import type { MergeGraph } from './merge-graph.js';
  * Hidden-unit permutations for the "a permuted copy is recovered" invariant: one random
  * permutation per merge point. For a point with blocks (attention heads) the permutation keeps
  * blocks whole — a random order of blocks, then a random order inside each block — and points
- * of one `blocks.group` share the order of blocks (a head moves with its Q, K and V features).
+ * of one `blocks.group` share the order of blocks (a head moves with its Q, K and V features);
+ * points that share a transform (`shareTransform`) get one permutation.
  * `perm[c]` is the original channel that channel c of the permuted model holds.
  */
 export function randomPointPermutations(mg: MergeGraph, rng: SeededRandom): Int32Array[] {
   const blockOrders = new Map<string, Int32Array>();
+  const shared = new Map<string, Int32Array>();
   return mg.points.map((p) => {
+    if (p.shareTransform !== undefined) {
+      let perm = shared.get(p.shareTransform);
+      if (!perm) shared.set(p.shareTransform, (perm = shuffled(p.channels, rng)));
+      return perm;
+    }
     const b = p.blocks;
     if (!b || b.count <= 1) return shuffled(p.channels, rng);
     const key = b.group ?? `#${p.index}`;
