@@ -14,8 +14,9 @@ import type { Linear, Norm, Projection, VitLayout } from './layout.js';
  *   permutations exactly but only approximately with zips (a merged feature's mean and variance
  *   over channels differ from the models'). In a prepared graph (see `prepareVit`) the stream is
  *   cut by a linear junction in front of every block into segments `embed:stream`,
- *   `<block>:stream`, …, each its own point and a stop point; otherwise it is one point
- *   (`blocks:stream`) and zipping is all or nothing;
+ *   `<block>:stream`, …, each its own point and a stop point, all sharing one transform
+ *   (`shareTransform: 'stream'`, matched from their pooled statistics) so that a full zip equals
+ *   the one-space merge; otherwise it is one point (`blocks:stream`) and zipping is all or nothing;
  * - per block, **`<attn>:qk`**: the space of the dot products q·k, in heads. Q's projection
  *   produces it and K's consumes it (q' = Mq, k' = Uᵀk), so Q and K share one transform per
  *   head and the scores q'ᵀk' are those of the models when UM = I;
@@ -35,7 +36,7 @@ export function declareMergeGraph(graph: Graph, layout: VitLayout): MergeGraph {
   const drafts: Draft[] = [];
 
   // The stream, segment by segment.
-  let seg = newDraft();
+  let seg: Draft = { ...newDraft(), stream: true };
   seg.producers.push(...linearProducers(layout.patch));
   seg.values.push(...layout.tokenValues.map(({ value, axis }) => ({ value, axis })));
   if (layout.cls) {
@@ -54,7 +55,7 @@ export function declareMergeGraph(graph: Graph, layout: VitLayout): MergeGraph {
       seg.observe = last(j.node.inputs[0]);
       seg.name = `${segBlocks.length ? commonModulePrefix(segBlocks) || segBlocks[0] : 'embed'}:stream`;
       drafts.push(seg);
-      seg = newDraft();
+      seg = { ...newDraft(), stream: true };
       segBlocks.length = 0;
       seg.producers.push({ param: j.weight, axis: j.outAxis, node: j.node.name });
       seg.values.push(last(j.output));
@@ -106,6 +107,7 @@ export function declareMergeGraph(graph: Graph, layout: VitLayout): MergeGraph {
   seg.name = `${commonModulePrefix(segBlocks) || segBlocks[0]}:stream`;
   drafts.push(seg);
 
+  const segmented = layout.blocks.some((b) => b.junction);
   const order = (names: string[]) => [...new Set(names)].sort((x, y) => nodeIndex.get(x)! - nodeIndex.get(y)!);
   const points: Omit<MergePoint, 'stopPoint'>[] = drafts.map((d, index) => {
     const first = d.producers[0];
@@ -121,6 +123,7 @@ export function declareMergeGraph(graph: Graph, layout: VitLayout): MergeGraph {
       consumers: dedupeRefs(d.consumers),
       ties: d.ties,
       ...(d.blocks ? { blocks: d.blocks } : {}),
+      ...(segmented && d.stream ? { shareTransform: 'stream' } : {}),
       producerNodes: order(d.producers.map((p) => p.node)),
       consumerNodes: order(d.consumers.map((c) => c.node)),
     };
@@ -144,6 +147,8 @@ interface Draft {
   consumers: ParamRef[];
   ties: Tie[];
   blocks?: { count: number; size: number; group: string };
+  /** A segment of the residual stream. */
+  stream?: boolean;
 }
 
 function newDraft(): Draft {

@@ -78,8 +78,8 @@ export function pairing(unmerge: Float32Array, numModels: number, channels: numb
  * The conformance invariants for one ViT family member (call inside a `describe`): the declared
  * merge graph is complete (a random permutation of every point, heads whole, leaves the function
  * unchanged), plain and prepared with stream junctions; zip(A, A) = A for every matcher;
- * zip(A, P(A)) = A with `permute` and `zipit` (α = 0.01, β = 0), which find P exactly, heads
- * included; stop-before-first is the ensemble; every stop point exports and runs; three models.
+ * zip(A, P(A)) = A at every stop point with `permute` and `zipit` (α = 0.01, β = 0), which
+ * find P exactly, heads included; stop-before-first is the ensemble; every stop point exports and runs; three models.
  * A, B and C are models of the same structure (C only for the three-model merge).
  */
 export function defineConformance(makeA: () => Promise<Graph>, makeB: () => Promise<Graph>, makeC: () => Promise<Graph>): void {
@@ -119,7 +119,7 @@ export function defineConformance(makeA: () => Promise<Graph>, makeB: () => Prom
   it.each([
     ['permute', undefined],
     ['zipit', { alpha: 0.01, beta: 0 }],
-  ] as const)('%s recovers a permuted copy exactly, heads included, and zip(A, P(A)) equals A', async (method, params) => {
+  ] as const)('%s recovers a permuted copy exactly, heads included, and zip(A, P(A)) equals A at every stop point', async (method, params) => {
     for (const [g, m] of [[a, mg], [prepared, pmg]] as const) {
       const { graph: pa, perms } = permuted(g, m, 11);
       const ts = await transforms([g, pa], m, batch, method, params);
@@ -129,8 +129,10 @@ export function defineConformance(makeA: () => Promise<Graph>, makeB: () => Prom
         expect(mine && theirs, p.name).toBeTruthy();
         for (let f = 0; f < p.channels; f++) expect(perms[i][theirs![f]], `${p.name} feature ${f}`).toBe(mine![f]);
       });
-      const out = await zipAndRun([g, pa], m, ts, 'all', batch.x);
-      for (const k of [0, 1]) expect(maxAbsDiff(out[`model${k}:logits`], ra)).toBeLessThanOrEqual(TOLERANCE);
+      for (const stop of m.points.filter((p) => p.stopPoint).map((p) => p.name)) {
+        const out = await zipAndRun([g, pa], m, ts, stop, batch.x);
+        for (const k of [0, 1]) expect(maxAbsDiff(out[`model${k}:logits`], ra), `${stop}, model ${k}`).toBeLessThanOrEqual(TOLERANCE);
+      }
     }
   });
 

@@ -54,6 +54,7 @@ describe('vitArch', () => {
     expect(mg.points.filter((q) => q.stopPoint).map((q) => q.name)).toEqual(['embed:stream', 'blocks.0:stream', 'blocks.1:stream', 'blocks.2:stream']);
     expect(mg.points[0].consumers.map((r) => r.param)).toEqual(['blocks.0.junction.weight']);
     expect(mg.points[4].producers[0]).toMatchObject({ param: 'blocks.0.junction.weight', axis: 1 });
+    expect(mg.points.filter((q) => q.shareTransform === 'stream').map((q) => q.name)).toEqual(['embed:stream', 'blocks.0:stream', 'blocks.1:stream', 'blocks.2:stream']);
   });
 
   it('registers and is detected; other models are declined with the reason', () => {
