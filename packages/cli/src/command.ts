@@ -55,12 +55,12 @@ export function requireFlag<T>(value: T | undefined, flag: string): T {
 export function parseNumberFlag(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n)) throw new UsageError(`${flag} expects a number, got "${value}"`);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${flag} expects a number, got "${value}"`);
   return n;
 }
 
 export function parseIntFlag(value: string | undefined, flag: string, fallback: number): number {
   const n = parseNumberFlag(value, flag, fallback);
-  if (!Number.isInteger(n)) throw new UsageError(`${flag} expects an integer, got "${value}"`);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${flag} expects an integer, got "${value}"`);
   return n;
 }

@@ -72,3 +72,13 @@ export class NotFoundError extends ZipitError {
 export class MismatchError extends ZipitError {
   constructor(message: string, ctx?: ErrorContext) { super('E_MISMATCH', message, ctx); }
 }
+
+/**
+ * The same error naming `file`, for errors raised where the file was not known (e.g. by a
+ * graph function); anything else is returned unchanged.
+ */
+export function attachFile(e: unknown, file: string): unknown {
+  if (!(e instanceof ZipitError) || e.file || e.constructor === ZipitError) return e;
+  const Kind = e.constructor as new (message: string, ctx: ErrorContext) => ZipitError;
+  return new Kind(e.message, { file, cause: e });
+}

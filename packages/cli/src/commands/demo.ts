@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NotFoundError } from '@zipit/core';
 import {
-  accuracyRow, accuracyTable, computeStatistics, ensembleGraph, evaluateTasks, mergeModels, prepareModels, type MergeReport,
+  accuracyRow, accuracyTable, computeStatistics, ensembleGraph, evaluateTasks, mergeModels, type MergeReport,
 } from '@zipit/pipeline';
 import { parseIntFlag, usageErrors, type Command } from '../command.js';
-import { dataInput, interleave, labelled, loadModels, openAll } from '../load.js';
+import { dataInput, interleave, labelled, loadForMerge, openAll, taskOutputs } from '../load.js';
 import { ProgressLine } from '../progress.js';
 import { REPO_FIXTURES } from '../repo.js';
 
@@ -60,7 +60,9 @@ example:
       parseArgs({ args: argv, allowPositionals: false, options: { 'models-dir': { type: 'string' }, samples: { type: 'string' }, quiet: { type: 'boolean' }, threads: { type: 'string' } } }),
     );
     const dir = resolve(values['models-dir'] ?? join(REPO_FIXTURES, 'models'));
-    if (!existsSync(dir)) throw new NotFoundError('no fixture models directory', { file: dir, hint: 'run `pnpm train` to create the fixtures, or pass --models-dir' });
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new NotFoundError('no fixture models folder', { file: dir, hint: 'run `pnpm train` to create the fixtures, or pass --models-dir' });
+    }
     const pairs = findPairs(dir);
     if (pairs.length === 0) throw new NotFoundError('no fixture pairs (<arch>_<dataset>_<a>-<b>.onnx) found', { file: dir });
     const samples = parseIntFlag(values.samples, '--samples', 512);
@@ -68,8 +70,7 @@ example:
     const bar = new ProgressLine(io.interactive && !values.quiet);
 
     for (const pair of pairs) {
-      const models = await loadModels(pair.files);
-      const mergeGraph = prepareModels(models);
+      const { models, mergeGraph } = await loadForMerge(pair.files);
       const input = dataInput(models[0].graph);
       const mergeSets = await openAll(pair.specs, input, 'train');
       const testSets = await openAll(pair.specs.map((s) => `${s}:test`), input, 'test');
@@ -84,17 +85,17 @@ example:
       const rows: MergeReport['accuracy'] = [];
       const ensemble = ensembleGraph(models, mergeGraph);
       bar.update(`${pair.title}: evaluating the ensemble`, 0, null, '');
-      const ens = await evaluateTasks(ensemble.graph, evalTasks(ensemble.outputs.map((o) => o.value)), { threads, signal: io.signal });
+      const ens = await evaluateTasks(ensemble.graph, evalTasks(taskOutputs(ensemble.outputs, models)), { threads, signal: io.signal });
       models.forEach((m, k) => rows.push({ model: `${m.name} alone`, perTask: tasks.map((_, t) => (t === k ? ens.perTask[k] : null)), joint: null, average: null }));
-      rows.push(accuracyRow('ensemble (2 models)', ens));
+      rows.push(accuracyRow(`ensemble (${models.length} models)`, ens));
       const configs = [
         ...['average', 'permute', 'zipit'].map((method) => ({ method, stop: 'all' as string, label: `${method}, full` })),
         ...partial.flatMap((p) => ['permute', 'zipit'].map((method) => ({ method, stop: p.name, label: `${method}, up to ${p.name}` }))),
       ];
       for (const c of configs) {
         bar.update(`${pair.title}: ${c.label}`, 0, null, '');
-        const r = await mergeModels(models, { method: c.method, stopAt: c.stop, data, stats, threads, signal: io.signal });
-        rows.push(accuracyRow(c.label, await evaluateTasks(r.graph, evalTasks(r.outputs.map((o) => o.value)), { threads, signal: io.signal })));
+        const r = await mergeModels(models, { method: c.method, stopAt: c.stop, mergeGraph, data, stats, threads, signal: io.signal });
+        rows.push(accuracyRow(c.label, await evaluateTasks(r.graph, evalTasks(taskOutputs(r.outputs, models)), { threads, signal: io.signal })));
       }
       bar.done();
       io.out(`${pair.title} (merge data: ${samples} images; test: ${testSets.map((t) => t.info.samples).join(' + ')} images)`);

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import {
-  deriveMergeGraph, diffMergeGraphs, inlineParameters, ZipitError, type Architecture, type ErrorContext, type ArchitectureRegistry, type Graph, type MergeGraph,
+  attachFile, deriveMergeGraph, diffMergeGraphs, inlineParameters, ZipitError, type Architecture, type ErrorContext, type ArchitectureRegistry, type Graph, type MergeGraph,
 } from '@zipit/core';
 import { readOnnxFile } from '@zipit/io-onnx';
 import { builtinArchitectures } from '../architectures.js';
@@ -46,7 +46,7 @@ export function inspectGraph(graph: Graph, file: string, registry: ArchitectureR
   try {
     derived = deriveMergeGraph(target, { strict: false });
   } catch (e) {
-    if (!arch || !(e instanceof ZipitError)) throw withFile(e, file);
+    if (!arch || !(e instanceof ZipitError)) throw attachFile(e, file);
     derivationError = e.message;
   }
   const model = {
@@ -73,12 +73,6 @@ export function inspectGraph(graph: Graph, file: string, registry: ArchitectureR
 }
 
 /** The same error with the file named (every ZipitError subclass takes `(message, context)`). */
-function withFile(e: unknown, file: string): unknown {
-  if (!(e instanceof ZipitError) || e.file || e.constructor === ZipitError) return e;
-  const Kind = e.constructor as new (message: string, ctx: ErrorContext) => ZipitError;
-  return new Kind(e.message, { file, cause: e });
-}
-
 /** The human-readable report, one line per entry. */
 export function formatInspection(r: Inspection): string[] {
   const out: string[] = [];

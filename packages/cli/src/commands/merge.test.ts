@@ -56,6 +56,29 @@ describe('zipit merge / eval / stats / sweep', () => {
     expect(rows[1].joint).toBe(rows[3].joint);
   });
 
+  it('merges with .npy merge data (no evaluation then) and models with two outputs', async () => {
+    const out = join(dir, 'npy-merged.onnx');
+    const x = npyImages('merge-x.npy', [16, 3, 32, 32]);
+    const r = runCli(['merge', a, b, '--data', x, '--data', x, '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/no evaluation: it needs one built-in --data spec per model/);
+    expect(existsSync(out)).toBe(true);
+    const two = [join(dir, 'two0.onnx'), join(dir, 'two1.onnx')];
+    await writeOnnxFile(buildSmallCnn({ seed: 5, imageSize: 32, classes: [5, 5] }), two[0]);
+    await writeOnnxFile(buildSmallCnn({ seed: 6, imageSize: 32, classes: [5, 5] }), two[1]);
+    const m = runCli(['merge', ...two, ...data, '--out', join(dir, 'two-merged.onnx'), '--quiet']);
+    expect(m.stderr).toBe('');
+    expect(m.code).toBe(0);
+  });
+
+  it('an option value that is not a number is bad input (exit 1), an unknown flag a usage error (exit 2)', () => {
+    const bad = runCli(['merge', a, b, ...data, '--alpha', 'abc', '--out', join(dir, 'x.onnx')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--alpha expects a number, got "abc"/);
+    expect(runCli(['merge', a, b, ...data, '--alhpa', '1', '--out', join(dir, 'x.onnx')]).code).toBe(2);
+  });
+
   describe('bad input: one line naming the problem, exit 1, no output file', () => {
     const cases: [string, () => string[], RegExp][] = [
       ['different widths', () => ['merge', a, wide, ...data], /a\.onnx and .*wide\.onnx are not the same architecture: parameter .* has shape/],

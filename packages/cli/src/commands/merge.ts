@@ -1,15 +1,15 @@
 import { parseArgs } from 'node:util';
 import { extname } from 'node:path';
-import { defaultMatcherRegistry, modelCost, type MatcherParams } from '@zipit/core';
+import { defaultMatcherRegistry, modelCost, type MatcherParams, InvalidArgumentError } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { writeOnnx } from '@zipit/io-onnx';
 import {
   accuracyRow, accuracyTable, costRow, decodeModelStats, encodeModelStats, ensembleGraph, evaluateTasks, mergeModels, modelFingerprints,
-  prepareModels, renderHtml, renderMarkdown, type MergeReport,
+  renderHtml, renderMarkdown, type MergeReport,
 } from '@zipit/pipeline';
 import { parseIntFlag, parseNumberFlag, requireFlag, UsageError, usageErrors, type Command } from '../command.js';
 import { readInput, writeOutputs } from '../files.js';
-import { dataInput, interleave, labelled, loadModels, openAll, testSpec } from '../load.js';
+import { dataInput, interleave, labelled, hasTestSplits, loadForMerge, openAll, taskOutputs, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
 
 const matchers = defaultMatcherRegistry();
@@ -61,6 +61,7 @@ example:
     );
     if (positionals.length < 2) throw new UsageError(`give at least two models to merge (got ${positionals.length})`);
     const out = requireFlag(values.out, '--out');
+    if (values['reset-bn'] && values['no-reset-bn']) throw new UsageError('give either --reset-bn or --no-reset-bn, not both');
     const specs = values.data ?? [];
     if (specs.length === 0) throw new UsageError('missing required option --data');
     const method = values.method ?? 'zipit';
@@ -70,14 +71,14 @@ example:
     if (values.alpha !== undefined) params.alpha = parseNumberFlag(values.alpha, '--alpha', 0);
     if (values.beta !== undefined) params.beta = parseNumberFlag(values.beta, '--beta', 0);
     const samples = parseIntFlag(values.samples, '--samples', 512);
-    if (samples < 1) throw new UsageError(`--samples must be at least 1, got ${samples}`);
+    if (samples < 1) throw new InvalidArgumentError(`--samples must be at least 1, got ${samples}`);
     const threads = values.threads === undefined ? undefined : parseIntFlag(values.threads, '--threads', 0);
     const stopText = values['stop-at'] ?? 'all';
     const stopAt = /^-?\d+$/.test(stopText) ? Number(stopText) : stopText;
     const reportPath = values.report;
     const reportFormat = reportPath ? extname(reportPath).toLowerCase() : '';
     if (reportPath && !['.json', '.md', '.html'].includes(reportFormat)) {
-      throw new UsageError(`--report must end in .json, .md or .html, got ${reportPath}`);
+      throw new InvalidArgumentError(`--report must end in .json, .md or .html, got ${reportPath}`);
     }
     const quiet = Boolean(values.quiet);
     const say = (line: string) => !quiet && io.out(line);
@@ -85,8 +86,7 @@ example:
     const seconds: MergeReport['seconds'] = {};
     let t0 = performance.now();
 
-    const models = await loadModels(positionals);
-    const mergeGraph = prepareModels(models);
+    const { models, mergeGraph } = await loadForMerge(positionals);
     const input = dataInput(models[0].graph);
     const mergeSets = await openAll(specs, input, 'train');
     const perSet = Math.ceil(samples / specs.length);
@@ -96,7 +96,7 @@ example:
     seconds.load = (performance.now() - t0) / 1000;
 
     const result = await mergeModels(models, {
-      method, params, stopAt, data, stats, threads, signal: io.signal,
+      method, params, stopAt, mergeGraph, data, stats, threads, signal: io.signal,
       resetBatchNorm: !values['no-reset-bn'],
       onStage: () => bar.done(),
       onProgress: (stage, p) => bar.update(stage === 'statistics' ? 'statistics' : 'BatchNorm reset', p.samples, total),
@@ -106,7 +106,7 @@ example:
 
     const tasks = models.map((m) => m.name);
     const accuracy: MergeReport['accuracy'] = [];
-    const canEvaluate = !values['no-eval'] && specs.length === models.length;
+    const canEvaluate = !values['no-eval'] && specs.length === models.length && hasTestSplits(specs);
     if (canEvaluate) {
       t0 = performance.now();
       const testSets = await openAll(specs.map(testSpec), input, 'test');
@@ -120,10 +120,10 @@ example:
         bar.done();
         return r;
       };
-      const ens = await evaluate('ensemble', ensemble.graph, ensemble.outputs.map((o) => o.value));
+      const ens = await evaluate('ensemble', ensemble.graph, taskOutputs(ensemble.outputs, models));
       models.forEach((m, k) => accuracy.push({ model: `${m.name} (input)`, perTask: tasks.map((_, t) => (t === k ? ens.perTask[k] : null)), joint: null, average: null }));
       accuracy.push(accuracyRow('ensemble', ens));
-      const merged = await evaluate('merged', result.graph, result.outputs.map((o) => o.value));
+      const merged = await evaluate('merged', result.graph, taskOutputs(result.outputs, models));
       accuracy.push(accuracyRow(`merged (${method})`, merged));
       seconds.evaluation = (performance.now() - t0) / 1000;
     }
@@ -155,6 +155,7 @@ example:
       files.push({ path: reportPath, bytes: new TextEncoder().encode(text) });
     }
     if (values['stats-out']) files.push({ path: values['stats-out'], bytes: encodeModelStats(result.stats, models) });
+    io.signal.throwIfAborted();
     await writeOutputs(files);
     seconds.write = (performance.now() - t0) / 1000;
 
@@ -165,7 +166,7 @@ example:
       : bn.repaired ? `BatchNorm folded into the layers: REPAIR corrected the statistics of ${bn.repaired.length} zipped layers on ${total} images`
       : `BatchNorm: re-estimated ${bn.reset.length} layers on ${total} images`);
     if (accuracy.length) say('\n' + accuracyTable(report) + '\n');
-    else if (!values['no-eval']) say('(no evaluation: give one --data per model to evaluate each task on its test split)');
+    else if (!values['no-eval']) say('(no evaluation: it needs one built-in --data spec per model, whose test split it uses; evaluate .npy data with zipit eval)');
     say(`wrote ${out}${reportPath ? ` and ${reportPath}` : ''}${values['stats-out'] ? ` and ${values['stats-out']}` : ''}`);
     return 0;
   },

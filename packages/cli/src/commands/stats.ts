@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
-import { computeStatistics, encodeModelStats, prepareModels } from '@zipit/pipeline';
+import { computeStatistics, encodeModelStats } from '@zipit/pipeline';
 import { parseIntFlag, requireFlag, UsageError, usageErrors, type Command } from '../command.js';
 import { writeOutputs } from '../files.js';
-import { dataInput, interleave, loadModels, openAll } from '../load.js';
+import { dataInput, interleave, loadForMerge, openAll } from '../load.js';
 import { ProgressLine } from '../progress.js';
 
 export const statsCommand: Command = {
@@ -37,8 +37,7 @@ example:
     if (specs.length === 0) throw new UsageError('missing required option --data');
     const samples = parseIntFlag(values.samples, '--samples', 512);
     const threads = values.threads === undefined ? undefined : parseIntFlag(values.threads, '--threads', 0);
-    const models = await loadModels(positionals);
-    const mergeGraph = prepareModels(models);
+    const { models, mergeGraph } = await loadForMerge(positionals);
     const sets = await openAll(specs, dataInput(models[0].graph), 'train');
     const perSet = Math.ceil(samples / specs.length);
     const total = sets.reduce((t, d) => t + Math.min(d.info.samples, perSet), 0);
@@ -49,6 +48,7 @@ example:
       onProgress: (p) => bar.update('statistics', p.samples, total),
     });
     bar.done();
+    io.signal.throwIfAborted();
     await writeOutputs([{ path: out, bytes: encodeModelStats(stats, models) }]);
     if (!values.quiet) io.out(`wrote ${out}: ${mergeGraph.points.length} merge points, ${stats.count(0)} samples at the first (${total} images)`);
     return 0;

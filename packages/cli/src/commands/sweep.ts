@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { defaultMatcherRegistry, type MatcherParams } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
-import { decodeModelStats, evaluateTasks, mergeModels, prepareModels } from '@zipit/pipeline';
+import { decodeModelStats, evaluateTasks, mergeModels } from '@zipit/pipeline';
 import { parseIntFlag, requireFlag, UsageError, usageErrors, type Command } from '../command.js';
 import { readInput } from '../files.js';
-import { dataInput, interleave, labelled, loadModels, openAll, testSpec } from '../load.js';
+import { dataInput, interleave, labelled, loadForMerge, openAll, taskOutputs, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
 
 const matchers = defaultMatcherRegistry();
@@ -72,8 +72,7 @@ example:
     const samples = parseIntFlag(values.samples, '--samples', 512);
     const threads = values.threads === undefined ? undefined : parseIntFlag(values.threads, '--threads', 0);
 
-    const models = await loadModels(positionals);
-    const mergeGraph = prepareModels(models);
+    const { models, mergeGraph } = await loadForMerge(positionals);
     const stats = decodeModelStats(await readInput(statsFile), statsFile, models, mergeGraph);
     const input = dataInput(models[0].graph);
     const mergeSets = await openAll(specs, input, 'train');
@@ -90,8 +89,8 @@ example:
     const rows: Record<string, unknown>[] = [];
     for (const [i, c] of configs.entries()) {
       bar.update(`sweep ${c.method} ${JSON.stringify(c.params)} stop ${c.stop}`, i, configs.length, 'merges');
-      const r = await mergeModels(models, { method: c.method, params: c.params, stopAt: c.stop, data, stats, threads, signal: io.signal, resetBatchNorm: !values['no-reset-bn'] });
-      const acc = await evaluateTasks(r.graph, r.outputs.map((o, k) => ({ name: tasks[k], output: o.value, data: labelled(testSets[k], 64) })), { threads, signal: io.signal });
+      const r = await mergeModels(models, { method: c.method, params: c.params, stopAt: c.stop, mergeGraph, data, stats, threads, signal: io.signal, resetBatchNorm: !values['no-reset-bn'] });
+      const acc = await evaluateTasks(r.graph, taskOutputs(r.outputs, models).map((output, k) => ({ name: tasks[k], output, data: labelled(testSets[k], 64) })), { threads, signal: io.signal });
       rows.push({
         method: c.method, alpha: c.params.alpha ?? null, beta: c.params.beta ?? null,
         stop: r.stop < 0 ? 'none' : mergeGraph.points[r.stop].name, stopIndex: r.stop,
