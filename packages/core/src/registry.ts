@@ -22,10 +22,6 @@ export class Registry<T extends { readonly name: string }> {
     if (!this.items.has(item.name)) this.items.set(item.name, item);
   }
 
-  unregister(name: string): boolean {
-    return this.items.delete(name);
-  }
-
   has(name: string): boolean {
     return this.items.has(name);
   }

@@ -23,7 +23,11 @@ export interface MergeModelsOptions {
   /** Re-estimate BatchNorm statistics of the merged model on the data (default true). */
   resetBatchNorm?: boolean;
   matchers?: MatcherRegistry;
-  /** The merge data; called once per pass (statistics, BatchNorm), each call a fresh iterable. */
+  /**
+   * The merge data; called once per pass over it (statistics; BatchNorm reset; for models with
+   * BatchNorm folded, one pass per input model and one of the merged model for REPAIR), each
+   * call a fresh iterable.
+   */
   data: () => Batches;
   /** Statistics computed earlier for exactly these models (`computeStatistics`); skips that pass. */
   stats?: FeatureStats;

@@ -1,5 +1,4 @@
 import { FormatError, InvalidArgumentError, MismatchError, NotFoundError, NumericError, ShapeError } from '../errors.js';
-import { correlation64 } from './correlation.js';
 
 /** A merge point as far as statistics care: its name and its channel count per model. */
 export interface StatsSpace {
@@ -146,12 +145,6 @@ export class FeatureStats {
       for (let j = 0; j < n; j++) c[row + j] = a.gram[row + j] * inv - mi * (a.sum[j] * inv);
     }
     return c;
-  }
-
-  /** Correlation [n, n]: covariance / max(σσᵀ, 1e-7). */
-  correlation(space: number | string): Float64Array {
-    const n = this.size(space);
-    return correlation64(this.covariance(space), n);
   }
 
   /** Raw accumulators of a space (read-only views; for serialisation and tests). */
