@@ -22,7 +22,6 @@ export * from './eval/multi-task-accuracy.js';
 export * from './eval/model-cost.js';
 export * from './bn/batchnorm-stats-graph.js';
 export * from './bn/batchnorm-average.js';
-export * from './graph/structure.js';
 export * from './match/block-match.js';
 export * from './graph/inline-parameters.js';
 export * from './bn/repair.js';

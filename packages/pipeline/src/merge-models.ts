@@ -73,11 +73,7 @@ export interface MergeModelsResult {
 export function prepareModels(models: readonly ModelInput[], declared?: MergeGraph): MergeGraph {
   if (models.length < 2) throw new MismatchError(`merging needs at least two models, got ${models.length}`);
   const mergeGraph = declared ?? deriveMergeGraph(models[0].graph);
-  // Task heads may have different class counts: their parameters may differ in shape.
-  const headNodes = new Set(mergeGraph.heads.map((h) => h.node));
-  const g = models[0].graph;
-  const anyShape = new Set(g.nodes.filter((n) => headNodes.has(n.name)).flatMap((n) => n.inputs.filter((i) => g.initializers.has(i))));
-  assertSameStructure(models.map((m) => m.graph), models.map((m) => m.file), { anyShape });
+  assertSameStructure(models.map((m) => m.graph), models.map((m) => m.file), mergeGraph);
   return mergeGraph;
 }
 

@@ -3,6 +3,7 @@ import type { Attribute, AttributeValue, Graph, Node, ValueInfo } from '../graph
 import { applySparseAlongAxis, sparseRows, type SparseRows } from '../tensor/apply-along-axis.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import { resolveStopAt, validateMergeGraph, type MergeGraph, type StopAt } from './merge-graph.js';
+import { assertSameStructure } from './same-structure.js';
 
 /** The matcher's answer for one point: merge [C, N·C] and unmerge [N·C, C], row-major, model-major stacking. */
 export interface PointTransform {
@@ -86,7 +87,7 @@ class Zipper {
       throw new InvalidArgumentError(`model names must be distinct and non-empty, got ${this.names.map((s) => JSON.stringify(s)).join(', ')}`);
     }
     this.mg = opts.mergeGraph;
-    checkSameStructure(graphs, this.names, headRegionParams(graphs[0], this.mg));
+    assertSameStructure(graphs, this.names, this.mg);
     validateMergeGraph(graphs[0], this.mg);
     this.stop = resolveStopAt(this.mg, opts.stopAt ?? 'all');
     for (let p = 0; p <= this.stop; p++) this.blocks.push(this.pointBlocks(p));
@@ -415,84 +416,6 @@ function fromFloat64(like: Tensor, data: Float64Array): Tensor {
 function cloneNode(node: Node, name: string, inputs: string[], outputs: string[]): Node {
   const out: Node = { ...node, name, inputs: [...inputs], outputs: [...outputs], attributes: node.attributes };
   return out;
-}
-
-/**
- * Parameters read only by task heads and what follows them: these may differ in shape between
- * models (tasks with different class counts).
- */
-function headRegionParams(graph: Graph, mg: MergeGraph): Set<string> {
-  const region = new Set(mg.heads.map((h) => h.node));
-  const downstream = new Set<string>();
-  for (const node of graph.nodes) {
-    if (region.has(node.name) || node.inputs.some((i) => downstream.has(i))) {
-      region.add(node.name);
-      for (const o of node.outputs) if (o) downstream.add(o);
-    }
-  }
-  const params = new Set<string>();
-  const elsewhere = new Set<string>();
-  for (const node of graph.nodes) {
-    for (const i of node.inputs) {
-      if (!i || !graph.initializers.has(i)) continue;
-      (region.has(node.name) ? params : elsewhere).add(i);
-    }
-  }
-  for (const p of elsewhere) params.delete(p);
-  return params;
-}
-
-/**
- * All models must be the same network: same nodes (names, types, wiring), same parameter names,
- * dtypes and shapes — except the shapes of head parameters (`flexible`), so tasks may have
- * different class counts.
- */
-function checkSameStructure(graphs: readonly Graph[], names: readonly string[], flexible: ReadonlySet<string>): void {
-  const g0 = graphs[0];
-  graphs.forEach((g, k) => {
-    if (k === 0) return;
-    const ctx = { hint: `${names[k]} must have the architecture and export of ${names[0]}` };
-    if (g.nodes.length !== g0.nodes.length) {
-      throw new MismatchError(`${names[k]} has ${g.nodes.length} nodes, ${names[0]} has ${g0.nodes.length}`, ctx);
-    }
-    g.nodes.forEach((node, i) => {
-      const ref = g0.nodes[i];
-      const same =
-        node.name === ref.name &&
-        node.opType === ref.opType &&
-        node.domain === ref.domain &&
-        node.inputs.length === ref.inputs.length &&
-        node.inputs.every((v, j) => v === ref.inputs[j]) &&
-        node.outputs.length === ref.outputs.length &&
-        node.outputs.every((v, j) => v === ref.outputs[j]);
-      if (!same) {
-        throw new MismatchError(`node ${i} of ${names[k]} ("${node.name}", ${node.opType}) differs from ${names[0]}'s ("${ref.name}", ${ref.opType})`, {
-          ...ctx,
-          node: ref.name,
-        });
-      }
-    });
-    if (g.initializers.size !== g0.initializers.size) {
-      throw new MismatchError(`${names[k]} has ${g.initializers.size} parameters, ${names[0]} has ${g0.initializers.size}`, ctx);
-    }
-    for (const [name, t0] of g0.initializers) {
-      const t = g.initializers.get(name);
-      const sameShape = t !== undefined && t.shape.length === t0.shape.length && t.shape.every((d, j) => d === t0.shape[j]);
-      if (!t || t.dtype !== t0.dtype || (!sameShape && !flexible.has(name))) {
-        throw new MismatchError(
-          t
-            ? `parameter "${name}" is ${t.dtype}[${t.shape.join(', ')}] in ${names[k]} but ${t0.dtype}[${t0.shape.join(', ')}] in ${names[0]}`
-            : `parameter "${name}" is missing in ${names[k]}`,
-          ctx,
-        );
-      }
-    }
-    const ins = (x: Graph) => x.inputs.map((i) => i.name).join('\u0000');
-    const outs = (x: Graph) => x.outputs.map((i) => i.name).join('\u0000');
-    if (ins(g) !== ins(g0) || outs(g) !== outs(g0)) {
-      throw new MismatchError(`${names[k]}'s graph inputs/outputs differ from ${names[0]}'s`, ctx);
-    }
-  });
 }
 
 function sameTensor(a: Tensor, b: Tensor): boolean {
