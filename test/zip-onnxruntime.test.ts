@@ -1,13 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  applySparseAlongAxis,
   averageMatch,
   buildSmallCnn,
   buildTokenMlp,
   deriveMergeGraph,
   fromAssignment,
   GraphBuilder,
-  sparseRows,
+  permuteModel,
   tensor,
   zipGraphs,
   type Graph,
@@ -60,24 +59,6 @@ function permutation(c: number, seed: number): Int32Array {
     [p[i], p[j]] = [p[j], p[i]];
   }
   return p;
-}
-
-/** The same function with the channels of every merge point permuted (channel c ← original perm[c]). */
-function permuteModel(g: Graph, mg: MergeGraph, perms: Int32Array[]): Graph {
-  const inits = new Map(g.initializers);
-  mg.points.forEach((p, i) => {
-    const c = p.channels;
-    const m = new Float32Array(c * c);
-    perms[i].forEach((src, dst) => (m[dst * c + src] = 1));
-    const e = sparseRows(m, c, c);
-    for (const r of [...p.producers, ...p.consumers]) {
-      const t = inits.get(r.param)!;
-      const out = new Float32Array(t.data.length);
-      applySparseAlongAxis(out, e, t.data as Float32Array, t.shape, r.axis);
-      inits.set(r.param, tensor('float32', t.shape, out));
-    }
-  });
-  return { ...g, initializers: inits };
 }
 
 /** What a perfect matcher returns for (A, P(A)): pair channel perm[b] of A with channel b of the copy. */

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { builtinArchitectures } from '@zipit/cli';
 import {
-  applySparseAlongAxis, consumers, defaultMatcherRegistry, sparseRows, tensor, zipGraphs, SeededRandom,
+  consumers, defaultMatcherRegistry, tensor, zipGraphs, SeededRandom,
   type Architecture, type FeatureStats, type Graph, type MatcherParams, type MergeGraph, type Node, type PointTransform, type ReferenceModel,
   type StopAt, type Tensor,
 } from '@zipit/core';
@@ -200,28 +200,6 @@ export function permutation(c: number, rng: SeededRandom): Int32Array {
     [p[i], p[j]] = [p[j], p[i]];
   }
   return p;
-}
-
-/**
- * P(A): the same function with the hidden units of every merge point permuted (new channel c
- * is old channel perm[c]) in every parameter that produces or consumes it. A residual stream is
- * one point, so every layer writing or reading it gets the same permutation.
- */
-export function permuteModel(g: Graph, mg: MergeGraph, perms: readonly Int32Array[]): Graph {
-  const inits = new Map(g.initializers);
-  mg.points.forEach((p, i) => {
-    const c = p.channels;
-    const m = new Float32Array(c * c);
-    perms[i].forEach((src, dst) => (m[dst * c + src] = 1));
-    const e = sparseRows(m, c, c);
-    for (const r of [...p.producers, ...p.consumers]) {
-      const t = inits.get(r.param)!;
-      const out = new Float32Array(t.data.length);
-      applySparseAlongAxis(out, e, t.data as Float32Array, t.shape, r.axis);
-      inits.set(r.param, tensor('float32', t.shape, out));
-    }
-  });
-  return { ...g, initializers: inits };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SeededRandom, type Graph, type MergeGraph } from '@zipit/core';
-import { CASES, data, images, match, maxAbsDiff, model, pairing, permutation, permuteModel, run, statistics, TOLERANCE, zipAndRun } from './harness.js';
+import { permuteModel, SeededRandom, type Graph, type MergeGraph } from '@zipit/core';
+import { CASES, data, images, match, maxAbsDiff, model, pairing, permutation, run, statistics, TOLERANCE, zipAndRun } from './harness.js';
 
 /**
  * (c) zip(A, P(A)) = A, where P permutes the hidden units of every merge point at random (one

@@ -3,9 +3,10 @@ import { InvalidArgumentError, MismatchError, ShapeError } from '../errors.js';
 import { buildSmallCnn, GraphBuilder } from '../graph/builder.js';
 import type { Graph } from '../graph/graph.js';
 import { applySparseAlongAxis, sparseRows } from '../tensor/apply-along-axis.js';
-import { tensor, type Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { deriveMergeGraph } from './derive.js';
 import type { MergeGraph } from './merge-graph.js';
+import { permuteModel } from './permute-model.js';
 import { zipGraphs, type PointTransform } from './zip.js';
 
 /** input → conv1 → bn1 → relu → conv2 → relu → GAP → flatten → fc (points: conv2:in [4], fc:in [6]). */
@@ -47,24 +48,6 @@ function permutation(c: number, seed: number): Int32Array {
     [p[i], p[j]] = [p[j], p[i]];
   }
   return p;
-}
-
-/** A copy of `g` whose channel c of every point is the original channel perm[c] (same function). */
-function permuteModel(g: Graph, mg: MergeGraph, perms: Int32Array[]): Graph {
-  const inits = new Map(g.initializers);
-  mg.points.forEach((p, i) => {
-    const c = p.channels;
-    const m = new Float32Array(c * c);
-    perms[i].forEach((src, dst) => (m[dst * c + src] = 1));
-    const e = sparseRows(m, c, c);
-    for (const r of [...p.producers, ...p.consumers]) {
-      const t = inits.get(r.param)!;
-      const out = new Float32Array(t.data.length);
-      applySparseAlongAxis(out, e, t.data as Float32Array, t.shape, r.axis);
-      inits.set(r.param, tensor('float32', t.shape, out));
-    }
-  });
-  return { ...g, initializers: inits };
 }
 
 /** The transform that aligns model 1 = permuted copy of model 0 back onto model 0 (averaging matched pairs). */
