@@ -64,3 +64,8 @@ export function parseIntFlag(value: string | undefined, flag: string, fallback: 
   if (!Number.isInteger(n)) throw new InvalidArgumentError(`${flag} expects an integer, got "${value}"`);
   return n;
 }
+
+/** `--threads N` (onnxruntime threads), or undefined for the default (every core). */
+export function parseThreadsFlag(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : parseIntFlag(value, '--threads', 0);
+}

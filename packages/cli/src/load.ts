@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { attachFile, detectArchitecture, inlineParameters, InvalidArgumentError, NotFoundError, tensor, type ArchitectureRegistry, type Graph, type MergeGraph, type Tensor, type ValueInfo } from '@zipit/core';
 import { openDataset, parseDatasetSpec, type Dataset, type Split } from '@zipit/data';
-import { readOnnxFile, type Batches } from '@zipit/io-onnx';
+import { readOnnxFile, singleDataInput, type Batches } from '@zipit/io-onnx';
 import { prepareModels, type ModelInput } from '@zipit/pipeline';
 import { builtinArchitectures } from './architectures.js';
 
@@ -51,13 +51,6 @@ export async function loadForMerge(files: readonly string[], registry: Architect
   } catch (e) {
     throw attachFile(e, files[0]);
   }
-}
-
-/** The single data input of a model (what datasets must fit). */
-export function dataInput(graph: Graph, file?: string): ValueInfo {
-  const inputs = graph.inputs.filter((i) => !graph.initializers.has(i.name));
-  if (inputs.length !== 1) throw new InvalidArgumentError(`models with ${inputs.length} data inputs are not supported (need exactly one)`, { file });
-  return inputs[0];
 }
 
 /** Opens every spec for a model input, with the split used when a spec names none. */

@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
+import { singleDataInput } from '@zipit/io-onnx';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NotFoundError } from '@zipit/core';
 import {
   accuracyRow, accuracyTable, computeStatistics, ensembleGraph, evaluateTasks, mergeModels, type MergeReport,
 } from '@zipit/pipeline';
-import { parseIntFlag, usageErrors, type Command } from '../command.js';
-import { dataInput, interleave, labelled, loadForMerge, openAll, taskOutputs } from '../load.js';
+import { parseIntFlag, usageErrors, parseThreadsFlag, type Command } from '../command.js';
+import { interleave, labelled, loadForMerge, openAll, taskOutputs, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
 import { REPO_FIXTURES } from '../repo.js';
 
@@ -66,14 +67,14 @@ example:
     const pairs = findPairs(dir);
     if (pairs.length === 0) throw new NotFoundError('no fixture pairs (<arch>_<dataset>_<a>-<b>.onnx) found', { file: dir });
     const samples = parseIntFlag(values.samples, '--samples', 512);
-    const threads = values.threads === undefined ? undefined : parseIntFlag(values.threads, '--threads', 0);
+    const threads = parseThreadsFlag(values.threads);
     const bar = new ProgressLine(io.interactive && !values.quiet);
 
     for (const pair of pairs) {
       const { models, mergeGraph } = await loadForMerge(pair.files);
-      const input = dataInput(models[0].graph);
+      const input = singleDataInput(models[0].graph, models[0].file);
       const mergeSets = await openAll(pair.specs, input, 'train');
-      const testSets = await openAll(pair.specs.map((s) => `${s}:test`), input, 'test');
+      const testSets = await openAll(pair.specs.map(testSpec), input, 'test');
       const data = interleave(mergeSets, 64, Math.ceil(samples / pair.specs.length));
       const tasks = pair.specs;
       const evalTasks = (outputs: string[]) => outputs.map((output, k) => ({ name: tasks[k], output, data: labelled(testSets[k], 64) }));

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
-import { readOnnxFile } from '@zipit/io-onnx';
+import { readOnnxFile, singleDataInput } from '@zipit/io-onnx';
 import { accuracyTable, evaluateTasks } from '@zipit/pipeline';
-import { parseIntFlag, UsageError, usageErrors, type Command } from '../command.js';
-import { dataInput, labelled, openAll } from '../load.js';
+import { parseIntFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
+import { labelled, openAll } from '../load.js';
 import { ProgressLine } from '../progress.js';
 
 export const evalCommand: Command = {
@@ -49,9 +49,9 @@ example:
         hint: 'give one --task per output, in output order',
       });
     }
-    const threads = values.threads === undefined ? undefined : parseIntFlag(values.threads, '--threads', 0);
+    const threads = parseThreadsFlag(values.threads);
     const batchSize = parseIntFlag(values['batch-size'], '--batch-size', 64);
-    const sets = await openAll(tasks.map((t) => t.spec), dataInput(graph), 'test');
+    const sets = await openAll(tasks.map((t) => t.spec), singleDataInput(graph, file), 'test');
     sets.forEach((d, k) => {
       const heads = graph.outputs[k].shape?.[1];
       if (typeof heads === 'number' && d.info.numClasses !== null && d.info.numClasses > heads) {

@@ -2,14 +2,14 @@ import { parseArgs } from 'node:util';
 import { extname } from 'node:path';
 import { defaultMatcherRegistry, modelCost, type MatcherParams, InvalidArgumentError } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
-import { writeOnnx } from '@zipit/io-onnx';
+import { writeOnnx, singleDataInput } from '@zipit/io-onnx';
 import {
   accuracyRow, accuracyTable, costRow, decodeModelStats, encodeModelStats, ensembleGraph, evaluateTasks, mergeModels, modelFingerprints,
   renderHtml, renderMarkdown, type MergeReport,
 } from '@zipit/pipeline';
-import { parseIntFlag, parseNumberFlag, requireFlag, UsageError, usageErrors, type Command } from '../command.js';
+import { parseIntFlag, parseNumberFlag, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
 import { readInput, writeOutputs } from '../files.js';
-import { dataInput, interleave, labelled, hasTestSplits, loadForMerge, openAll, taskOutputs, testSpec } from '../load.js';
+import { interleave, labelled, hasTestSplits, loadForMerge, openAll, taskOutputs, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
 
 const matchers = defaultMatcherRegistry();
@@ -72,7 +72,7 @@ example:
     if (values.beta !== undefined) params.beta = parseNumberFlag(values.beta, '--beta', 0);
     const samples = parseIntFlag(values.samples, '--samples', 512);
     if (samples < 1) throw new InvalidArgumentError(`--samples must be at least 1, got ${samples}`);
-    const threads = values.threads === undefined ? undefined : parseIntFlag(values.threads, '--threads', 0);
+    const threads = parseThreadsFlag(values.threads);
     const stopText = values['stop-at'] ?? 'all';
     const stopAt = /^-?\d+$/.test(stopText) ? Number(stopText) : stopText;
     const reportPath = values.report;
@@ -87,7 +87,7 @@ example:
     let t0 = performance.now();
 
     const { models, mergeGraph } = await loadForMerge(positionals);
-    const input = dataInput(models[0].graph);
+    const input = singleDataInput(models[0].graph, models[0].file);
     const mergeSets = await openAll(specs, input, 'train');
     const perSet = Math.ceil(samples / specs.length);
     const data = interleave(mergeSets, BATCH, perSet);

@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
+import { singleDataInput } from '@zipit/io-onnx';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { computeStatistics, encodeModelStats } from '@zipit/pipeline';
-import { parseIntFlag, requireFlag, UsageError, usageErrors, type Command } from '../command.js';
+import { parseIntFlag, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
 import { writeOutputs } from '../files.js';
-import { dataInput, interleave, loadForMerge, openAll } from '../load.js';
+import { interleave, loadForMerge, openAll } from '../load.js';
 import { ProgressLine } from '../progress.js';
 
 export const statsCommand: Command = {
@@ -36,9 +37,9 @@ example:
     const specs = values.data ?? [];
     if (specs.length === 0) throw new UsageError('missing required option --data');
     const samples = parseIntFlag(values.samples, '--samples', 512);
-    const threads = values.threads === undefined ? undefined : parseIntFlag(values.threads, '--threads', 0);
+    const threads = parseThreadsFlag(values.threads);
     const { models, mergeGraph } = await loadForMerge(positionals);
-    const sets = await openAll(specs, dataInput(models[0].graph), 'train');
+    const sets = await openAll(specs, singleDataInput(models[0].graph, models[0].file), 'train');
     const perSet = Math.ceil(samples / specs.length);
     const total = sets.reduce((t, d) => t + Math.min(d.info.samples, perSet), 0);
     const bar = new ProgressLine(io.interactive && !values.quiet);

@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
+import { singleDataInput } from '@zipit/io-onnx';
 import { defaultMatcherRegistry, type MatcherParams } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { decodeModelStats, evaluateTasks, mergeModels } from '@zipit/pipeline';
-import { parseIntFlag, requireFlag, UsageError, usageErrors, type Command } from '../command.js';
+import { parseIntFlag, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
 import { readInput } from '../files.js';
-import { dataInput, interleave, labelled, loadForMerge, openAll, taskOutputs, testSpec } from '../load.js';
+import { interleave, labelled, loadForMerge, openAll, taskOutputs, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
 
 const matchers = defaultMatcherRegistry();
@@ -70,11 +71,11 @@ example:
     const betas = numbers(values.beta, '--beta', [1]);
     const stops = list(values['stop-at'], '--stop-at', ['all']).map((s) => (/^-?\d+$/.test(s) ? Number(s) : s));
     const samples = parseIntFlag(values.samples, '--samples', 512);
-    const threads = values.threads === undefined ? undefined : parseIntFlag(values.threads, '--threads', 0);
+    const threads = parseThreadsFlag(values.threads);
 
     const { models, mergeGraph } = await loadForMerge(positionals);
     const stats = decodeModelStats(await readInput(statsFile), statsFile, models, mergeGraph);
-    const input = dataInput(models[0].graph);
+    const input = singleDataInput(models[0].graph, models[0].file);
     const mergeSets = await openAll(specs, input, 'train');
     const testSets = await openAll(specs.map(testSpec), input, 'test');
     const data = interleave(mergeSets, 64, Math.ceil(samples / specs.length));

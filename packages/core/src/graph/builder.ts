@@ -1,6 +1,7 @@
 import { InvalidArgumentError, NotFoundError, ShapeError } from '../errors.js';
 import { sizeOf, tensor, type DType, type Tensor } from '../tensor/tensor.js';
 import type { Attribute, AttributeValue, Dim, Graph, Node, ValueInfo } from './graph.js';
+import { productDims, sumDims } from './infer-shapes.js';
 
 /**
  * Builds small models directly as graph IR, in the shapes PyTorch's ONNX exporter produces
@@ -482,7 +483,7 @@ export class GraphBuilder {
     let outShape: Dim[] | null = null;
     if (shape) {
       const a = axis < 0 ? axis + shape.length : axis;
-      outShape = [product(shape.slice(0, a)), product(shape.slice(a))];
+      outShape = [productDims(shape.slice(0, a)), productDims(shape.slice(a))];
     }
     return this.emit1('Flatten', [x], { axis: int(axis) }, opts.name, outShape);
   }
@@ -502,7 +503,7 @@ export class GraphBuilder {
       : this.emit1('Unsqueeze', [batch], { axes: ints([0]) }, s, [1], 'int64');
     const rest = this.constant(int64Tensor([-1]), { name: s });
     const target = this.emit1('Concat', [batch1, rest], { axis: int(0) }, s, [2], 'int64');
-    const outShape = shape && [shape[0], product(shape.slice(1))];
+    const outShape = shape && [shape[0], productDims(shape.slice(1))];
     return this.emit1('Reshape', [x, target], this.opset >= 14 ? { allowzero: int(0) } : {}, s, outShape);
   }
 
@@ -675,27 +676,6 @@ function windowOut(d: Dim, kernel: number, stride: number, pad: number, dilation
   return out;
 }
 
-/** Product of dims; a single symbolic dim times ones stays symbolic (`[batch, 1, 1]` → `batch`). */
-function product(dims: Dim[]): Dim {
-  let p = 1;
-  let symbolic: Dim | undefined;
-  for (const d of dims) {
-    if (typeof d === 'number') p *= d;
-    else if (symbolic === undefined) symbolic = d;
-    else return null;
-  }
-  if (symbolic === undefined) return p;
-  return p === 1 ? symbolic : null;
-}
-
-function sumDims(dims: Dim[]): Dim {
-  let s = 0;
-  for (const d of dims) {
-    if (typeof d !== 'number') return null;
-    s += d;
-  }
-  return s;
-}
 
 function broadcast(a: Dim[] | null, b: Dim[] | null): Dim[] | null {
   if (!a || !b) return null;
@@ -718,8 +698,8 @@ function reshapeShape(shape: Dim[] | null, target: number[]): Dim[] | null {
   if (inferred < 0) return dims;
   // Dims copied by 0 cancel out, so `[batch, 8, 10, 10]` → `[0, 8, -1]` infers 100.
   const copied = (i: number): boolean => target[i] === 0;
-  const total = shape ? product(shape.filter((_, i) => !copied(i))) : null;
-  const known = product(dims.filter((_, i) => i !== inferred && !copied(i)));
+  const total = shape ? productDims(shape.filter((_, i) => !copied(i))) : null;
+  const known = productDims(dims.filter((_, i) => i !== inferred && !copied(i)));
   dims[inferred] = typeof total === 'number' && typeof known === 'number' && known > 0 ? total / known : null;
   if (dims[inferred] !== null && !Number.isInteger(dims[inferred])) {
     throw new ShapeError(`cannot reshape [${shape?.join(', ')}] to [${target.join(', ')}]`);

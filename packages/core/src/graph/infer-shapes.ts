@@ -262,7 +262,8 @@ export function productDims(dims: readonly Dim[]): Dim {
   return p === 1 ? symbolic : null;
 }
 
-function sumDims(dims: Dim[]): Dim {
+/** Sum of dims, or null when any is not a fixed number. */
+export function sumDims(dims: readonly Dim[]): Dim {
   let s = 0;
   for (const d of dims) {
     if (typeof d !== 'number') return null;

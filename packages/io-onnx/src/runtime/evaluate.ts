@@ -1,4 +1,4 @@
-import { InvalidArgumentError, ShapeError, UnsupportedError, tensor, type Graph, type Tensor } from '@zipit/core';
+import { argmax, InvalidArgumentError, ShapeError, UnsupportedError, tensor, type Graph, type Tensor } from '@zipit/core';
 import type { Batches, PassOptions } from './batches.js';
 import { runModel } from './run-model.js';
 
@@ -77,19 +77,7 @@ export async function evaluateModel(graph: Graph, batches: Batches, opts: Evalua
 export function argmaxRows(t: Tensor<'float32'>): Int32Array {
   const [rows, cols] = t.shape;
   const out = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    let best = 0;
-    let bestValue = t.data[base];
-    for (let c = 1; c < cols; c++) {
-      const v = t.data[base + c];
-      if (v > bestValue) {
-        best = c;
-        bestValue = v;
-      }
-    }
-    out[r] = best;
-  }
+  for (let r = 0; r < rows; r++) out[r] = argmax(t.data, r * cols, cols);
   return out;
 }
 
