@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildResNet20, resnetArch } from '@zipit/arch-resnet';
 import { deriveMergeGraph, diffMergeGraphs } from '@zipit/core';
-import { readOnnxFile } from '@zipit/io-onnx';
+import { readOnnxFile } from '@zipit/io-onnx/node';
 
 /**
  * The CIFAR ResNet-20 of the reference implementation as torch.onnx.export writes it

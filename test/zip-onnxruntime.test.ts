@@ -15,7 +15,8 @@ import {
   type StopAt,
   type Tensor,
 } from '@zipit/core';
-import { ModelSession, readOnnxFile } from '@zipit/io-onnx';
+import { ModelSession } from '@zipit/runtime-ort';
+import { readOnnxFile } from '@zipit/io-onnx/node';
 
 /**
  * End to end: derive the merge graph, zip, write ONNX, run it in onnxruntime, compare with the

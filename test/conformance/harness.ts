@@ -5,7 +5,7 @@ import {
   type Architecture, type FeatureStats, type Graph, type MatcherParams, type MergeGraph, type Node, type PointTransform, type ReferenceModel,
   type StopAt, type Tensor,
 } from '@zipit/core';
-import { collectStatistics, ModelSession, resetBatchNorm } from '@zipit/io-onnx';
+import { collectStatistics, ModelSession, resetBatchNorm } from '@zipit/runtime-ort';
 
 /**
  * The shared machinery of the conformance suite: every reference model of every architecture

@@ -11,7 +11,8 @@ import { existsSync } from 'node:fs';
 import { buildResNet20 } from '@zipit/arch-resnet';
 import { inlineParameters } from '@zipit/core';
 import { openDataset } from '@zipit/data';
-import { readOnnxFile, runModel, type Batch } from '@zipit/io-onnx';
+import { runModel, type Batch } from '@zipit/runtime-ort';
+import { readOnnxFile } from '@zipit/io-onnx/node';
 import { evaluateTasks, mergeModels, type ModelInput } from '@zipit/pipeline';
 
 const DEFAULT_PAIR = ['fixtures/models/resnet20_mnist_0-4.onnx', 'fixtures/models/resnet20_mnist_5-9.onnx'];

@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GraphBuilder, SeededRandom, tensor, type Graph } from '@zipit/core';
-import { ModelSession, collectStatistics, defaultThreads, runModel, type Batch, type SpaceRequest } from '@zipit/io-onnx';
+import { ModelSession, collectStatistics, defaultThreads, runModel, type Batch, type SpaceRequest } from '@zipit/runtime-ort';
 
 interface ResNet {
   graph: Graph;

@@ -6,7 +6,8 @@ import {
   defaultMatcherRegistry, matchMergeGraph, permuteModel, randomPointPermutations, SeededRandom, type FeatureStats, type Graph, type MatcherParams, type MergeGraph,
 } from '@zipit/core';
 import { openDataset } from '@zipit/data';
-import { readOnnxFile, runModel, type Batch } from '@zipit/io-onnx';
+import { runModel, type Batch } from '@zipit/runtime-ort';
+import { readOnnxFile } from '@zipit/io-onnx/node';
 import { computeStatistics, ensembleGraph, evaluateTasks, mergeModels, type ModelInput, type TaskData } from '@zipit/pipeline';
 
 /**

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom, tensor, type Graph, type Tensor } from '@zipit/core';
-import { readOnnx, runModel, writeOnnx } from '@zipit/io-onnx';
+import { readOnnx, writeOnnx } from '@zipit/io-onnx';
+import { runModel } from '@zipit/runtime-ort';
 import { useWasmBackend } from './backend.js';
 import { exportGraph } from './export-onnx.js';
 import { forward, type ModelConfig } from './models.js';

@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openDataset } from '@zipit/data';
-import { argmaxRows, evaluateModel, readOnnxFile } from '@zipit/io-onnx';
+import { argmaxRows, evaluateModel } from '@zipit/runtime-ort';
+import { readOnnxFile } from '@zipit/io-onnx/node';
 import { FIXTURES } from './fixtures.js';
 import type { Manifest } from './provenance.js';
 

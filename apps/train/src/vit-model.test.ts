@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { vitArch } from '@zipit/arch-vit';
 import { SeededRandom, type Tensor } from '@zipit/core';
-import { readOnnx, runModel, writeOnnx } from '@zipit/io-onnx';
+import { readOnnx, writeOnnx } from '@zipit/io-onnx';
+import { runModel } from '@zipit/runtime-ort';
 import { useWasmBackend } from './backend.js';
 import { exportVit, VitParameters, vitForward, type VitConfig } from './vit-model.js';
 

@@ -3,7 +3,8 @@ import {
   defaultMatcherRegistry, matchMergeGraph, permuteModel, randomPointPermutations, SeededRandom, zipGraphs,
   type Graph, type MatcherParams, type MergeGraph, type PointTransform, type StopAt, type Tensor,
 } from '@zipit/core';
-import { ModelSession, readOnnx, writeOnnx, type Batch } from '@zipit/io-onnx';
+import { readOnnx, writeOnnx } from '@zipit/io-onnx';
+import { ModelSession, type Batch } from '@zipit/runtime-ort';
 import { computeStatistics, type ModelInput } from '@zipit/pipeline';
 import { prepareVit } from './prepare.js';
 import { vitArch } from './vit-arch.js';

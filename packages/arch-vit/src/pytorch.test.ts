@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { SeededRandom, tensor, type Graph } from '@zipit/core';
-import { readOnnxFile } from '@zipit/io-onnx';
+import { readOnnxFile } from '@zipit/io-onnx/node';
 import { defineConformance } from './harness.js';
 import { vitArch } from './vit-arch.js';
 

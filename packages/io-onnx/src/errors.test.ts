@@ -11,9 +11,10 @@ import {
   ZipitError,
   type Graph,
 } from '@zipit/core';
-import { readOnnx, readOnnxFile } from './read.js';
+import { readOnnx } from './read.js';
+import { ExternalDataReader, readOnnxFile, writeOnnxFile } from './node/index.js';
 import { onnxTypes } from './schema/onnx-root.js';
-import { writeOnnx, writeOnnxFile } from './write.js';
+import { writeOnnx } from './write.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'cnn_folded_opset13.onnx');
 const dir = mkdtempSync(join(tmpdir(), 'zipit-onnx-err-'));
@@ -162,8 +163,8 @@ describe('reading bad input', () => {
     });
 
     it('a location outside the model folder is refused', async () => {
-      expect(await failure(() => readOnnx(external('../../etc/passwd'), { file: 'm.onnx', baseDir: dir }), FormatError, 'm.onnx')).toContain('inside the model\'s folder');
-      expect(await failure(() => readOnnx(external('/etc/passwd'), { file: 'm.onnx', baseDir: dir }), FormatError, 'm.onnx')).toContain('inside the model\'s folder');
+      expect(await failure(() => readOnnx(external('../../etc/passwd'), { file: 'm.onnx', external: new ExternalDataReader(dir, 'm.onnx') }), FormatError, 'm.onnx')).toContain('inside the model\'s folder');
+      expect(await failure(() => readOnnx(external('/etc/passwd'), { file: 'm.onnx', external: new ExternalDataReader(dir, 'm.onnx') }), FormatError, 'm.onnx')).toContain('inside the model\'s folder');
     });
 
     it('bytes without a folder to look in', async () => {
@@ -171,7 +172,7 @@ describe('reading bad input', () => {
     });
 
     it('a length that disagrees with the shape', async () => {
-      expect(await failure(() => readOnnx(external('weights.bin', 12), { file: 'm.onnx', baseDir: dir }), FormatError, 'm.onnx')).toContain('does not match');
+      expect(await failure(() => readOnnx(external('weights.bin', 12), { file: 'm.onnx', external: new ExternalDataReader(dir, 'm.onnx') }), FormatError, 'm.onnx')).toContain('does not match');
     });
   });
 });

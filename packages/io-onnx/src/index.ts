@@ -1,6 +1,8 @@
-export { readOnnx, readOnnxFile, type ReadOnnxOptions } from './read.js';
-export { writeOnnx, writeOnnxFile } from './write.js';
+/** ONNX ⇄ graph IR, pure (no file system, no native code): bundles for browsers. Files on disk: `@zipit/io-onnx/node`. */
+export { readOnnx, type ReadOnnxOptions } from './read.js';
+export { writeOnnx } from './write.js';
+export { noExternalData, type ExternalDataSource } from './external-data.js';
 export { ACCEPTED_EXTRA_DOMAINS, SUPPORTED_IR_VERSIONS, SUPPORTED_OPSETS, describeSupport } from './support.js';
 export type * from './extras.js';
 export { isOpaqueOnnxAttribute, onnxExtras } from './extras.js';
-export * from './runtime/index.js';
+export type { StringStringEntryMsg } from './schema/types.js';

@@ -1,13 +1,13 @@
 import { FormatError, UnsupportedError, type DType, type Tensor, type TensorData } from '@zipit/core';
 import { codeName, dtypeOfCode, elementBytes } from './dtypes.js';
-import type { ExternalDataReader } from './external-data.js';
+import type { ExternalDataSource } from './external-data.js';
 import type { KeyValue, OnnxTensorExtras } from './extras.js';
 import { int64ToNumber, int64Words } from './int64.js';
 import { DATA_LOCATION_EXTERNAL, type Int64, type StringStringEntryMsg, type TensorMsg } from './schema/types.js';
 
 export interface TensorReadContext {
   file?: string;
-  external?: ExternalDataReader;
+  external?: ExternalDataSource;
 }
 
 /** A decoded tensor, or the ONNX data type code when core has no dtype for it. */

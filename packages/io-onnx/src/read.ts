@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import protobuf from 'protobufjs';
-import { FormatError, NotFoundError, UnsupportedError, type Graph, type GraphBody, type OpsetImport } from '@zipit/core';
-import { ExternalDataReader } from './external-data.js';
+import { FormatError, UnsupportedError, type Graph, type GraphBody, type OpsetImport } from '@zipit/core';
+import { noExternalData, type ExternalDataSource } from './external-data.js';
 import { withOnnxExtras, type OnnxModelExtras } from './extras.js';
 import { int64ToNumber } from './int64.js';
 import { readGraphBody } from './read-graph.js';
@@ -14,8 +12,8 @@ import { ACCEPTED_EXTRA_DOMAINS, SUPPORTED_IR_VERSIONS, SUPPORTED_OPSETS, descri
 export interface ReadOnnxOptions {
   /** File name used in error messages. */
   file?: string;
-  /** Folder that external tensor data files are resolved against (normally the model's folder). */
-  baseDir?: string;
+  /** Where externally stored tensors are read from (on Node: `@zipit/io-onnx/node`'s reader over the model's folder); closed when reading ends. */
+  external?: ExternalDataSource;
 }
 
 /**
@@ -31,26 +29,12 @@ export function readOnnx(bytes: Uint8Array, opts: ReadOnnxOptions = {}): Graph {
   const model = decodeModel(bytes, file);
   const irVersion = checkIrVersion(model, file);
   const opsetImports = readOpsetImports(model, file);
-  const external = new ExternalDataReader(opts.baseDir, file);
+  const external = opts.external ?? noExternalData(file);
   try {
     return toGraph(model, irVersion, opsetImports, { file, external });
   } finally {
     external.close();
   }
-}
-
-/** Reads an ONNX file; external data is resolved relative to the file's folder. */
-export async function readOnnxFile(path: string): Promise<Graph> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new NotFoundError('file not found', { file: path, cause: e });
-    if (code === 'EISDIR') throw new FormatError('is a folder, not an ONNX file', { file: path, cause: e });
-    throw new FormatError(`cannot read: ${(e as Error).message}`, { file: path, cause: e });
-  }
-  return readOnnx(bytes, { file: path, baseDir: dirname(resolve(path)) });
 }
 
 function decodeModel(bytes: Uint8Array, file: string | undefined): ModelMsg {
@@ -128,7 +112,7 @@ function readOpsetImports(model: ModelMsg, file: string | undefined): OpsetImpor
   return imports;
 }
 
-function toGraph(model: ModelMsg, irVersion: number, opsetImports: OpsetImport[], ctx: { file?: string; external: ExternalDataReader }): Graph {
+function toGraph(model: ModelMsg, irVersion: number, opsetImports: OpsetImport[], ctx: { file?: string; external: ExternalDataSource }): Graph {
   const body = readGraphBody(model.graph ?? {}, '', ctx);
   checkNodeDomains(body, new Set(opsetImports.map((o) => canonicalDomain(o.domain))), ctx.file);
   const graph: Graph = { ...body, irVersion, opsetImports, metadata: keyValues(model.metadata_props) ?? [] };

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sizeOf, type Attribute, type Graph, type Node, type Tensor } from '@zipit/core';
-import { readOnnx, readOnnxFile } from './read.js';
-import { writeOnnx, writeOnnxFile } from './write.js';
+import { readOnnx } from './read.js';
+import { readOnnxFile, writeOnnxFile } from './node/index.js';
+import { writeOnnx } from './write.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 const tmp = mkdtempSync(join(tmpdir(), 'zipit-onnx-rt-'));

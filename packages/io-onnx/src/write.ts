@@ -1,7 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { InvalidArgumentError, NotFoundError, UnsupportedError, type Graph, type GraphBody } from '@zipit/core';
+import { UnsupportedError, type Graph, type GraphBody } from '@zipit/core';
 import { onnxExtras, type OnnxModelExtras } from './extras.js';
 import { numberToInt64 } from './int64.js';
 import { decodeMessage, onnxTypes } from './schema/onnx-root.js';
@@ -18,11 +15,8 @@ const MAX_MODEL_BYTES = 2 ** 31 - 1;
  * nodes/values/initializers in the IR's order, so the same graph always gives the same bytes.
  * All tensor data is written inline; models over 2 GiB are refused (external data is not written).
  */
-export function writeOnnx(graph: Graph): Uint8Array {
-  return graphToOnnx(graph, undefined);
-}
-
-function graphToOnnx(graph: Graph, file: string | undefined): Uint8Array {
+export function writeOnnx(graph: Graph, opts: { file?: string } = {}): Uint8Array {
+  const file = opts.file;
   const tensorBytes = countTensorBytes(graph);
   if (tensorBytes > MAX_MODEL_BYTES) {
     throw new UnsupportedError(`the model holds ${(tensorBytes / 2 ** 30).toFixed(2)} GiB of tensors; ONNX files over 2 GiB need external data, which this writer does not produce`, { file });
@@ -47,29 +41,6 @@ function graphToOnnx(graph: Graph, file: string | undefined): Uint8Array {
   if (extras?.functions?.length) model.functions = extras.functions.map((b) => decodeMessage(types.FunctionProto, b));
   if (extras?.configuration?.length) model.configuration = extras.configuration.map((b) => decodeMessage<object>(types.DeviceConfigurationProto, b));
   return encodeModel(model);
-}
-
-/**
- * Writes an ONNX file: the bytes go to a temporary file in the same folder, which is flushed
- * and then renamed over `path`, so `path` is either the old file or the complete new one.
- */
-export async function writeOnnxFile(graph: Graph, path: string): Promise<void> {
-  const bytes = graphToOnnx(graph, path);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    const handle = await open(tmp, 'wx');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError('cannot write: its folder does not exist', { file: path, cause: e });
-    throw new InvalidArgumentError(`cannot write: ${(e as Error).message}`, { file: path, cause: e });
-  }
 }
 
 function countTensorBytes(graph: GraphBody): number {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, MultiTaskAccuracy, type Graph, type MultiTaskAccuracyResult } from '@zipit/core';
-import { evaluateModel, type Batches, type Progress } from '@zipit/io-onnx';
+import { evaluateModel, type Batches, type Progress } from '@zipit/runtime-ort';
 
 /** A task's test data and the graph output (head) that answers it. */
 export interface TaskData {

@@ -1,5 +1,5 @@
 import { buildSmallCnn, MismatchError, SeededRandom, type Graph } from '@zipit/core';
-import { ModelSession, type Batch } from '@zipit/io-onnx';
+import { ModelSession, type Batch } from '@zipit/runtime-ort';
 import { describe, expect, it } from 'vitest';
 import { evaluateTasks } from './evaluate-tasks.js';
 import { computeStatistics, mergeModels, prepareModels, type ModelInput } from './merge-models.js';

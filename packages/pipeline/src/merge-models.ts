@@ -2,7 +2,7 @@ import {
   assertSameStructure, defaultMatcherRegistry, foldRepairNorms, insertRepairNorms, repairSites, repairTarget, deriveMergeGraph, matchMergeGraph, MismatchError, observationGraph, resolveStopAt, summarizeMatch, zipGraphs,
   type FeatureStats, type Graph, type MatcherParams, type MatcherRegistry, type MatchSummary, type MergeGraph, type StopAt, type ZipResult,
 } from '@zipit/core';
-import { channelMoments, collectStatistics, resetBatchNorm, type Batches, type Progress } from '@zipit/io-onnx';
+import { channelMoments, collectStatistics, resetBatchNorm, type Batches, type Progress } from '@zipit/runtime-ort';
 import { fingerprint } from './fingerprint.js';
 
 /** One input model. `name` labels its outputs in the merged graph (`${name}:${output}`). */

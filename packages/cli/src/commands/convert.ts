@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UnsupportedError, type Graph } from '@zipit/core';
-import { readOnnxFile, writeOnnxFile } from '@zipit/io-onnx';
+import { readOnnxFile, writeOnnxFile } from '@zipit/io-onnx/node';
 import { UsageError, usageErrors, type Command } from '../command.js';
 
 /** Model formats convert can read and write, by file extension. More arrive with more io plugins. */

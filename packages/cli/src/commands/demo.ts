@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { singleDataInput } from '@zipit/io-onnx';
+import { singleDataInput } from '@zipit/runtime-ort';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NotFoundError } from '@zipit/core';

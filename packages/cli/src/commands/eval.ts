@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
-import { readOnnxFile, singleDataInput } from '@zipit/io-onnx';
+import { singleDataInput } from '@zipit/runtime-ort';
+import { readOnnxFile } from '@zipit/io-onnx/node';
 import { accuracyTable, evaluateTasks } from '@zipit/pipeline';
 import { parseIntFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
 import { labelled, openAll } from '../load.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildVgg } from '@zipit/arch-vgg';
 import { buildSmallCnn, GraphBuilder, type Graph } from '@zipit/core';
-import { writeOnnxFile } from '@zipit/io-onnx';
+import { writeOnnxFile } from '@zipit/io-onnx/node';
 import { runCli } from '../testing/run-cli.js';
 import type { Inspection } from './inspect.js';
 

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import {
   attachFile, deriveMergeGraph, diffMergeGraphs, inlineParameters, ZipitError, type Architecture, type ErrorContext, type ArchitectureRegistry, type Graph, type MergeGraph,
 } from '@zipit/core';
-import { readOnnxFile } from '@zipit/io-onnx';
+import { readOnnxFile } from '@zipit/io-onnx/node';
 import { builtinArchitectures } from '../architectures.js';
 import { UsageError, usageErrors, type Command } from '../command.js';
 

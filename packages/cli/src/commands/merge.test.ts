@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSmallCnn, encodeNpy } from '@zipit/core';
-import { writeOnnxFile } from '@zipit/io-onnx';
+import { writeOnnxFile } from '@zipit/io-onnx/node';
 import { runCli } from '../testing/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zipit-merge-'));

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { extname } from 'node:path';
 import { defaultMatcherRegistry, modelCost, type MatcherParams, InvalidArgumentError } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
-import { writeOnnx, singleDataInput } from '@zipit/io-onnx';
+import { writeOnnx } from '@zipit/io-onnx';
+import { singleDataInput } from '@zipit/runtime-ort';
 import {
   accuracyRow, accuracyTable, costRow, decodeModelStats, encodeModelStats, ensembleGraph, evaluateTasks, mergeModels, modelFingerprints,
   renderHtml, renderMarkdown, type MergeReport,

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { singleDataInput } from '@zipit/io-onnx';
+import { singleDataInput } from '@zipit/runtime-ort';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { computeStatistics, encodeModelStats } from '@zipit/pipeline';
 import { parseIntFlag, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { singleDataInput } from '@zipit/io-onnx';
+import { singleDataInput } from '@zipit/runtime-ort';
 import { defaultMatcherRegistry, type MatcherParams } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { decodeModelStats, evaluateTasks, mergeModels } from '@zipit/pipeline';

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, ShapeError, UnsupportedError, ZipitError, type Graph, type Tensor } from '@zipit/core';
 import type { InferenceSession } from 'onnxruntime-node';
-import { writeOnnx } from '../write.js';
+import { writeOnnx } from '@zipit/io-onnx';
 import { fromOrt, loadOrt, toOrt, type Ort } from './tensors.js';
 
 export interface SessionOptions {
