@@ -46,7 +46,7 @@ export function zipitMatch(covariance: Float32Array | Float64Array, numModels: n
   const useAlpha = alpha > 0;
   const everyRow = useAlpha && a32 > 1;
   const toRemove = o - c;
-  const budget = new Int32Array(numModels).fill(Math.floor(Math.floor(toRemove / numModels) * beta + 1e-4));
+  const budget = new Int32Array(numModels).fill(zipitBudget(toRemove, numModels, beta));
   const origin = new Int32Array(o);
   for (let i = 0; i < o; i++) origin[i] = Math.floor(i / c);
 
@@ -224,6 +224,18 @@ function replay(
     S[row + lo] = v;
   }
   synced[k] = logLen;
+}
+
+/**
+ * Within-model merges each model may make: ⌊⌊toRemove / N⌋·β + 1e-4⌋ as in the reference
+ * (Python integers), clamped to [0, toRemove + 1] so it fits an Int32Array: no run makes more
+ * than toRemove merges, so the clamp changes no decision, while an unclamped β = 1e9 wrapped
+ * around 2³² and acted like β = 0. A NaN product (0·∞) counts as 0.
+ */
+export function zipitBudget(toRemove: number, numModels: number, beta: number): number {
+  const b = Math.floor(Math.floor(toRemove / numModels) * beta + 1e-4);
+  if (Number.isNaN(b)) return 0;
+  return Math.max(0, Math.min(b, toRemove + 1));
 }
 
 /** Writes the original-index interval of positions [from, from + c) of the shrunk matrix (empty: [1, 0]). */

@@ -17,7 +17,8 @@ export function zipitMatchReferencePort(covariance: Float32Array | Float64Array,
   const a = Math.fround(alpha);
   const remainder = om;
   const toRemove = o - remainder;
-  const budget = new Int32Array(numModels).fill(Math.floor(Math.floor(toRemove / numModels) * beta + 1e-4));
+  // Float64 like Python's unbounded ints (an Int32Array wraps a large β·toRemove around 2³²).
+  const budget = new Float64Array(numModels).fill(Math.floor(Math.floor(toRemove / numModels) * beta + 1e-4));
   let originalModel = new Int32Array(o);
   for (let i = 0; i < o; i++) originalModel[i] = Math.floor(i / om);
   // permutation_matrix [O, n]: stacked feature × current merged feature.
