@@ -94,7 +94,8 @@ function inferNode(node: Node, ctx: InferContext): NodeResult {
   if (BROADCAST.has(op)) {
     const ins = node.inputs.filter((i) => i).map((i) => ctx.shape(i));
     const shape = ins.reduce<Dim[] | null>((acc, s) => broadcastShapes(acc, s), ins[0] ?? null);
-    return { shapes: [shape], constants: [constArith(op, node, ctx)] };
+    const constant = op === 'Where' ? constWhere(node, ctx) : op === 'Equal' ? constEqual(node, ctx) : constArith(op, node, ctx);
+    return { shapes: [shape], constants: [constant] };
   }
   switch (op) {
     case 'Conv': return { shapes: [convShape(node, ctx)] };
@@ -120,7 +121,8 @@ function inferNode(node: Node, ctx: InferContext): NodeResult {
     }
     case 'Reshape': {
       const target = ctx.constant(node.inputs[1]);
-      if (!target) return {};
+      // A computed target of known length still gives the rank (nn.MultiheadAttention's head split).
+      if (!target) return { shapes: [unknownDims(ctx.shape(node.inputs[1]))] };
       const shape = reshapeShape(x, target.values, intAttr(node, 'allowzero', 0) === 1);
       const c = ctx.constant(node.inputs[0]);
       return { shapes: [shape], constants: [c && shape && shape.every(isNum) ? { shape: shape as number[], values: c.values } : undefined] };
@@ -227,8 +229,11 @@ function inferNode(node: Node, ctx: InferContext): NodeResult {
     }
     case 'Expand': {
       const s = ctx.constant(node.inputs[1]);
-      return { shapes: [s ? broadcastShapes(x, s.values) : null] };
+      if (s) return { shapes: [broadcastShapes(x, s.values)] };
+      const target = unknownDims(ctx.shape(node.inputs[1]));
+      return { shapes: [x && target ? broadcastShapes(x.map((d) => (d === 1 ? null : d)), target) : null] };
     }
+    case 'Split': return { shapes: splitShapes(node, ctx, x) };
     default:
       return {};
   }
@@ -412,7 +417,13 @@ function sliceShape(node: Node, ctx: InferContext, x: Dim[] | null): NodeResult 
     steps = node.inputs[4] ? ctx.constant(node.inputs[4])?.values : undefined;
     if ((node.inputs[3] && !axes) || (node.inputs[4] && !steps)) return {};
   }
-  if (!starts || !ends) return {};
+  if (!starts || !ends) {
+    // Computed bounds (the Q/K/V thirds of a fused projection): the sliced axes are unknown, the rank is not.
+    const count = ctx.shape(node.inputs[1])?.[0];
+    const listed = axes ?? (isNum(count ?? null) ? Array.from({ length: count as number }, (_, i) => i) : null);
+    const sliced = listed?.every(isNum) ? listed.map((a) => normAxis(a as number, x.length)) : null;
+    return { shapes: [x.map((d, i) => (sliced === null || sliced.includes(i) ? null : d))] };
+  }
   const out = [...x];
   // Per axis: first index, step and count (ONNX Slice semantics, negative steps included).
   const picks = new Map<number, { first: number; step: number; count: number }>();
@@ -501,6 +512,64 @@ function constArith(op: string, node: Node, ctx: InferContext): ConstValue | und
     else values.push(Number.isInteger(p) && Number.isInteger(q) ? Math.trunc(p / q) : p / q);
   }
   return { shape: a.values.length >= b.values.length ? [...a.shape] : [...b.shape], values };
+}
+
+/** A shape of `[k]` (a 1-d shape tensor of known length) as k unknown dims; null otherwise. */
+function unknownDims(shapeOfShape: Dim[] | null): Dim[] | null {
+  const k = shapeOfShape?.length === 1 ? shapeOfShape[0] : undefined;
+  return typeof k === 'number' ? new Array<Dim>(k).fill(null) : null;
+}
+
+/** Split into `split` sizes (input or attribute) or equal parts (one per output), along `axis`. */
+function splitShapes(node: Node, ctx: InferContext, x: Dim[] | null): (Dim[] | null)[] {
+  if (!x) return [];
+  const axis = normAxis(intAttr(node, 'axis', 0), x.length);
+  const n = node.outputs.length;
+  const given = intsAttr(node, 'split') ?? (node.inputs[1] ? ctx.constant(node.inputs[1])?.values : undefined);
+  const d = x[axis];
+  const sizes: Dim[] = given
+    ? given
+    : typeof d === 'number' && d % n === 0 ? new Array<Dim>(n).fill(d / n) : new Array<Dim>(n).fill(null);
+  return sizes.map((s) => x.map((v, i) => (i === axis ? (isNum(s) ? s : null) : v)));
+}
+
+/**
+ * Equal of two small constants. A symbolic dim (a size) equals no negative number, which is what
+ * PyTorch's `expand(n, -1, -1)` lowering asks (`Where(Equal(shape, -1), 1, shape)`).
+ */
+function constEqual(node: Node, ctx: InferContext): ConstValue | undefined {
+  const a = ctx.constant(node.inputs[0]);
+  const b = ctx.constant(node.inputs[1]);
+  if (!a || !b) return undefined;
+  const n = Math.max(a.values.length, b.values.length);
+  if ((a.values.length !== n && a.values.length !== 1) || (b.values.length !== n && b.values.length !== 1)) return undefined;
+  const values: Dim[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = a.values[a.values.length === 1 ? 0 : i];
+    const q = b.values[b.values.length === 1 ? 0 : i];
+    if (isNum(p) && isNum(q)) values.push(p === q ? 1 : 0);
+    else if (p !== null && q !== null && p === q) values.push(1);
+    else if ((typeof p === 'string' && isNum(q) && q < 0) || (typeof q === 'string' && isNum(p) && p < 0)) values.push(0);
+    else values.push(null);
+  }
+  return { shape: a.values.length >= b.values.length ? [...a.shape] : [...b.shape], values };
+}
+
+/** Where(cond, x, y) of small constants of one length (or scalars). */
+function constWhere(node: Node, ctx: InferContext): ConstValue | undefined {
+  const cs = [0, 1, 2].map((i) => ctx.constant(node.inputs[i]));
+  if (cs.some((c) => !c)) return undefined;
+  const [c, a, b] = cs as ConstValue[];
+  const n = Math.max(c.values.length, a.values.length, b.values.length);
+  if ([c, a, b].some((t) => t.values.length !== n && t.values.length !== 1)) return undefined;
+  const at = (t: ConstValue, i: number) => t.values[t.values.length === 1 ? 0 : i];
+  const values: Dim[] = [];
+  for (let i = 0; i < n; i++) {
+    const cond = at(c, i);
+    values.push(cond === null || typeof cond === 'string' ? null : cond !== 0 ? at(a, i) : at(b, i));
+  }
+  const shape = [c, a, b].find((t) => t.values.length === n)!.shape;
+  return { shape: [...shape], values };
 }
 
 /** The value of a Constant node (tensor or value_int(s)/value_float(s)), or undefined. */
