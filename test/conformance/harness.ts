@@ -5,7 +5,8 @@ import {
   type Architecture, type FeatureStats, type Graph, type MatcherParams, type MergeGraph, type Node, type PointTransform, type ReferenceModel,
   type StopAt, type Tensor,
 } from '@zipit/core';
-import { collectStatistics, ModelSession, resetBatchNorm } from '@zipit/runtime-ort';
+import { ModelSession, ortExecutor as executor } from '@zipit/runtime-ort';
+import { collectStatistics, resetBatchNorm } from '@zipit/pipeline';
 
 /**
  * The shared machinery of the conformance suite: every reference model of every architecture
@@ -98,7 +99,7 @@ export async function calibrate(g: Graph, feeds: Record<string, Tensor>): Promis
     temporary.push({ conv: node, bn });
   }
   const [x] = Object.values(feeds);
-  const reset = (await resetBatchNorm({ ...g, nodes, initializers: inits }, [{ x: x as Tensor<'float32'> }], { threads: 1 })).graph;
+  const reset = (await resetBatchNorm({ ...g, nodes, initializers: inits }, [{ x: x as Tensor<'float32'> }], { executor, threads: 1 })).graph;
   if (temporary.length === 0) return reset;
   const out = new Map(g.initializers);
   for (const [name, t] of reset.initializers) if (out.has(name)) out.set(name, t);
@@ -155,7 +156,7 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 export async function statistics(models: readonly Graph[], mg: MergeGraph, feeds: Record<string, Tensor>): Promise<FeatureStats> {
   const spaces = mg.points.map((p) => ({ name: p.name, values: models.map(() => p.observe.value), axis: p.observe.axis }));
   const [x] = Object.values(feeds);
-  return collectStatistics(models, spaces, [{ x: x as Tensor<'float32'> }], { threads: 1 });
+  return collectStatistics(models, spaces, [{ x: x as Tensor<'float32'> }], { executor, threads: 1 });
 }
 
 /** A matcher's transform for every merge point. */

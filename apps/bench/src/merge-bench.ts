@@ -11,9 +11,9 @@ import { existsSync } from 'node:fs';
 import { buildResNet20 } from '@zipit/arch-resnet';
 import { inlineParameters } from '@zipit/core';
 import { openDataset } from '@zipit/data';
-import { runModel, type Batch } from '@zipit/runtime-ort';
+import { ortExecutor as executor } from '@zipit/runtime-ort';
 import { readOnnxFile } from '@zipit/io-onnx/node';
-import { evaluateTasks, mergeModels, type ModelInput } from '@zipit/pipeline';
+import { evaluateTasks, mergeModels, runModel, type Batch, type ModelInput } from '@zipit/pipeline';
 
 const DEFAULT_PAIR = ['fixtures/models/resnet20_mnist_0-4.onnx', 'fixtures/models/resnet20_mnist_5-9.onnx'];
 
@@ -36,24 +36,24 @@ export async function run(args: string[]): Promise<void> {
   const images = batches.reduce((t, x) => t + x.x.shape[0], 0);
 
   // Warm-up: load onnxruntime and JIT the JS paths once.
-  for await (const _ of runModel(models[0].graph, batches.slice(0, 1))) void _;
+  for await (const _ of runModel(models[0].graph, batches.slice(0, 1), { executor })) void _;
 
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
 
   const tForward = performance.now();
-  for (const m of models) for await (const _ of runModel(m.graph, batches)) void _;
+  for (const m of models) for await (const _ of runModel(m.graph, batches, { executor })) void _;
   const forward = (performance.now() - tForward) / 1000;
 
   const rssBefore = process.memoryUsage().rss;
   peak = rssBefore;
   const tMerge = performance.now();
-  const r = await mergeModels(models, { method: 'zipit', data: () => batches });
+  const r = await mergeModels(models, { method: 'zipit', data: () => batches, executor });
   const merge = (performance.now() - tMerge) / 1000;
   const mergePeak = peak;
 
   const tMergedPass = performance.now();
-  for await (const _ of runModel(r.graph, batches)) void _;
+  for await (const _ of runModel(r.graph, batches, { executor })) void _;
   const mergedPass = (performance.now() - tMergedPass) / 1000;
 
   const [ta, tb] = await Promise.all([collect('mnist:0-4', Infinity, input, 'test'), collect('mnist:5-9', Infinity, input, 'test')]);
@@ -61,7 +61,7 @@ export async function run(args: string[]): Promise<void> {
   const acc = await evaluateTasks(r.graph, [
     { name: 'A', output: r.outputs[0].value, data: () => ta },
     { name: 'B', output: r.outputs[1].value, data: () => tb },
-  ]);
+  ], { executor });
   const evaluation = (performance.now() - tEval) / 1000;
   clearInterval(sampler);
 

@@ -25,7 +25,9 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GraphBuilder, SeededRandom, tensor, type Graph } from '@zipit/core';
-import { ModelSession, collectStatistics, defaultThreads, runModel, type Batch, type SpaceRequest } from '@zipit/runtime-ort';
+import { ModelSession, defaultThreads, ortExecutor as executor } from '@zipit/runtime-ort';
+import { collectStatistics, runModel, type Batch } from '@zipit/pipeline';
+import type { SpaceRequest } from '@zipit/core';
 
 interface ResNet {
   graph: Graph;
@@ -120,7 +122,7 @@ async function gramRate(models: ResNet[], images_: number, batch: number, thread
   const shapesOf = models[0].spaces.filter((s) => s.zipit);
   const dir = mkdtempSync(join(tmpdir(), 'zipit-stats-bench-'));
   try {
-    await collectStatistics(models.map((m) => m.graph), spaces, images(images_, batch, 1), { threads, profilePrefix: join(dir, 'stats') });
+    await collectStatistics(models.map((m) => m.graph), spaces, images(images_, batch, 1), { executor, threads, profilePrefix: join(dir, 'stats') });
     const statsMicros = kernelTimes(dir, (name) => name.startsWith('stats.')).reduce((a, b) => a + b, 0);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir);
@@ -169,10 +171,10 @@ async function passRatio(models: ResNet[], which: 'zipit' | 'all', images_: numb
   const spaces = spaceRequests(models, which);
   const forward = async () => {
     for (const m of models) {
-      for await (const r of runModel(m.graph, images(images_, batch, 3), { threads })) void r;
+      for await (const r of runModel(m.graph, images(images_, batch, 3), { executor, threads })) void r;
     }
   };
-  const stats = () => collectStatistics(models.map((m) => m.graph), spaces, images(images_, batch, 3), { threads });
+  const stats = () => collectStatistics(models.map((m) => m.graph), spaces, images(images_, batch, 3), { executor, threads });
   await forward();
   const f: number[] = [];
   const s: number[] = [];
@@ -193,7 +195,7 @@ async function passRatio(models: ResNet[], which: 'zipit' | 'all', images_: numb
 async function rssChild(count: number, threads: number): Promise<void> {
   const models = [resnet(1, 8, 1), resnet(2, 8, 1)];
   const t0 = process.hrtime.bigint();
-  const stats = await collectStatistics(models.map((m) => m.graph), spaceRequests(models, 'all'), images(count, 100, 5), { threads });
+  const stats = await collectStatistics(models.map((m) => m.graph), spaceRequests(models, 'all'), images(count, 100, 5), { executor, threads });
   const t = seconds(t0);
   if (stats.count('stem') !== count * 32 * 32) throw new Error('sample count mismatch');
   console.log(JSON.stringify({ count, maxRssMiB: process.resourceUsage().maxRSS / 1024, seconds: t }));

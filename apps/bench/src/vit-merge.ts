@@ -6,9 +6,9 @@ import {
   defaultMatcherRegistry, matchMergeGraph, permuteModel, randomPointPermutations, SeededRandom, type FeatureStats, type Graph, type MatcherParams, type MergeGraph,
 } from '@zipit/core';
 import { openDataset } from '@zipit/data';
-import { runModel, type Batch } from '@zipit/runtime-ort';
+import { ortExecutor as executor } from '@zipit/runtime-ort';
 import { readOnnxFile } from '@zipit/io-onnx/node';
-import { computeStatistics, ensembleGraph, evaluateTasks, mergeModels, type ModelInput, type TaskData } from '@zipit/pipeline';
+import { computeStatistics, ensembleGraph, evaluateTasks, mergeModels, runModel, type Batch, type ModelInput, type TaskData } from '@zipit/pipeline';
 
 /**
  * `pnpm --filter @zipit/bench bench:vit`: merges the ViT fixture pair (fixtures/models/
@@ -69,12 +69,12 @@ async function main(): Promise<void> {
   const plainMg = vitArch.mergeGraph(plain[0].graph);
   const mg = vitArch.mergeGraph(prepared[0].graph);
   const t0 = performance.now();
-  const plainStats = await computeStatistics(plain, plainMg, merge, { threads });
-  const stats = await computeStatistics(prepared, mg, merge, { threads });
+  const plainStats = await computeStatistics(plain, plainMg, merge, { executor, threads });
+  const stats = await computeStatistics(prepared, mg, merge, { executor, threads });
   const statSeconds = (performance.now() - t0) / 1000;
   const rows: Row[] = [];
   const record = async (method: string, stop: string, graph: Graph) => {
-    const r = await evaluateTasks(graph, tasks, { threads });
+    const r = await evaluateTasks(graph, tasks, { executor, threads });
     rows.push({ method, stop, perTask: r.perTask, average: r.average, joint: r.joint });
     console.error(`${method.padEnd(34)} ${stop.padEnd(16)} joint ${(100 * r.joint).toFixed(2)}`);
   };
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
       ['zipit', zipitParams, true, 'zipit, heads aligned'],
     ] as const) {
       for (const stop of stops) {
-        const r = await mergeModels(models, { method, params, stopAt: stop, mergeGraph: m, alignBlocks, stats: s, data: () => merge, threads });
+        const r = await mergeModels(models, { method, params, stopAt: stop, mergeGraph: m, alignBlocks, stats: s, data: () => merge, executor, threads });
         await record(label ? `${title} — ${label}` : title, stop === stops[stops.length - 1] ? `${stop} (all)` : stop, r.graph);
       }
     }
@@ -119,10 +119,10 @@ async function layerNormReport(models: ModelInput[], mg: MergeGraph, stats: Feat
   const lnInputs = [...new Set(stream.values.map((v) => v.value).filter((v) => models[0].graph.nodes.some((n) => n.opType === 'ReduceMean' && n.inputs[0] === v && n.name.includes('norm'))))];
   // A with a copy of itself whose hidden units (heads whole) are permuted: what "exact under permutations" means.
   const permutedCopy: ModelInput = { name: 'P(A)', graph: permuteModel(models[0].graph, mg, randomPointPermutations(mg, new SeededRandom(5))), file: 'P(A).onnx' };
-  const selfStats = await computeStatistics([models[0], permutedCopy], mg, data, { threads });
+  const selfStats = await computeStatistics([models[0], permutedCopy], mg, data, { executor, threads });
   const tap = async (g: Graph) => {
     const out: Float32Array[][] = lnInputs.map(() => []);
-    for await (const r of runModel(g, data.slice(0, 2), { threads, fetch: lnInputs })) lnInputs.forEach((v, i) => out[i].push(r.values[v].data as Float32Array));
+    for await (const r of runModel(g, data.slice(0, 2), { executor, threads, fetch: lnInputs })) lnInputs.forEach((v, i) => out[i].push(r.values[v].data as Float32Array));
     return out.map((chunks) => Float32Array.from(chunks.flatMap((c) => Array.from(c))));
   };
   const taps = await Promise.all([models[0], models[1], permutedCopy].map((m) => tap(m.graph)));

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom, tensor, type Graph, type Tensor } from '@zipit/core';
 import { readOnnx, writeOnnx } from '@zipit/io-onnx';
-import { runModel } from '@zipit/runtime-ort';
+import { runModel } from '@zipit/pipeline';
+import { ortExecutor as executor } from '@zipit/runtime-ort';
 import { useWasmBackend } from './backend.js';
 import { exportGraph } from './export-onnx.js';
 import { forward, type ModelConfig } from './models.js';
@@ -34,7 +35,7 @@ function tfLogits(params: ParameterStore, config: ModelConfig, x: Tensor<'float3
 }
 
 async function ortLogits(graph: Graph, x: Tensor<'float32'>): Promise<Float32Array> {
-  for await (const { values } of runModel(graph, [{ x }], { threads: 1 })) return values.logits.data as Float32Array;
+  for await (const { values } of runModel(graph, [{ x }], { executor, threads: 1 })) return values.logits.data as Float32Array;
   throw new Error('no batch');
 }
 

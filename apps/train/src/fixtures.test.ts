@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openDataset } from '@zipit/data';
-import { argmaxRows, evaluateModel } from '@zipit/runtime-ort';
+import { argmaxRows, evaluateModel } from '@zipit/pipeline';
+import { ortExecutor as executor } from '@zipit/runtime-ort';
 import { readOnnxFile } from '@zipit/io-onnx/node';
 import { FIXTURES } from './fixtures.js';
 import type { Manifest } from './provenance.js';
@@ -40,6 +41,7 @@ describe('fixture models', () => {
     const test = await openDataset(`${entry.data}:test`, { defaultSplit: 'test', input: graph.inputs[0] });
     let correct = 0;
     const evaluation = await evaluateModel(graph, test.batches({ batchSize: 512 }), {
+      executor,
       keepLogits: false,
       onBatch: ({ logits, labels }) => {
         argmaxRows(logits[0]).forEach((p, i) => {

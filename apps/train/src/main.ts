@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { sizeOf } from '@zipit/core';
 import { openDataset, parseDatasetSpec, type BuiltinSpec } from '@zipit/data';
-import { argmaxRows, evaluateModel, runModel } from '@zipit/runtime-ort';
+import { argmaxRows, evaluateModel, runModel } from '@zipit/pipeline';
+import { ortExecutor as executor } from '@zipit/runtime-ort';
 import { writeOnnxFile } from '@zipit/io-onnx/node';
 import { useWasmBackend } from './backend.js';
 import { exportGraph } from './export-onnx.js';
@@ -87,7 +88,7 @@ async function exportAndCheck(result: TrainResult, out: string): Promise<Fixture
 
   // The export must reproduce the tfjs model: compare logits on the first 64 test images.
   let exportMaxAbsDiff = 0;
-  for await (const { batch, values } of runModel(graph, test.batches({ batchSize: 64, limit: 64 }))) {
+  for await (const { batch, values } of runModel(graph, test.batches({ batchSize: 64, limit: 64 }), { executor })) {
     const x = batch.x;
     const expected = tf.tidy(() => {
       const nhwc = tf.transpose(tf.tensor4d(x.data, x.shape as [number, number, number, number]), [0, 2, 3, 1]);
@@ -100,6 +101,7 @@ async function exportAndCheck(result: TrainResult, out: string): Promise<Fixture
 
   let correct = 0;
   const evaluation = await evaluateModel(graph, test.batches({ batchSize: 256 }), {
+    executor,
     keepLogits: false,
     onBatch: ({ logits, labels }) => {
       const predicted = argmaxRows(logits[0]);

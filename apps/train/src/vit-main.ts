@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { vitArch } from '@zipit/arch-vit';
 import { openDataset } from '@zipit/data';
 import { writeOnnx } from '@zipit/io-onnx';
-import { evaluateModel, runModel } from '@zipit/runtime-ort';
+import { evaluateModel, runModel } from '@zipit/pipeline';
+import { ortExecutor as executor } from '@zipit/runtime-ort';
 import { useWasmBackend } from './backend.js';
 import { exportVit, vitForward } from './vit-model.js';
 import { trainVit, vitTestAccuracy, type VitTrainConfig } from './vit-train.js';
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
 
     const test = await openDataset(config.data, { defaultSplit: 'test', input: graph.inputs[0] });
     let maxDiff = 0;
-    for await (const r of runModel(graph, test.batches({ batchSize: 64, limit: 64 }), { threads: 1, fetch: ['logits'] })) {
+    for await (const r of runModel(graph, test.batches({ batchSize: 64, limit: 64 }), { executor, threads: 1, fetch: ['logits'] })) {
       const onnx = r.values.logits.data as Float32Array;
       const ref = tf.tidy(() => vitForward(result.params, tf.tensor4d(r.batch.x.data, r.batch.x.shape as [number, number, number, number])).dataSync());
       for (let i = 0; i < onnx.length; i++) maxDiff = Math.max(maxDiff, Math.abs(onnx[i] - ref[i]));
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
     if (!(maxDiff < 1e-3)) throw new Error(`${config.name}: the ONNX export differs from tfjs by ${maxDiff}`);
     let correct = 0;
     const evaluation = await evaluateModel(graph, test.batches({ batchSize: 256 }), {
+      executor,
       threads: 1,
       keepLogits: false,
       onBatch: (b) => {

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { vitArch } from '@zipit/arch-vit';
 import { SeededRandom, type Tensor } from '@zipit/core';
 import { readOnnx, writeOnnx } from '@zipit/io-onnx';
-import { runModel } from '@zipit/runtime-ort';
+import { runModel } from '@zipit/pipeline';
+import { ortExecutor as executor } from '@zipit/runtime-ort';
 import { useWasmBackend } from './backend.js';
 import { exportVit, VitParameters, vitForward, type VitConfig } from './vit-model.js';
 
@@ -32,7 +33,7 @@ describe('the tfjs ViT and its ONNX export', () => {
     expect(vitArch.recognise(graph)).toMatchObject({ match: true, variant: 'vit-d2-h4' });
     const ref = tf.tidy(() => vitForward(params, tf.tensor4d(x.data, x.shape as [number, number, number, number])).dataSync() as Float32Array);
     let onnx: Float32Array | undefined;
-    for await (const { values } of runModel(graph, [{ x }], { threads: 1 })) onnx = values.logits.data as Float32Array;
+    for await (const { values } of runModel(graph, [{ x }], { executor, threads: 1 })) onnx = values.logits.data as Float32Array;
     expect(onnx!.length).toBe(6 * 5);
     let diff = 0;
     for (let i = 0; i < ref.length; i++) diff = Math.max(diff, Math.abs(ref[i] - onnx![i]));

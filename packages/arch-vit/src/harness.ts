@@ -4,8 +4,8 @@ import {
   type Graph, type MatcherParams, type MergeGraph, type PointTransform, type StopAt, type Tensor,
 } from '@zipit/core';
 import { readOnnx, writeOnnx } from '@zipit/io-onnx';
-import { ModelSession, type Batch } from '@zipit/runtime-ort';
-import { computeStatistics, type ModelInput } from '@zipit/pipeline';
+import { ModelSession, ortExecutor as executor } from '@zipit/runtime-ort';
+import { computeStatistics, type Batch, type ModelInput } from '@zipit/pipeline';
 import { prepareVit } from './prepare.js';
 import { vitArch } from './vit-arch.js';
 
@@ -49,7 +49,7 @@ export async function transforms(
   graphs: readonly Graph[], mg: MergeGraph, batch: Batch, method: string, params?: MatcherParams, alignBlocks = true,
 ): Promise<PointTransform[]> {
   const models: ModelInput[] = graphs.map((graph, k) => ({ name: `model${k}`, graph, file: `model${k}.onnx` }));
-  const stats = await computeStatistics(models, mg, [batch], { threads: 1 });
+  const stats = await computeStatistics(models, mg, [batch], { executor, threads: 1 });
   const matcher = defaultMatcherRegistry().get(method);
   return matchMergeGraph(mg, (i) => stats.covariance(i), graphs.length, matcher, params, { alignBlocks }).map((r) => ({ merge: r!.merge, unmerge: r!.unmerge }));
 }

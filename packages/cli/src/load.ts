@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { attachFile, detectArchitecture, inlineParameters, InvalidArgumentError, NotFoundError, tensor, type ArchitectureRegistry, type Graph, type MergeGraph, type Tensor, type ValueInfo } from '@zipit/core';
 import { openDataset, parseDatasetSpec, type Dataset, type Split } from '@zipit/data';
-import { singleDataInput, type Batches } from '@zipit/runtime-ort';
+import type { Batches } from '@zipit/pipeline';
 import { readOnnxFile } from '@zipit/io-onnx/node';
 import { prepareModels, type ModelInput } from '@zipit/pipeline';
 import { builtinArchitectures } from './architectures.js';

@@ -1,5 +1,5 @@
-import { InvalidArgumentError, MultiTaskAccuracy, type Graph, type MultiTaskAccuracyResult } from '@zipit/core';
-import { evaluateModel, type Batches, type Progress } from '@zipit/runtime-ort';
+import { InvalidArgumentError, MultiTaskAccuracy, type Executor, type Graph, type MultiTaskAccuracyResult } from '@zipit/core';
+import { evaluateModel, type Batches, type Progress } from './passes/index.js';
 
 /** A task's test data and the graph output (head) that answers it. */
 export interface TaskData {
@@ -10,12 +10,12 @@ export interface TaskData {
 
 /**
  * Per-task, joint and average accuracy of a multi-head model (one output per task), as the
- * ZipIt! reference reports them: every task's data runs through every head.
+ * ZipIt! reference reports them: every task's data runs through every head, on `opts.executor`.
  */
 export async function evaluateTasks(
   graph: Graph,
   tasks: readonly TaskData[],
-  opts: { threads?: number; signal?: AbortSignal; file?: string; onProgress?: (task: string, p: Progress) => void } = {},
+  opts: { executor: Executor; threads?: number; signal?: AbortSignal; file?: string; onProgress?: (task: string, p: Progress) => void },
 ): Promise<MultiTaskAccuracyResult> {
   const outputs = tasks.map((t) => t.output);
   for (const o of outputs) {
@@ -28,6 +28,7 @@ export async function evaluateTasks(
     await evaluateModel(graph, tasks[t].data(), {
       outputs,
       keepLogits: false,
+      executor: opts.executor,
       threads: opts.threads,
       signal: opts.signal,
       file: opts.file,

@@ -1,5 +1,6 @@
 import { buildSmallCnn, MismatchError, SeededRandom, type Graph } from '@zipit/core';
-import { ModelSession, type Batch } from '@zipit/runtime-ort';
+import { ModelSession, ortExecutor as executor } from '@zipit/runtime-ort';
+import type { Batch } from './passes/index.js';
 import { describe, expect, it } from 'vitest';
 import { evaluateTasks } from './evaluate-tasks.js';
 import { computeStatistics, mergeModels, prepareModels, type ModelInput } from './merge-models.js';
@@ -32,7 +33,7 @@ async function outputs(graph: Graph, x: Batch['x']): Promise<Record<string, Floa
 describe('mergeModels', () => {
   it('with nothing zipped reproduces the ensemble exactly', async () => {
     const batches = data(32, 5);
-    const r = await mergeModels(models, { method: 'zipit', stopAt: 'none', data: () => batches, threads: 1 });
+    const r = await mergeModels(models, { method: 'zipit', stopAt: 'none', data: () => batches, executor, threads: 1 });
     expect(r.stop).toBe(-1);
     expect(r.batchNorm.skipped).toBe('nothing was zipped');
     const x = batches[0].x;
@@ -47,9 +48,9 @@ describe('mergeModels', () => {
   it('zips fully with each matcher, resets BatchNorm, and evaluates per task and jointly', async () => {
     const batches = data(48, 6);
     const mg = prepareModels(models);
-    const stats = await computeStatistics(models, mg, batches, { threads: 1 });
+    const stats = await computeStatistics(models, mg, batches, { executor, threads: 1 });
     for (const method of ['zipit', 'permute', 'average']) {
-      const r = await mergeModels(models, { method, data: () => batches, stats, threads: 1 });
+      const r = await mergeModels(models, { method, data: () => batches, stats, executor, threads: 1 });
       expect(r.stop).toBe(mg.points.filter((p) => p.stopPoint).at(-1)!.index);
       expect(r.points.length).toBeGreaterThan(0);
       expect(r.batchNorm.reset.length).toBeGreaterThan(0);
@@ -61,7 +62,7 @@ describe('mergeModels', () => {
       const acc = await evaluateTasks(
         r.graph,
         r.outputs.map((o) => ({ name: o.model, output: o.value, data: () => batches })),
-        { threads: 1 },
+        { executor, threads: 1 },
       );
       expect(acc.tasks).toEqual(['A', 'B']);
       expect(acc.samples).toEqual([48, 48]);
@@ -72,7 +73,7 @@ describe('mergeModels', () => {
   it('merges tasks with different class counts (one head each)', async () => {
     const three = { name: 'C', graph: buildSmallCnn({ seed: 3, imageSize: 16, classes: [7] }), file: 'c.onnx' };
     const batches = data(16, 9);
-    const r = await mergeModels([models[0], three], { method: 'zipit', data: () => batches, threads: 1 });
+    const r = await mergeModels([models[0], three], { method: 'zipit', data: () => batches, executor, threads: 1 });
     const shapes = await outputs(r.graph, batches[0].x);
     expect(shapes['A:logits_0'].length).toBe(8 * 3);
     expect(shapes['C:logits_0'].length).toBe(8 * 7);
@@ -84,7 +85,7 @@ describe('mergeModels', () => {
     // One batch keeps train-mode statistics close to the population ones; what remains is the
     // unbiased-variance factor n/(n − 1) of BatchNorm re-estimation, compounded over the layers.
     const batches: Batch[] = [{ x: new SeededRandom(12).normalTensor([32, 3, 16, 16]) }];
-    const self = await mergeModels([a, { ...a, name: 'A2' }], { method: 'permute', data: () => batches, threads: 1 });
+    const self = await mergeModels([a, { ...a, name: 'A2' }], { method: 'permute', data: () => batches, executor, threads: 1 });
     expect(self.batchNorm.reset).toEqual([]);
     expect(self.batchNorm.repaired!.length).toBeGreaterThan(0);
     expect(self.graph.nodes.some((n) => n.opType === 'BatchNormalization')).toBe(false);
@@ -95,7 +96,7 @@ describe('mergeModels', () => {
     let worst = 0;
     for (let i = 0; i < own.length; i++) worst = Math.max(worst, Math.abs(own[i] - got[i]));
     expect(worst).toBeLessThan(1e-3);
-    const two = await mergeModels([a, folded(2, 'B')], { method: 'zipit', data: () => batches, threads: 1 });
+    const two = await mergeModels([a, folded(2, 'B')], { method: 'zipit', data: () => batches, executor, threads: 1 });
     expect(two.batchNorm.repaired).toEqual(self.batchNorm.repaired);
   });
 

@@ -1,8 +1,8 @@
 import {
   assertSameStructure, defaultMatcherRegistry, foldRepairNorms, insertRepairNorms, repairSites, repairTarget, deriveMergeGraph, matchMergeGraph, MismatchError, observationGraph, resolveStopAt, summarizeMatch, zipGraphs,
-  type FeatureStats, type Graph, type MatcherParams, type MatcherRegistry, type MatchSummary, type MergeGraph, type StopAt, type ZipResult,
+  type Executor, type FeatureStats, type Graph, type MatcherParams, type MatcherRegistry, type MatchSummary, type MergeGraph, type StopAt, type ZipResult,
 } from '@zipit/core';
-import { channelMoments, collectStatistics, resetBatchNorm, type Batches, type Progress } from '@zipit/runtime-ort';
+import { channelMoments, collectStatistics, resetBatchNorm, type Batches, type Progress } from './passes/index.js';
 import { fingerprint } from './fingerprint.js';
 
 /** One input model. `name` labels its outputs in the merged graph (`${name}:${output}`). */
@@ -15,6 +15,8 @@ export interface ModelInput {
 export type Stage = 'statistics' | 'matching' | 'zip' | 'batchnorm';
 
 export interface MergeModelsOptions {
+  /** The runtime every pass runs on (statistics, REPAIR moments, BatchNorm reset), e.g. `ortExecutor` from @zipit/runtime-ort. */
+  executor: Executor;
   /** Matcher name (`zipit`, `permute`, `average`, or any registered one). */
   method: string;
   params?: MatcherParams;
@@ -88,19 +90,20 @@ export function modelFingerprints(models: readonly ModelInput[]): string[] {
 }
 
 /**
- * Feature statistics of every merge point of the models, in one pass over the data inside
- * onnxruntime.
+ * Feature statistics of every merge point of the models, in one pass over the data inside one
+ * session of the executor.
  */
 export async function computeStatistics(
   models: readonly ModelInput[],
   mergeGraph: MergeGraph,
   data: Batches,
-  opts: { threads?: number; signal?: AbortSignal; onProgress?: (p: Progress) => void } = {},
+  opts: { executor: Executor; threads?: number; signal?: AbortSignal; onProgress?: (p: Progress) => void },
 ): Promise<FeatureStats> {
   const observed = models.map((m) => observationGraph(m.graph, mergeGraph));
   const spaces = mergeGraph.points.map((p, i) => ({ name: p.name, values: observed.map((o) => o.values[i]), axis: p.observe.axis }));
   return collectStatistics(observed.map((o) => o.graph), spaces, data, {
     modelNames: models.map((m) => m.name),
+    executor: opts.executor,
     threads: opts.threads,
     signal: opts.signal,
     onProgress: opts.onProgress,
@@ -127,7 +130,7 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
   const stats =
     opts.stats ??
     (await timed('statistics', () =>
-      computeStatistics(models, mergeGraph, opts.data(), { threads: opts.threads, signal: opts.signal, onProgress: (p) => opts.onProgress?.('statistics', p) }),
+      computeStatistics(models, mergeGraph, opts.data(), { executor: opts.executor, threads: opts.threads, signal: opts.signal, onProgress: (p) => opts.onProgress?.('statistics', p) }),
     ));
   stats.assertCompatible(models.map((m) => m.name), mergeGraph.points.map((p) => ({ name: p.name, channels: p.channels })), 'the statistics');
 
@@ -158,7 +161,7 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
     if (sites.length === 0) batchNorm.skipped = 'the models have no BatchNormalization nodes and no zipped Conv/Gemm layer to correct';
     else {
       graph = await timed('batchnorm', async () => {
-        const pass = { threads: opts.threads, signal: opts.signal, onProgress: (p: Progress) => opts.onProgress?.('batchnorm', p) };
+        const pass = { executor: opts.executor, threads: opts.threads, signal: opts.signal, onProgress: (p: Progress) => opts.onProgress?.('batchnorm', p) };
         const perModel: { mean: Float64Array; std: Float64Array }[][] = [];
         for (const m of models) perModel.push(await channelMoments(m.graph, sites.map((s) => s.value), opts.data(), pass));
         const targets = sites.map((s, i) => {
@@ -173,7 +176,7 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
     }
   } else {
     const r = await timed('batchnorm', () =>
-      resetBatchNorm(graph, opts.data(), { threads: opts.threads, signal: opts.signal, onProgress: (p) => opts.onProgress?.('batchnorm', p) }),
+      resetBatchNorm(graph, opts.data(), { executor: opts.executor, threads: opts.threads, signal: opts.signal, onProgress: (p) => opts.onProgress?.('batchnorm', p) }),
     );
     graph = r.graph;
     batchNorm.reset = r.nodes;

@@ -1,22 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { InvalidArgumentError, ShapeError, UnsupportedError, ZipitError, type Graph, type Tensor } from '@zipit/core';
+import { InvalidArgumentError, ShapeError, UnsupportedError, ZipitError, type ExecutorSession, type Graph, type SessionOptions, type Tensor } from '@zipit/core';
 import type { InferenceSession } from 'onnxruntime-node';
 import { writeOnnx } from '@zipit/io-onnx';
 import { fromOrt, loadOrt, toOrt, type Ort } from './tensors.js';
 
-export interface SessionOptions {
-  /** Intra-op threads of onnxruntime (default: every available core). */
-  threads?: number;
-  /** Graph optimization level (default `all`). */
-  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** Model file named in error messages. */
-  file?: string;
-  /**
-   * Record onnxruntime's per-node profile (Chrome trace JSON) into `<prefix>_<timestamp>.json`,
-   * written when the session is released. For benchmarks and diagnosis.
-   */
-  profilePrefix?: string;
-}
+export type { SessionOptions };
 
 /** The default thread count: every core the process may use. */
 export function defaultThreads(): number {
@@ -24,11 +12,12 @@ export function defaultThreads(): number {
 }
 
 /**
- * An onnxruntime-node inference session on a core Graph. The graph is encoded to ONNX bytes in
- * memory (no file); runs take and return core tensors. Release it when done: native memory is
- * not reclaimed by the JS garbage collector in time for long jobs.
+ * An onnxruntime-node inference session on a core Graph (the session of {@link ortExecutor}).
+ * The graph is encoded to ONNX bytes in memory (no file); runs take and return core tensors.
+ * Release it when done: native memory is not reclaimed by the JS garbage collector in time for
+ * long jobs.
  */
-export class ModelSession {
+export class ModelSession implements ExecutorSession {
   private released = false;
 
   private constructor(

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { singleDataInput } from '@zipit/runtime-ort';
+import { singleDataInput } from '@zipit/core';
+import { executor } from '../plugins.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NotFoundError } from '@zipit/core';
@@ -82,11 +83,11 @@ example:
       const stops = mergeGraph.points.filter((p) => p.stopPoint);
       const partial = [...new Set([stops[Math.floor((stops.length - 1) / 2)], stops[0]])].filter((p) => p && p.index !== stops.at(-1)!.index);
       bar.update(`${pair.title}: statistics`, 0, null, '');
-      const stats = await computeStatistics(models, mergeGraph, data(), { threads, signal: io.signal, onProgress: (p) => bar.update(`${pair.title}: statistics`, p.samples, samples) });
+      const stats = await computeStatistics(models, mergeGraph, data(), { executor, threads, signal: io.signal, onProgress: (p) => bar.update(`${pair.title}: statistics`, p.samples, samples) });
       const rows: MergeReport['accuracy'] = [];
       const ensemble = ensembleGraph(models, mergeGraph);
       bar.update(`${pair.title}: evaluating the ensemble`, 0, null, '');
-      const ens = await evaluateTasks(ensemble.graph, evalTasks(taskOutputs(ensemble.outputs, models)), { threads, signal: io.signal });
+      const ens = await evaluateTasks(ensemble.graph, evalTasks(taskOutputs(ensemble.outputs, models)), { executor, threads, signal: io.signal });
       models.forEach((m, k) => rows.push({ model: `${m.name} alone`, perTask: tasks.map((_, t) => (t === k ? ens.perTask[k] : null)), joint: null, average: null }));
       rows.push(accuracyRow(`ensemble (${models.length} models)`, ens));
       const configs = [
@@ -95,8 +96,8 @@ example:
       ];
       for (const c of configs) {
         bar.update(`${pair.title}: ${c.label}`, 0, null, '');
-        const r = await mergeModels(models, { method: c.method, stopAt: c.stop, mergeGraph, data, stats, threads, signal: io.signal });
-        rows.push(accuracyRow(c.label, await evaluateTasks(r.graph, evalTasks(taskOutputs(r.outputs, models)), { threads, signal: io.signal })));
+        const r = await mergeModels(models, { method: c.method, stopAt: c.stop, mergeGraph, data, stats, executor, threads, signal: io.signal });
+        rows.push(accuracyRow(c.label, await evaluateTasks(r.graph, evalTasks(taskOutputs(r.outputs, models)), { executor, threads, signal: io.signal })));
       }
       bar.done();
       io.out(`${pair.title} (merge data: ${samples} images; test: ${testSets.map((t) => t.info.samples).join(' + ')} images)`);

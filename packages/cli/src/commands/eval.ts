@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
-import { singleDataInput } from '@zipit/runtime-ort';
+import { singleDataInput } from '@zipit/core';
+import { executor } from '../plugins.js';
 import { readOnnxFile } from '@zipit/io-onnx/node';
 import { accuracyTable, evaluateTasks } from '@zipit/pipeline';
 import { parseIntFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
@@ -63,7 +64,7 @@ example:
     const r = await evaluateTasks(
       graph,
       tasks.map((t, k) => ({ name: t.name, output: graph.outputs[k].name, data: labelled(sets[k], batchSize) })),
-      { threads, signal: io.signal, file, onProgress: (task, p) => bar.update(`evaluating ${task}`, p.samples, sets[tasks.findIndex((t) => t.name === task)].info.samples) },
+      { executor, threads, signal: io.signal, file, onProgress: (task, p) => bar.update(`evaluating ${task}`, p.samples, sets[tasks.findIndex((t) => t.name === task)].info.samples) },
     );
     bar.done();
     if (values.json) {

@@ -3,7 +3,8 @@ import { extname } from 'node:path';
 import { defaultMatcherRegistry, modelCost, type MatcherParams, InvalidArgumentError } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { writeOnnx } from '@zipit/io-onnx';
-import { singleDataInput } from '@zipit/runtime-ort';
+import { singleDataInput } from '@zipit/core';
+import { executor } from '../plugins.js';
 import {
   accuracyRow, accuracyTable, costRow, decodeModelStats, encodeModelStats, ensembleGraph, evaluateTasks, mergeModels, modelFingerprints,
   renderHtml, renderMarkdown, type MergeReport,
@@ -97,7 +98,7 @@ example:
     seconds.load = (performance.now() - t0) / 1000;
 
     const result = await mergeModels(models, {
-      method, params, stopAt, mergeGraph, data, stats, threads, signal: io.signal,
+      method, params, stopAt, mergeGraph, data, stats, executor, threads, signal: io.signal,
       resetBatchNorm: !values['no-reset-bn'],
       onStage: () => bar.done(),
       onProgress: (stage, p) => bar.update(stage === 'statistics' ? 'statistics' : 'BatchNorm reset', p.samples, total),
@@ -116,7 +117,7 @@ example:
         const r = await evaluateTasks(
           graph,
           outputs.map((output, k) => ({ name: tasks[k], output, data: labelled(testSets[k], BATCH) })),
-          { threads, signal: io.signal, onProgress: (task, p) => bar.update(`evaluating ${label} on ${task}`, p.samples, testSets[tasks.indexOf(task)].info.samples) },
+          { executor, threads, signal: io.signal, onProgress: (task, p) => bar.update(`evaluating ${label} on ${task}`, p.samples, testSets[tasks.indexOf(task)].info.samples) },
         );
         bar.done();
         return r;

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { singleDataInput } from '@zipit/runtime-ort';
+import { singleDataInput } from '@zipit/core';
+import { executor } from '../plugins.js';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { computeStatistics, encodeModelStats } from '@zipit/pipeline';
 import { parseIntFlag, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
@@ -47,6 +48,7 @@ example:
       threads,
       signal: io.signal,
       onProgress: (p) => bar.update('statistics', p.samples, total),
+      executor,
     });
     bar.done();
     io.signal.throwIfAborted();

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { singleDataInput } from '@zipit/runtime-ort';
+import { singleDataInput } from '@zipit/core';
+import { executor } from '../plugins.js';
 import { defaultMatcherRegistry, type MatcherParams } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { decodeModelStats, evaluateTasks, mergeModels } from '@zipit/pipeline';
@@ -90,8 +91,8 @@ example:
     const rows: Record<string, unknown>[] = [];
     for (const [i, c] of configs.entries()) {
       bar.update(`sweep ${c.method} ${JSON.stringify(c.params)} stop ${c.stop}`, i, configs.length, 'merges');
-      const r = await mergeModels(models, { method: c.method, params: c.params, stopAt: c.stop, mergeGraph, data, stats, threads, signal: io.signal, resetBatchNorm: !values['no-reset-bn'] });
-      const acc = await evaluateTasks(r.graph, taskOutputs(r.outputs, models).map((output, k) => ({ name: tasks[k], output, data: labelled(testSets[k], 64) })), { threads, signal: io.signal });
+      const r = await mergeModels(models, { method: c.method, params: c.params, stopAt: c.stop, mergeGraph, data, stats, executor, threads, signal: io.signal, resetBatchNorm: !values['no-reset-bn'] });
+      const acc = await evaluateTasks(r.graph, taskOutputs(r.outputs, models).map((output, k) => ({ name: tasks[k], output, data: labelled(testSets[k], 64) })), { executor, threads, signal: io.signal });
       rows.push({
         method: c.method, alpha: c.params.alpha ?? null, beta: c.params.beta ?? null,
         stop: r.stop < 0 ? 'none' : mergeGraph.points[r.stop].name, stopIndex: r.stop,

@@ -6,5 +6,4 @@ export * from './zip.js';
 export * from './architecture.js';
 export * from './match-points.js';
 export * from './permute-model.js';
-export * from './observation.js';
 export * from './same-structure.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../graph/builder.js';
-import type { MergeGraph, MergePoint } from './merge-graph.js';
-import { observationGraph } from './observation.js';
+import type { MergeGraph, MergePoint } from '../merge/merge-graph.js';
+import { observationGraph } from './observation-graph.js';
 
 describe('observationGraph', () => {
   const b = new GraphBuilder({ seed: 1 });

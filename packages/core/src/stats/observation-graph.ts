@@ -1,6 +1,6 @@
 import { tensor } from '../tensor/tensor.js';
 import type { Graph, Node } from '../graph/graph.js';
-import type { MergeGraph } from './merge-graph.js';
+import type { MergeGraph } from '../merge/merge-graph.js';
 
 /**
  * Where to collect each point's features. A point observed inside a larger value (`observe.offset`

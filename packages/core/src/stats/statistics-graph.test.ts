@@ -1,4 +1,5 @@
-import { GraphBuilder, InvalidArgumentError, MismatchError, NotFoundError, UnsupportedError, buildSmallCnn, buildTokenMlp, tokenMlpActivation } from '@zipit/core';
+import { InvalidArgumentError, MismatchError, NotFoundError, UnsupportedError } from '../errors.js';
+import { GraphBuilder, buildSmallCnn, buildTokenMlp, tokenMlpActivation } from '../graph/builder.js';
 import { describe, expect, it } from 'vitest';
 import { buildStatisticsGraph } from './statistics-graph.js';
 

@@ -1,17 +1,6 @@
-import {
-  InvalidArgumentError,
-  MismatchError,
-  opsetVersion,
-  tensor,
-  type Attribute,
-  type AttributeValue,
-  type Graph,
-  type GraphBody,
-  type Node,
-  type OpsetImport,
-  type Tensor,
-  type ValueInfo,
-} from '@zipit/core';
+import { InvalidArgumentError, MismatchError } from '../errors.js';
+import { opsetVersion, type Attribute, type AttributeValue, type Graph, type GraphBody, type Node, type OpsetImport, type ValueInfo } from '../graph/graph.js';
+import { tensor, type Tensor } from '../tensor/tensor.js';
 import { assertValue, singleDataInput, valueNames } from './tap.js';
 
 /** One merge point whose statistics are wanted. */
@@ -96,7 +85,7 @@ const BATCHED_MIN_POSITIONS = 16;
  */
 export function buildStatisticsGraph(models: readonly Graph[], spaces: readonly SpaceRequest[], opts: StatisticsGraphOptions = {}): StatisticsGraph {
   const file = opts.file;
-  const inputs = checkRequest(models, spaces, file);
+  const inputs = checkStatisticsRequest(models, spaces, file);
   const opset = opsetVersion(models[0]) ?? 0;
   const shared = inputs[0];
   const out = new GraphAssembler(opset);
@@ -142,7 +131,7 @@ export function buildStatisticsGraph(models: readonly Graph[], spaces: readonly 
  * model that exists in that model, valid axes, equal ONNX opsets, one data input per model.
  * Returns each model's data input.
  */
-export function checkRequest(models: readonly Graph[], spaces: readonly SpaceRequest[], file?: string): ValueInfo[] {
+export function checkStatisticsRequest(models: readonly Graph[], spaces: readonly SpaceRequest[], file?: string): ValueInfo[] {
   if (models.length < 1) throw new InvalidArgumentError('statistics need at least one model', { file });
   if (spaces.length < 1) throw new InvalidArgumentError('statistics need at least one space', { file });
   const opset = opsetVersion(models[0]) ?? 0;

@@ -1,4 +1,5 @@
-import { NotFoundError, UnsupportedError, type Graph, type GraphBody, type ValueInfo } from '@zipit/core';
+import { NotFoundError, UnsupportedError } from '../errors.js';
+import type { Graph, GraphBody, ValueInfo } from '../graph/graph.js';
 
 /** Graph inputs fed with data: inputs that are not also initializers (IR < 4 exports list weights as inputs). */
 export function dataInputs(graph: GraphBody): ValueInfo[] {

@@ -1,5 +1,4 @@
-import { InvalidArgumentError, ShapeError, type Tensor } from '@zipit/core';
-import type { SessionOptions } from './session.js';
+import { InvalidArgumentError, ShapeError, type Executor, type SessionOptions, type Tensor } from '@zipit/core';
 
 /**
  * One batch of a dataset: inputs `x` (NCHW images or [B, T, C] tokens; the first axis is the
@@ -22,6 +21,8 @@ export interface Progress {
 
 /** Options of every pass over a dataset. */
 export interface PassOptions extends SessionOptions {
+  /** The runtime that runs the pass's graph (e.g. `ortExecutor` from @zipit/runtime-ort). */
+  executor: Executor;
   /** Stops the pass between batches; the promise rejects with the signal's reason. */
   signal?: AbortSignal;
   /** Called after each batch. */
@@ -32,7 +33,7 @@ export interface PassOptions extends SessionOptions {
  * Walks a dataset: checks each batch, honours the abort signal before each and reports
  * progress once the consumer has handled it.
  */
-export async function* walkBatches(batches: Batches, opts: PassOptions = {}): AsyncGenerator<Batch> {
+export async function* walkBatches(batches: Batches, opts: Pick<PassOptions, 'signal' | 'onProgress' | 'file'> = {}): AsyncGenerator<Batch> {
   const progress: Progress = { batches: 0, samples: 0 };
   opts.signal?.throwIfAborted();
   for await (const batch of batches) {

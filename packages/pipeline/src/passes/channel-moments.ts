@@ -4,14 +4,14 @@ import { runModel } from './run-model.js';
 
 /**
  * Per-channel (axis 1) mean and standard deviation of some values of a model over a dataset,
- * pooled over every sample (images × positions). Reductions run inside onnxruntime; only
+ * pooled over every sample (images × positions). Reductions run inside the executor's session; only
  * per-channel vectors reach JavaScript.
  */
 export async function channelMoments(
   graph: Graph,
   values: readonly string[],
   batches: Batches,
-  opts: PassOptions = {},
+  opts: PassOptions,
 ): Promise<{ mean: Float64Array; std: Float64Array }[]> {
   const { graph: g, moments } = channelMomentsGraph(graph, values);
   const acc = moments.map((m) => new ChannelMomentsAccumulator(m.channels));

@@ -8,13 +8,14 @@ import {
   buildTokenMlp,
   tokenMlpActivation,
   type Graph,
+  type SpaceRequest,
   type Tensor,
 } from '@zipit/core';
 import { describe, expect, it } from 'vitest';
 import type { Batch } from './batches.js';
 import { collectStatistics } from './collect-statistics.js';
 import { runModel } from './run-model.js';
-import type { SpaceRequest } from './statistics-graph.js';
+import { ortExecutor as executor } from '@zipit/runtime-ort';
 
 function randomBatches(shapes: number[][], seed: number): Batch[] {
   const r = new SeededRandom(seed);
@@ -35,7 +36,7 @@ async function reference(models: Graph[], space: SpaceRequest, batches: Batch[])
   const taps: Tensor[][] = [];
   for (const [k, m] of models.entries()) {
     const list: Tensor[] = [];
-    for await (const r of runModel(m, batches, { fetch: [space.values[k]], threads: 1 })) list.push(r.values[space.values[k]]);
+    for await (const r of runModel(m, batches, { executor, fetch: [space.values[k]], threads: 1 })) list.push(r.values[space.values[k]]);
     taps.push(list);
   }
   const shape0 = taps[0][0].shape;
@@ -80,8 +81,8 @@ function maxRelativeDiff(actual: Float64Array, expected: Float64Array): number {
 
 /** Checks both the probed layouts and the shape-agnostic ones against the plain-TS reference. */
 async function expectAgreement(models: Graph[], spaces: SpaceRequest[], batches: Batch[]): Promise<void> {
-  const probed = await collectStatistics(models, spaces, batches, { threads: 2 });
-  const agnostic = await collectStatistics(models, spaces, batches, { threads: 2, probe: false });
+  const probed = await collectStatistics(models, spaces, batches, { executor, threads: 2 });
+  const agnostic = await collectStatistics(models, spaces, batches, { executor, threads: 2, probe: false });
   expect(probed.models).toEqual(models.map((_, k) => `model${k}`));
   for (const space of spaces) {
     const ref = await reference(models, space, batches);
@@ -142,32 +143,33 @@ describe('collectStatistics errors', () => {
   it('names the space when activations are not finite', async () => {
     const [batch] = randomBatches([[2, 3, 12, 12]], 1);
     batch.x.data[5] = Number.NaN;
-    const run = collectStatistics(models, cnnSpaces(2), [batch], { threads: 1 });
+    const run = collectStatistics(models, cnnSpaces(2), [batch], { executor, threads: 1 });
     await expect(run).rejects.toThrow(NumericError);
-    await expect(collectStatistics(models, cnnSpaces(2), [batch], { threads: 1 })).rejects.toThrow(/space stem/);
+    await expect(collectStatistics(models, cnnSpaces(2), [batch], { executor, threads: 1 })).rejects.toThrow(/space stem/);
   });
 
   it('refuses an empty dataset', async () => {
-    await expect(collectStatistics(models, cnnSpaces(2), [], { threads: 1 })).rejects.toThrow(InvalidArgumentError);
-    await expect(collectStatistics(models, cnnSpaces(2), [], { threads: 1 })).rejects.toThrow(/empty/);
+    await expect(collectStatistics(models, cnnSpaces(2), [], { executor, threads: 1 })).rejects.toThrow(InvalidArgumentError);
+    await expect(collectStatistics(models, cnnSpaces(2), [], { executor, threads: 1 })).rejects.toThrow(/empty/);
   });
 
   it('refuses models whose channel counts differ at a space', async () => {
     const wide = buildSmallCnn({ seed: 3, imageSize: 12, width: 4 });
-    const run = collectStatistics([models[0], wide], cnnSpaces(2).slice(0, 1), randomBatches([[1, 3, 12, 12]], 1), { threads: 1 });
+    const run = collectStatistics([models[0], wide], cnnSpaces(2).slice(0, 1), randomBatches([[1, 3, 12, 12]], 1), { executor, threads: 1 });
     await expect(run).rejects.toThrow(MismatchError);
   });
 
   it('names the space when the models’ sample counts differ', async () => {
     const spaces: SpaceRequest[] = [{ name: 'odd', values: ['/relu/Relu_output_0', '/layer1/layer1.0/relu/Relu_output_0'], axis: 1 }];
-    const run = collectStatistics(models, spaces, randomBatches([[1, 3, 12, 12]], 1), { threads: 1 });
+    const run = collectStatistics(models, spaces, randomBatches([[1, 3, 12, 12]], 1), { executor, threads: 1 });
     await expect(run).rejects.toThrow(ShapeError);
-    await expect(collectStatistics(models, spaces, randomBatches([[1, 3, 12, 12]], 1), { threads: 1 })).rejects.toThrow(/space odd/);
+    await expect(collectStatistics(models, spaces, randomBatches([[1, 3, 12, 12]], 1), { executor, threads: 1 })).rejects.toThrow(/space odd/);
   });
 
   it('reports progress per batch and honours an abort signal', async () => {
     const seen: number[] = [];
     const stats = await collectStatistics(models, cnnSpaces(2), randomBatches([[2, 3, 12, 12], [1, 3, 12, 12]], 2), {
+      executor,
       threads: 1,
       onProgress: (p) => seen.push(p.samples),
     });
@@ -175,6 +177,6 @@ describe('collectStatistics errors', () => {
     expect(stats.count('stem')).toBe(3 * 12 * 12);
     const controller = new AbortController();
     controller.abort(new Error('cancelled'));
-    await expect(collectStatistics(models, cnnSpaces(2), randomBatches([[1, 3, 12, 12]], 1), { signal: controller.signal })).rejects.toThrow('cancelled');
+    await expect(collectStatistics(models, cnnSpaces(2), randomBatches([[1, 3, 12, 12]], 1), { executor, signal: controller.signal })).rejects.toThrow('cancelled');
   });
 });

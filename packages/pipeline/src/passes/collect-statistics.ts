@@ -1,17 +1,8 @@
-import { FeatureStats, InvalidArgumentError, MismatchError, ShapeError, ZipitError, tensor, type Graph, type Tensor } from '@zipit/core';
-import { walkBatches, type Batches, type PassOptions } from './batches.js';
-import { ModelSession } from './session.js';
-import { singleDataInput } from './tap.js';
 import {
-  buildStatisticsGraph,
-  checkRequest,
-  countsOf,
-  shapeProbeGraph,
-  spaceOfMessage,
-  type SpaceRequest,
-  type StatisticsGraph,
-  type StatisticsOutputs,
-} from './statistics-graph.js';
+  FeatureStats, InvalidArgumentError, MismatchError, ShapeError, ZipitError, buildStatisticsGraph, checkStatisticsRequest, countsOf, shapeProbeGraph,
+  singleDataInput, spaceOfMessage, tensor, type ExecutorSession, type Graph, type SpaceRequest, type StatisticsGraph, type StatisticsOutputs, type Tensor,
+} from '@zipit/core';
+import { walkBatches, type Batches, type PassOptions } from './batches.js';
 
 export interface CollectStatisticsOptions extends PassOptions {
   /** Model names recorded in the statistics (default `model0`, `model1`, …). */
@@ -27,7 +18,8 @@ export interface CollectStatisticsOptions extends PassOptions {
 /**
  * Streams a dataset through N models at once and accumulates, per space, the float64 Gram
  * matrix, sums and sample count of the models' stacked activations (model-major, every pixel
- * or token a sample). The Gram work runs inside onnxruntime (see {@link buildStatisticsGraph});
+ * or token a sample), on `opts.executor`. The Gram work runs inside the executor's session as one
+ * graph (see `buildStatisticsGraph` in @zipit/core);
  * JavaScript adds n×n numbers per batch. Memory is one batch of activations plus the
  * accumulators, whatever the dataset size.
  *
@@ -39,22 +31,22 @@ export async function collectStatistics(
   models: readonly Graph[],
   spaces: readonly SpaceRequest[],
   batches: Batches,
-  opts: CollectStatisticsOptions = {},
+  opts: CollectStatisticsOptions,
 ): Promise<FeatureStats> {
   const names = opts.modelNames ?? models.map((_, k) => `model${k}`);
   if (names.length !== models.length) {
     throw new InvalidArgumentError(`${names.length} model names for ${models.length} models`, { file: opts.file });
   }
-  checkRequest(models, spaces, opts.file);
+  checkStatisticsRequest(models, spaces, opts.file);
   let plan: StatisticsGraph | undefined;
-  let session: ModelSession | undefined;
+  let session: ExecutorSession | undefined;
   let accumulator: Accumulator | undefined;
   try {
     for await (const batch of walkBatches(batches, opts)) {
       if (!plan) {
         const shapes = opts.probe === false ? undefined : await probeShapes(models[0], spaces, batch.x, opts);
         plan = buildStatisticsGraph(models, spaces, { file: opts.file, shapes });
-        session = await ModelSession.create(plan.graph, opts).catch((e: unknown) => {
+        session = await opts.executor.createSession(plan.graph, opts).catch((e: unknown) => {
           throw blameSpace(e, plan!, opts.file);
         });
       }
@@ -81,7 +73,7 @@ async function probeShapes(model: Graph, spaces: readonly SpaceRequest[], x: Ten
   const input = singleDataInput(graph);
   const batchFixed = typeof input.shape?.[0] === 'number' && input.shape[0] !== 1;
   const sample = batchFixed || spaces.some((s) => s.axis === 0) ? x : firstSample(x);
-  const session = await ModelSession.create(graph, { ...opts, profilePrefix: undefined });
+  const session = await opts.executor.createSession(graph, { ...opts, profilePrefix: undefined });
   try {
     const out = await session.run({ [input.name]: sample });
     return spaces.map((_, i) => Array.from(out[`probe.${i}`].data as BigInt64Array, Number));
@@ -95,7 +87,7 @@ function firstSample(x: Tensor<'float32'>): Tensor<'float32'> {
   return tensor('float32', shape, x.data.subarray(0, x.data.length / x.shape[0]));
 }
 
-async function runStats(session: ModelSession, plan: StatisticsGraph, x: Tensor<'float32'>, file: string | undefined): Promise<Record<string, Tensor>> {
+async function runStats(session: ExecutorSession, plan: StatisticsGraph, x: Tensor<'float32'>, file: string | undefined): Promise<Record<string, Tensor>> {
   try {
     return await session.run({ [plan.input]: x });
   } catch (e) {
@@ -103,7 +95,7 @@ async function runStats(session: ModelSession, plan: StatisticsGraph, x: Tensor<
   }
 }
 
-/** An onnxruntime failure inside a space's statistics nodes means the models' activations do not line up there. */
+/** A runtime failure inside a space's statistics nodes means the models' activations do not line up there. */
 function blameSpace(e: unknown, plan: StatisticsGraph, file: string | undefined): unknown {
   const space = e instanceof Error ? spaceOfMessage(e.message, plan.spaces) : undefined;
   if (space === undefined || !(e instanceof ZipitError)) return e;

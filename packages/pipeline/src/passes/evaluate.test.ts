@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Batch } from './batches.js';
 import { argmaxRows, evaluateModel, type EvaluatedBatch } from './evaluate.js';
 import { runModel } from './run-model.js';
+import { ortExecutor as executor } from '@zipit/runtime-ort';
 
 function labelled(sizes: number[], seed: number): Batch[] {
   const r = new SeededRandom(seed);
@@ -16,7 +17,7 @@ describe('evaluateModel', () => {
   it('returns the logits of every head in dataset order, with labels, and streams argmax predictions', async () => {
     const batches = labelled([3, 2, 3], 1);
     const streamed: EvaluatedBatch[] = [];
-    const result = await evaluateModel(graph, batches, { threads: 1, onBatch: (b) => void streamed.push(b) });
+    const result = await evaluateModel(graph, batches, { executor, threads: 1, onBatch: (b) => void streamed.push(b) });
     expect(result.outputs).toEqual(['logits_0', 'logits_1']);
     expect(result.samples).toBe(8);
     expect(result.logits!.map((t) => t.shape)).toEqual([[8, 3], [8, 4]]);
@@ -24,7 +25,7 @@ describe('evaluateModel', () => {
     expect(streamed.map((b) => b.offset)).toEqual([0, 3, 5]);
 
     const direct: Float32Array[] = [];
-    for await (const r of runModel(graph, batches, { threads: 1 })) direct.push(r.values.logits_1.data as Float32Array);
+    for await (const r of runModel(graph, batches, { executor, threads: 1 })) direct.push(r.values.logits_1.data as Float32Array);
     const joined = Float32Array.from(direct.flatMap((d) => [...d]));
     expect(result.logits![1].data).toEqual(joined);
     for (const b of streamed) {
@@ -36,6 +37,7 @@ describe('evaluateModel', () => {
   it('streams without keeping logits, for one chosen output', async () => {
     let count = 0;
     const result = await evaluateModel(graph, labelled([2, 2], 2), {
+      executor,
       threads: 1,
       outputs: ['logits_1'],
       keepLogits: false,
@@ -49,11 +51,11 @@ describe('evaluateModel', () => {
   });
 
   it('rejects empty data, mixed labelling and non-2-D outputs', async () => {
-    await expect(evaluateModel(graph, [], { threads: 1 })).rejects.toThrow(InvalidArgumentError);
+    await expect(evaluateModel(graph, [], { executor, threads: 1 })).rejects.toThrow(InvalidArgumentError);
     const mixed = labelled([2, 2], 3);
     delete mixed[1].y;
-    await expect(evaluateModel(graph, mixed, { threads: 1 })).rejects.toThrow(InvalidArgumentError);
-    await expect(evaluateModel(graph, labelled([2], 4), { threads: 1, outputs: ['/relu/Relu_output_0'] })).rejects.toThrow(ShapeError);
+    await expect(evaluateModel(graph, mixed, { executor, threads: 1 })).rejects.toThrow(InvalidArgumentError);
+    await expect(evaluateModel(graph, labelled([2], 4), { executor, threads: 1, outputs: ['/relu/Relu_output_0'] })).rejects.toThrow(ShapeError);
   });
 });
 

@@ -36,7 +36,7 @@ export interface Evaluation {
  * output, to the caller: concatenated at the end and/or streamed per batch with argmax
  * predictions, for core's metrics (per-task and joint accuracy) to consume.
  */
-export async function evaluateModel(graph: Graph, batches: Batches, opts: EvaluateOptions = {}): Promise<Evaluation> {
+export async function evaluateModel(graph: Graph, batches: Batches, opts: EvaluateOptions): Promise<Evaluation> {
   const outputs = [...(opts.outputs ?? graph.outputs.map((o) => o.name))];
   if (outputs.length === 0) throw new InvalidArgumentError('nothing to evaluate: the model has no outputs', { file: opts.file });
   const keep = opts.keepLogits ?? true;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Batch } from './batches.js';
 import { resetBatchNorm } from './reset-batchnorm.js';
 import { runModel } from './run-model.js';
+import { ortExecutor as executor } from '@zipit/runtime-ort';
 
 function cnn(opset: number): Graph {
   const b = new GraphBuilder({ seed: 3, opset });
@@ -41,14 +42,14 @@ describe('resetBatchNorm', () => {
     it(`re-estimates running statistics as the cumulative average of batch statistics (opset ${opset})`, async () => {
       const graph = cnn(opset);
       const batches = data([4, 4, 3], 7);
-      const { graph: reset, nodes } = await resetBatchNorm(graph, batches, { threads: 1 });
+      const { graph: reset, nodes } = await resetBatchNorm(graph, batches, { executor, threads: 1 });
       expect(nodes).toHaveLength(2);
       // bn1's input (conv1's output) does not depend on any BatchNorm: check it exactly.
       const conv1 = graph.nodes.find((n) => n.opType === 'Conv')!.outputs[0];
       const bn1 = graph.nodes.find((n) => n.opType === 'BatchNormalization')!;
       const expectMean = new Float64Array(6);
       const expectVar = new Float64Array(6);
-      for await (const { values } of runModel(graph, batches, { fetch: [conv1], threads: 1 })) {
+      for await (const { values } of runModel(graph, batches, { executor, fetch: [conv1], threads: 1 })) {
         const t = values[conv1];
         const s = channelStats(t.data as Float32Array, [...t.shape]);
         s.mean.forEach((m, c) => (expectMean[c] += m / batches.length));
@@ -62,7 +63,7 @@ describe('resetBatchNorm', () => {
       }
       // The original graph is untouched and the reset graph still runs with the same outputs.
       expect(graph.initializers.get(bn1.inputs[3])).not.toBe(reset.initializers.get(bn1.inputs[3]));
-      for await (const { values } of runModel(reset, batches.slice(0, 1), { threads: 1 })) {
+      for await (const { values } of runModel(reset, batches.slice(0, 1), { executor, threads: 1 })) {
         expect(values.logits.shape).toEqual([4, 4]);
       }
     });
@@ -71,10 +72,10 @@ describe('resetBatchNorm', () => {
   it('after a reset on one large batch, eval-mode BatchNorm outputs are normalised', async () => {
     const graph = cnn(13);
     const batches = data([64], 11);
-    const { graph: reset } = await resetBatchNorm(graph, batches, { threads: 1 });
+    const { graph: reset } = await resetBatchNorm(graph, batches, { executor, threads: 1 });
     const bn2 = reset.nodes.filter((n) => n.opType === 'BatchNormalization')[1];
     const beta = reset.initializers.get(bn2.inputs[2])!.data as Float32Array;
-    for await (const { values } of runModel(reset, batches, { fetch: [bn2.outputs[0]], threads: 1 })) {
+    for await (const { values } of runModel(reset, batches, { executor, fetch: [bn2.outputs[0]], threads: 1 })) {
       const t = values[bn2.outputs[0]];
       const s = channelStats(t.data as Float32Array, [...t.shape]);
       // Eval mode uses the unbiased variance and bn1's running statistics: close to, not exactly, β.
@@ -98,7 +99,7 @@ describe('resetBatchNorm precision', () => {
       for (let i = 0; i < d.length; i++) d[i] += means[Math.floor(i / 64) % 4];
       return { x: t };
     });
-    const { graph: reset } = await resetBatchNorm(graph, batches, { threads: 1 });
+    const { graph: reset } = await resetBatchNorm(graph, batches, { executor, threads: 1 });
     const bn = reset.nodes.find((n) => n.opType === 'BatchNormalization')!;
     const variance = reset.initializers.get(bn.inputs[4])!.data as Float32Array;
     for (let c = 0; c < 4; c++) expect(variance[c] / 0.0025).toBeGreaterThan(0.9), expect(variance[c] / 0.0025).toBeLessThan(1.1);

@@ -12,10 +12,10 @@ export interface ResetBatchNormResult {
  * Re-estimates the running statistics of every BatchNormalization from data, as the ZipIt!
  * reference does after zipping: reset, then one pass in train mode (each BatchNorm normalises
  * by its batch's statistics) accumulating the cumulative average of batch means and unbiased
- * batch variances. The statistics are computed inside onnxruntime; only per-channel vectors
+ * batch variances. The statistics are computed inside the executor's session; only per-channel vectors
  * reach JavaScript. Returns a new graph; a graph without BatchNormalization comes back as is.
  */
-export async function resetBatchNorm(graph: Graph, batches: Batches, opts: PassOptions = {}): Promise<ResetBatchNormResult> {
+export async function resetBatchNorm(graph: Graph, batches: Batches, opts: PassOptions): Promise<ResetBatchNormResult> {
   const { graph: train, taps } = batchNormStatsGraph(graph);
   if (taps.length === 0) return { graph, nodes: [] };
   const avg = new BatchNormAverage(taps);

@@ -2,6 +2,7 @@ import { GraphBuilder, NotFoundError, SeededRandom, ShapeError, buildSmallCnn, b
 import { describe, expect, it } from 'vitest';
 import type { Batch } from './batches.js';
 import { runModel } from './run-model.js';
+import { ortExecutor as executor } from '@zipit/runtime-ort';
 
 function images(count: number, batch: number, size: number, seed: number): Batch[] {
   const r = new SeededRandom(seed);
@@ -15,7 +16,7 @@ function images(count: number, batch: number, size: number, seed: number): Batch
 
 async function runAll(graph: Graph, batches: Batch[], fetch?: string[]): Promise<Record<string, Tensor>[]> {
   const out: Record<string, Tensor>[] = [];
-  for await (const r of runModel(graph, batches, { fetch, threads: 1 })) out.push(r.values);
+  for await (const r of runModel(graph, batches, { executor, fetch, threads: 1 })) out.push(r.values);
   return out;
 }
 
@@ -96,6 +97,7 @@ describe('runModel on builder models', () => {
     const seen: number[] = [];
     const pass = async () => {
       for await (const r of runModel(graph, images(12, 4, 16, 1), {
+        executor,
         threads: 1,
         signal: controller.signal,
         onProgress: (p) => {
@@ -114,7 +116,7 @@ describe('runModel on builder models', () => {
       yield* images(5, 2, 16, 4);
     }
     const sizes: number[] = [];
-    for await (const r of runModel(graph, gen(), { threads: 1 })) sizes.push(r.values.logits.shape[0]);
+    for await (const r of runModel(graph, gen(), { executor, threads: 1 })) sizes.push(r.values.logits.shape[0]);
     expect(sizes).toEqual([2, 2, 1]);
     void tensor;
   });

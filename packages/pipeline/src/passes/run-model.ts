@@ -1,7 +1,5 @@
-import type { Graph, Tensor } from '@zipit/core';
+import { singleDataInput, tapValues, type Graph, type Tensor } from '@zipit/core';
 import { walkBatches, type Batch, type Batches, type PassOptions } from './batches.js';
-import { ModelSession } from './session.js';
-import { singleDataInput, tapValues } from './tap.js';
 
 export interface RunModelOptions extends PassOptions {
   /**
@@ -20,15 +18,15 @@ export interface BatchResult {
 }
 
 /**
- * Runs a single-input model over a dataset, yielding the fetched values batch by batch.
+ * Runs a single-input model over a dataset on `opts.executor`, yielding the fetched values batch by batch.
  * Memory stays at one batch: nothing is kept between iterations. The session is released when
  * the loop ends, breaks or throws.
  */
-export async function* runModel(graph: Graph, batches: Batches, opts: RunModelOptions = {}): AsyncGenerator<BatchResult> {
+export async function* runModel(graph: Graph, batches: Batches, opts: RunModelOptions): AsyncGenerator<BatchResult> {
   const input = singleDataInput(graph, opts.file).name;
   const fetch = opts.fetch ?? graph.outputs.map((o) => o.name);
   const tapped = tapValues(graph, fetch, { file: opts.file });
-  const session = await ModelSession.create(tapped, opts);
+  const session = await opts.executor.createSession(tapped, opts);
   try {
     let index = 0;
     for await (const batch of walkBatches(batches, opts)) {
