@@ -4,6 +4,7 @@ import { noExternalData, type ExternalDataSource } from './external-data.js';
 import { withOnnxExtras, type OnnxModelExtras } from './extras.js';
 import { int64ToNumber } from './int64.js';
 import { readGraphBody } from './read-graph.js';
+import { validateGraph } from './validate-graph.js';
 import { has, keyValues } from './read-tensor.js';
 import { encodeMessage, onnxTypes } from './schema/onnx-root.js';
 import type { ModelMsg } from './schema/types.js';
@@ -14,6 +15,12 @@ export interface ReadOnnxOptions {
   file?: string;
   /** Where externally stored tensors are read from (on Node: `@zipit/io-onnx/node`'s reader over the model's folder); closed when reading ends. */
   external?: ExternalDataSource;
+  /**
+   * Check the graph's structure (default true): outputs exist, names are unique, every value is
+   * defined, no cycles (see `validateGraph`). Only codec tests of deliberately non-runnable
+   * schema files turn it off.
+   */
+  validate?: boolean;
 }
 
 /**
@@ -31,7 +38,9 @@ export function readOnnx(bytes: Uint8Array, opts: ReadOnnxOptions = {}): Graph {
   const opsetImports = readOpsetImports(model, file);
   const external = opts.external ?? noExternalData(file);
   try {
-    return toGraph(model, irVersion, opsetImports, { file, external });
+    const graph = toGraph(model, irVersion, opsetImports, { file, external });
+    if (opts.validate !== false) validateGraph(graph, file);
+    return graph;
   } finally {
     external.close();
   }
