@@ -2,6 +2,7 @@
 export { readOnnx, type ReadOnnxOptions } from './read.js';
 export { writeOnnx } from './write.js';
 export { validateGraph } from './validate-graph.js';
+export { onnxFormat, sniffOnnx } from './onnx-format.js';
 export { noExternalData, type ExternalDataSource } from './external-data.js';
 export { ACCEPTED_EXTRA_DOMAINS, SUPPORTED_IR_VERSIONS, SUPPORTED_OPSETS, describeSupport } from './support.js';
 export type * from './extras.js';

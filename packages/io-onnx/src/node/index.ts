@@ -2,3 +2,4 @@
 export { ExternalDataReader } from './external-data.js';
 export { readOnnxFile } from './read-file.js';
 export { writeOnnxFile } from './write-file.js';
+export { onnxFileFormat } from './onnx-file-format.js';
