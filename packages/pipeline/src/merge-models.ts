@@ -4,6 +4,7 @@ import {
 } from '@zipit/core';
 import { channelMoments, collectStatistics, resetBatchNorm, type Batches, type Progress } from './passes/index.js';
 import { fingerprint } from './fingerprint.js';
+import { correlationView, type CorrelationView } from './report-data.js';
 
 /** One input model. `name` labels its outputs in the merged graph (`${name}:${output}`). */
 export interface ModelInput {
@@ -52,6 +53,8 @@ export interface PointReport {
   name: string;
   channels: number;
   summary: MatchSummary;
+  /** The point's correlation before and after matching, small enough for a report (see `correlationView`). */
+  correlation?: CorrelationView;
 }
 
 export interface MergeModelsResult {
@@ -141,7 +144,7 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
     return results.map((res, i) => {
       if (!res) return undefined;
       const p = mergeGraph.points[i];
-      points.push({ index: p.index, name: p.name, channels: p.channels, summary: summarizeMatch(res) });
+      points.push({ index: p.index, name: p.name, channels: p.channels, summary: summarizeMatch(res), correlation: correlationView(stats.covariance(i), res.unmerge, p.channels, models.length) });
       return { merge: res.merge, unmerge: res.unmerge };
     });
   });

@@ -1,5 +1,6 @@
 import type { ModelCost, MultiTaskAccuracyResult } from '@zipit/core';
 import type { MergeModelsResult, PointReport, Stage } from './merge-models.js';
+import type { CorrelationView, NetworkView } from './report-data.js';
 
 /** Everything a merge report says, as plain data (the JSON report is exactly this). */
 export interface MergeReport {
@@ -15,7 +16,10 @@ export interface MergeReport {
     samples: number | null;
   };
   output: string;
-  mergePoints: (PointReport & { zipped: boolean })[];
+  /** Every merge point; zipped ones carry their match summary and, when computed, their correlation view. */
+  mergePoints: (PointReport & { zipped: boolean; correlation?: CorrelationView })[];
+  /** The merge graph as drawn by the visual report (points, the layers between them, heads, barriers). */
+  network?: NetworkView;
   batchNorm: MergeModelsResult['batchNorm'];
   /** Rows: each input model on its own task, the ensemble, the merged model. */
   accuracy: { model: string; perTask: (number | null)[]; joint: number | null; average: number | null }[];
@@ -72,16 +76,25 @@ export function renderMarkdown(r: MergeReport): string {
   return out.join('\n');
 }
 
+/** A standalone HTML page of the Markdown report (tables only; `renderVisualHtml` adds the charts). */
 export function renderHtml(r: MergeReport): string {
+  return [
+    '<!doctype html><meta charset="utf-8"><title>ZipIt merge report</title>',
+    '<style>body{font:14px system-ui,sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}td:not(:first-child){text-align:right}</style>',
+    markdownToHtmlBody(renderMarkdown(r)),
+  ].join('\n') + '\n';
+}
+
+/** The subset of Markdown the reports use (headings, paragraphs, tables, code, bold) as HTML, text escaped. */
+export function markdownToHtmlBody(markdown: string): string {
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const md = renderMarkdown(r).split('\n');
-  const html: string[] = ['<!doctype html><meta charset="utf-8"><title>ZipIt merge report</title>',
-    '<style>body{font:14px system-ui,sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}td:not(:first-child){text-align:right}</style>'];
+  const inline = (s: string) => esc(s).replace(/`([^`]*)`/g, '<code>$1</code>').replace(/\*\*([^*]*)\*\*/g, '<b>$1</b>');
+  const html: string[] = [];
   let inTable = false;
-  for (const line of md) {
+  for (const line of markdown.split('\n')) {
     if (line.startsWith('|')) {
       if (/^\|[-:|]+\|$/.test(line)) continue;
-      const cells = line.slice(1, -1).split('|').map((c) => esc(c.trim()).replace(/`([^`]*)`/g, '<code>$1</code>').replace(/\*\*([^*]*)\*\*/g, '<b>$1</b>'));
+      const cells = line.slice(1, -1).split('|').map((c) => inline(c.trim()));
       html.push(`${inTable ? '' : '<table>'}<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`);
       inTable = true;
       continue;
@@ -92,10 +105,10 @@ export function renderHtml(r: MergeReport): string {
     }
     if (line.startsWith('## ')) html.push(`<h2>${esc(line.slice(3))}</h2>`);
     else if (line.startsWith('# ')) html.push(`<h1>${esc(line.slice(2))}</h1>`);
-    else if (line.trim()) html.push(`<p>${esc(line).replace(/`([^`]*)`/g, '<code>$1</code>').replace(/\*\*([^*]*)\*\*/g, '<b>$1</b>')}</p>`);
+    else if (line.trim()) html.push(`<p>${inline(line)}</p>`);
   }
   if (inTable) html.push('</table>');
-  return html.join('\n') + '\n';
+  return html.join('\n');
 }
 
 function paramText(p: Record<string, number>): string {
