@@ -7,8 +7,9 @@ import { singleDataInput } from '@zipit/core';
 import { executor } from '../plugins.js';
 import {
   accuracyRow, accuracyTable, costRow, decodeModelStats, encodeModelStats, ensembleGraph, evaluateTasks, mergeModels, modelFingerprints,
-  renderHtml, renderMarkdown, type MergeReport,
+  networkView, renderMarkdown, renderVisualHtml, type MergeReport,
 } from '@zipit/pipeline';
+import { loadReportAssets } from '@zipit/pipeline/node';
 import { parseIntFlag, parseNumberFlag, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
 import { readInput, writeOutputs } from '../files.js';
 import { interleave, labelled, hasTestSplits, loadForMerge, openAll, taskOutputs, testSpec } from '../load.js';
@@ -38,7 +39,9 @@ options:
   --stop-at P         last zipped merge point (see zipit inspect); default all
   --no-reset-bn       keep the zipped BatchNorm statistics instead of re-estimating them
   --samples N         merge images in total, split evenly over the --data specs (default 512)
-  --report FILE       write a report; the format follows the extension (.json, .md, .html)
+  --report FILE       write a report; the format follows the extension (.json, .md, or .html:
+                      one offline page with charts of accuracy, cost, the merge graph and
+                      the correlations before/after matching)
   --stats-out FILE    save the statistics (reuse them with --stats-in or zipit sweep)
   --stats-in FILE     use saved statistics instead of a statistics pass
   --no-eval           skip the evaluation of inputs, ensemble and merged model
@@ -146,6 +149,7 @@ example:
       batchNorm: result.batchNorm,
       accuracy,
       tasks,
+      network: networkView(result.mergeGraph, models[0].graph.nodes.map((n) => n.name)),
       cost: [...models.map((m) => costRow(m.name, modelCost(m.graph))), costRow('ensemble', ensembleCost), costRow('merged', modelCost(result.graph))],
       seconds,
     };
@@ -153,7 +157,7 @@ example:
     t0 = performance.now();
     const files = [{ path: out, bytes: writeOnnx(result.graph) }];
     if (reportPath) {
-      const text = reportFormat === '.json' ? JSON.stringify(report, null, 2) + '\n' : reportFormat === '.md' ? renderMarkdown(report) : renderHtml(report);
+      const text = reportFormat === '.json' ? JSON.stringify(report, null, 2) + '\n' : reportFormat === '.md' ? renderMarkdown(report) : renderVisualHtml(report, await loadReportAssets());
       files.push({ path: reportPath, bytes: new TextEncoder().encode(text) });
     }
     if (values['stats-out']) files.push({ path: values['stats-out'], bytes: encodeModelStats(result.stats, models) });

@@ -5,7 +5,8 @@ import { defaultMatcherRegistry, type MatcherParams } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { decodeModelStats, evaluateTasks, mergeModels } from '@zipit/pipeline';
 import { parseIntFlag, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
-import { readInput } from '../files.js';
+import { readInput, writeOutputs } from '../files.js';
+import { encodeSweepReport, sweepReportFormat, SweepReportBuilder } from './sweep-report.js';
 import { interleave, labelled, loadForMerge, openAll, taskOutputs, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
 
@@ -32,6 +33,7 @@ export const sweepCommand: Command = {
   help: `usage: zipit sweep A.onnx B.onnx [C.onnx …] --stats-in STATS.zstats --data SPEC [--data SPEC …]
                    [--methods zipit,permute,average] [--alpha 0.3,0.5] [--beta 0.5,1]
                    [--stop-at all,none,NAME,INDEX…] [--samples N] [--no-reset-bn] [--json] [--quiet]
+                   [--report REPORT.json|.md|.html]
 
 Merges the models once per combination, reusing saved statistics (no new statistics pass;
 BatchNorm re-estimation still reads the merge data), and evaluates each result on the tasks'
@@ -46,6 +48,9 @@ options:
   --stop-at LIST    stop points (default all)
   --samples N       images for BatchNorm re-estimation (default 512)
   --json            print the rows as one JSON array
+  --report FILE     also write a report: .json, .md, or .html (one offline page with charts:
+                    accuracy against the stop point per method, cost, the merge graph, the
+                    best configuration's merged features and correlations)
 
 example:
   zipit sweep a.onnx b.onnx --stats-in ab.zstats --data mnist:0-4 --data mnist:5-9 --alpha 0.1,0.3,0.5 --stop-at all,3`,
@@ -58,7 +63,7 @@ example:
         options: {
           'stats-in': { type: 'string' }, data: { type: 'string', multiple: true }, methods: { type: 'string' }, alpha: { type: 'string' },
           beta: { type: 'string' }, 'stop-at': { type: 'string' }, samples: { type: 'string' }, 'no-reset-bn': { type: 'boolean' },
-          json: { type: 'boolean' }, quiet: { type: 'boolean' }, threads: { type: 'string' },
+          json: { type: 'boolean' }, quiet: { type: 'boolean' }, threads: { type: 'string' }, report: { type: 'string' },
         },
       }),
     );
@@ -67,6 +72,7 @@ example:
     const specs = values.data ?? [];
     if (specs.length !== positionals.length) throw new UsageError(`give one --data per model (${positionals.length} models, ${specs.length} --data)`);
     const methods = list(values.methods, '--methods', ['zipit', 'permute', 'average']);
+    const reportFormat = sweepReportFormat(values.report);
     methods.forEach((m) => matchers.get(m));
     const alphas = numbers(values.alpha, '--alpha', [0.5]);
     const betas = numbers(values.beta, '--beta', [1]);
@@ -89,6 +95,7 @@ example:
       for (const params of grid) for (const stop of stops) configs.push({ method, params, stop });
     }
     const rows: Record<string, unknown>[] = [];
+    const report = reportFormat ? new SweepReportBuilder() : undefined;
     for (const [i, c] of configs.entries()) {
       bar.update(`sweep ${c.method} ${JSON.stringify(c.params)} stop ${c.stop}`, i, configs.length, 'merges');
       const r = await mergeModels(models, { method: c.method, params: c.params, stopAt: c.stop, mergeGraph, data, stats, executor, threads, signal: io.signal, resetBatchNorm: !values['no-reset-bn'] });
@@ -98,8 +105,13 @@ example:
         stop: r.stop < 0 ? 'none' : mergeGraph.points[r.stop].name, stopIndex: r.stop,
         perTask: Object.fromEntries(tasks.map((t, k) => [t, acc.perTask[k]])), joint: acc.joint, average: acc.average,
       });
+      report?.add(rows.at(-1) as Parameters<SweepReportBuilder['add']>[0], r);
     }
     bar.done();
+    if (report && values.report && reportFormat) {
+      const built = await report.build({ models, mergeGraph, specs, mergeSets, testSets, samples, resetBatchNorm: !values['no-reset-bn'], statsFile, threads, signal: io.signal });
+      await writeOutputs([{ path: values.report, bytes: await encodeSweepReport(built, reportFormat) }], io.signal);
+    }
     if (values.json) {
       io.out(JSON.stringify(rows));
       return 0;
