@@ -39,12 +39,17 @@ export function preprocessingForInput(input: ValueInfo, dataset: string): Prepro
         ? 'it is not square'
         : h < IMAGE_SIZE || (h - IMAGE_SIZE) % 2 !== 0
           ? `${IMAGE_SIZE}×${IMAGE_SIZE} images cannot be padded symmetrically to ${h}×${w}`
-          : null;
+          : (c as number) * (h as number) * (w as number) > MAX_SAMPLE_VALUES
+            ? `${c}×${h}×${w} values per image is more than the ${MAX_SAMPLE_VALUES} (256 MB of float32) that can be allocated`
+            : null;
   if (problem) {
     throw new ShapeError(`dataset ${dataset} gives ${IMAGE_SIZE}×${IMAGE_SIZE} grey images, which do not fit model input "${input.name}" [${shape.map(showDim).join(', ')}]: ${problem}`);
   }
   return { channels: c as number, size: h as number };
 }
+
+/** Largest image (values per sample) a batch is built for; a larger declared input cannot be allocated. */
+const MAX_SAMPLE_VALUES = 2 ** 26;
 
 function isFixed(d: Dim | undefined): d is number {
   return typeof d === 'number' && d > 0;

@@ -24,6 +24,7 @@ export async function openNpyDataset(spec: NpySpec, opts: { baseDir?: string } =
     let max = -1n;
     labels.forEach((l, i) => {
       if (l < 0n) throw new FormatError(`label ${i} is ${l}; labels must be ≥ 0`, { file: spec.labels });
+      if (l >= MAX_CLASSES) throw new FormatError(`label ${i} is ${l}; labels are class indices below ${MAX_CLASSES}`, { file: spec.labels, hint: 'labels must be 0 … classes − 1' });
       if (l > max) max = l;
     });
     classes = Array.from({ length: Number(max) + 1 }, (_, i) => i);
@@ -84,10 +85,12 @@ async function readImagesHeader(path: string, name: string): Promise<ImagesHeade
   try {
     handle = await open(path, 'r');
   } catch (e) {
-    throw new NotFoundError('cannot open the images file', { file: name, cause: e });
+    throw openError(e, 'images', name);
   }
   try {
-    const { size } = await handle.stat();
+    const st = await handle.stat();
+    if (st.isDirectory()) throw new FormatError('is a folder, expected an images .npy file', { file: name });
+    const { size } = st;
     const prefix = new Uint8Array(12);
     await handle.read(prefix, 0, 12, 0);
     const version = prefix[6];
@@ -128,16 +131,27 @@ async function readImagesHeader(path: string, name: string): Promise<ImagesHeade
   }
 }
 
+/** Labels are class indices; more classes than this is a corrupt file, not a classifier (ImageNet-21k has 21,841). */
+const MAX_CLASSES = 1_000_000n;
+
 async function readLabels(path: string, name: string): Promise<BigInt64Array> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new NotFoundError('cannot open the labels file', { file: name, cause: e });
+    throw openError(e, 'labels', name);
   }
   const t = decodeNpy(bytes, name);
   if (t.shape.length !== 1) throw new ShapeError(`labels have shape [${t.shape.join(', ')}]; expected [N]`, { file: name });
   if (t.dtype === 'int64') return t.data as BigInt64Array;
   if (t.dtype === 'int32') return BigInt64Array.from(t.data as Int32Array, (v) => BigInt(v));
   throw new UnsupportedError(`labels must be int64 (or int32), got ${t.dtype}`, { file: name, hint: 'save them with Y.astype(np.int64)' });
+}
+
+/** Why a .npy file could not be opened, in the user's words: missing, a folder, or unreadable. */
+function openError(e: unknown, what: 'images' | 'labels', name: string): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EISDIR') return new FormatError(`is a folder, expected a ${what} .npy file`, { file: name, cause: e });
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new NotFoundError(`cannot open the ${what} file`, { file: name, cause: e });
+  return new FormatError(`cannot read the ${what} file (${code ?? String(e)})`, { file: name, cause: e });
 }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, MultiTaskAccuracy, type Executor, type Graph, type MultiTaskAccuracyResult } from '@zipit/core';
+import { attachFile, InvalidArgumentError, MultiTaskAccuracy, type Executor, type Graph, type MultiTaskAccuracyResult } from '@zipit/core';
 import { evaluateModel, type Batches, type Progress } from './passes/index.js';
 
 /** A task's test data and the graph output (head) that answers it. */
@@ -36,7 +36,11 @@ export async function evaluateTasks(
       onBatch: (b) => {
         if (!b.labels) throw new InvalidArgumentError(`task ${tasks[t].name}: the data has no labels`);
         acc ??= new MultiTaskAccuracy(tasks.map((x) => x.name), b.logits.map((l) => l.shape[1]));
-        acc.add(t, b.logits.map((l) => l.data), b.labels);
+        try {
+          acc.add(t, b.logits.map((l) => l.data), b.labels);
+        } catch (e) {
+          throw opts.file ? attachFile(e, opts.file) : e;
+        }
       },
     });
   }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, ShapeError } from '../errors.js';
+import { InvalidArgumentError, NumericError, ShapeError } from '../errors.js';
 
 /** Accuracy of a model with one output head per task, as the ZipIt! reference reports it. */
 export interface MultiTaskAccuracyResult {
@@ -46,6 +46,16 @@ export class MultiTaskAccuracy {
     heads.forEach((h, k) => {
       if (h.length !== b * this.classes[k]) {
         throw new ShapeError(`head ${k} has ${h.length} logits for ${b} samples of ${this.classes[k]} classes`);
+      }
+      // NaN/±Inf logits make every comparison false: accuracies would silently read 0 (or, for
+      // the joint rule, disagree with the per-task one even for a single task). Refuse them.
+      for (let j = 0; j < h.length; j++) {
+        if (!Number.isFinite(h[j])) {
+          const c = this.classes[k];
+          throw new NumericError(`head ${k} gave a non-finite output (${h[j]}) at class ${j % c} of sample ${Math.floor(j / c)} of a batch of task "${name}"`, {
+            hint: "the model's weights or the input data hold NaN or Inf",
+          });
+        }
       }
     });
     const own = heads[task];
