@@ -110,7 +110,7 @@ example:
     bar.done();
     if (report && values.report && reportFormat) {
       const built = await report.build({ models, mergeGraph, specs, mergeSets, testSets, samples, resetBatchNorm: !values['no-reset-bn'], statsFile, threads, signal: io.signal });
-      await writeOutputs([{ path: values.report, bytes: await encodeSweepReport(built, reportFormat) }], io.signal);
+      await writeOutputs([{ path: values.report, bytes: await encodeSweepReport(built, reportFormat) }]);
     }
     if (values.json) {
       io.out(JSON.stringify(rows));

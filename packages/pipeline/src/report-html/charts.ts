@@ -22,10 +22,11 @@ function accuracyChart(d: ChartData): Chart {
     caption: 'Each panel is one metric; lines are configurations merged up to a stop point ("none" zips nothing and equals the ensemble); dashed rules are the inputs on their own task and the ensemble.',
     spec: {
       data: { values: rows },
-      facet: { column: { field: 'metric', type: 'nominal', sort: metrics, title: null } },
+      facet: { field: 'metric', type: 'nominal', sort: metrics, title: null },
+      columns: 2,
       spec: {
-        width: 240,
-        height: 200,
+        width: 280,
+        height: 180,
         layer: [
           {
             transform: [{ filter: "datum.kind === 'merge'" }],
@@ -39,16 +40,15 @@ function accuracyChart(d: ChartData): Chart {
           },
           {
             transform: [{ filter: "datum.kind === 'baseline'" }],
-            mark: { type: 'rule', strokeDash: [4, 3] },
+            mark: { type: 'rule', color: '#777777' },
             encoding: {
               y: { field: 'accuracy', type: 'quantitative' },
-              stroke: { field: 'config', type: 'nominal', title: 'baseline', scale: { scheme: 'greys' } },
+              strokeDash: { field: 'config', type: 'nominal', title: 'baseline' },
               tooltip: [{ field: 'config' }, { field: 'metric' }, { field: 'accuracy', format: '.2%' }],
             },
           },
         ],
       },
-      resolve: { scale: { color: 'independent', stroke: 'independent' } },
     },
   };
 }
