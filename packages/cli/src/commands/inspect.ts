@@ -44,7 +44,7 @@ export function inspectGraph(graph: Graph, file: string, registry: ArchitectureR
   let derived: MergeGraph | undefined;
   let derivationError: string | undefined;
   try {
-    derived = deriveMergeGraph(target, { strict: false });
+    derived = deriveMergeGraph(target);
   } catch (e) {
     if (!arch || !(e instanceof ZipitError)) throw attachFile(e, file);
     derivationError = e.message;

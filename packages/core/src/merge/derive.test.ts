@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { UnsupportedError } from '../errors.js';
 import { buildSmallCnn, buildTokenMlp, GraphBuilder } from '../graph/builder.js';
 import type { Graph } from '../graph/graph.js';
 import { tensor } from '../tensor/tensor.js';
@@ -182,7 +181,7 @@ describe('deriveMergeGraph on token models', () => {
   }
 });
 
-describe('deriveMergeGraph refuses what it cannot merge', () => {
+describe('deriveMergeGraph stops before what it cannot merge', () => {
   function withOp(op: (b: GraphBuilder, x: string) => string): Graph {
     const b = new GraphBuilder({ seed: 4 });
     let x = b.input('input', ['batch', 3, 8, 8]);
@@ -193,45 +192,28 @@ describe('deriveMergeGraph refuses what it cannot merge', () => {
     return b.build();
   }
 
-  it('names the node, its operator type and what to do for an operator without a rule', () => {
+  it('turns an operator without a rule into a barrier naming the node, its type and what to do', () => {
     const g = withOp((b, x) => b.node('MyCustomOp', [x], { name: 'custom', shapes: [['batch', 4, 8, 8]] })[0]);
-    let err: unknown;
-    try {
-      deriveMergeGraph(g);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(UnsupportedError);
-    const e = err as UnsupportedError;
-    expect(e.node).toBe('/custom/MyCustomOp (MyCustomOp)');
-    expect(e.message).toMatch(/no propagation rule for operator MyCustomOp/);
-    expect(e.hint).toMatch(/architecture plugin/);
-  });
-
-  it('with strict: false, turns it into an explained barrier and keeps the points after it', () => {
-    const g = withOp((b, x) => b.node('MyCustomOp', [x], { name: 'custom', shapes: [['batch', 4, 8, 8]] })[0]);
-    const mg = deriveMergeGraph(g, { strict: false });
+    const mg = deriveMergeGraph(g);
     expect(mg.barriers).toEqual([
       expect.objectContaining({ node: '/custom/MyCustomOp', opType: 'MyCustomOp', reason: 'no propagation rule for operator MyCustomOp' }),
     ]);
+    expect(mg.barriers[0].hint).toMatch(/architecture plugin/);
     // conv1's output is blocked; conv2's output is still a point, but not a stop point (its trunk needs the barrier).
     expect(mg.points.map((p) => [p.name, p.stopPoint])).toEqual([['fc:in', false]]);
   });
 
-  it('refuses grouped convolutions, non-zero padding, channel softmax and C×H×W flattening', () => {
+  it('stops at grouped convolutions, non-zero padding, channel softmax and a slice cutting a space', () => {
     const cases: [string, (b: GraphBuilder, x: string) => string, RegExp][] = [
       ['grouped conv', (b, x) => b.conv(x, 4, { groups: 2, name: 'grouped', pad: 1 }), /grouped convolution \(group=2/],
       ['pad 1.0', (b, x) => b.pad(x, [0, 0, 1, 1, 0, 0, 1, 1], { value: 1, name: 'padone' }), /non-zero constant 1/],
       ['softmax', (b, x) => b.softmax(x, { axis: 1, name: 'sm' }), /Softmax over the channel axis/],
-      ['channel concat', (b, x) => b.concat([x, x], 1, { name: 'cat' }), /Concat along the channel axis/],
     ];
     for (const [what, op, message] of cases) {
-      expect(() => deriveMergeGraph(withOp(op)), what).toThrow(message);
+      const mg = deriveMergeGraph(withOp(op));
+      expect(mg.barriers.map((b) => b.reason).join('; '), what).toMatch(message);
+      expect(mg.points.find((p) => p.name === 'conv2:in' || p.producerNodes.includes('/conv1/Conv'))?.stopPoint ?? false, what).toBe(false);
     }
-    const b = new GraphBuilder({ seed: 4 });
-    const x = b.relu(b.conv(b.input('input', ['batch', 3, 4, 4]), 2, { name: 'conv1', pad: 1 }));
-    b.output(b.gemm(b.flatten(x), 3, { name: 'fc' }), 'logits');
-    expect(() => deriveMergeGraph(b.build())).toThrow(/mixing channels with other axes/);
   });
 
   it('accepts depthwise convolutions (the space passes through) and a softmax after the head', () => {
@@ -258,7 +240,69 @@ describe('deriveMergeGraph refuses what it cannot merge', () => {
     };
     expect(refs(deriveMergeGraph(build('mul')).points[0].producers)).toContain('scale@0');
     expect(refs(deriveMergeGraph(build('add')).points[0].producers)).toContain('scale@0');
-    expect(() => deriveMergeGraph(build('div'))).toThrow(/Div with a per-channel operand "scale"/);
+    expect(deriveMergeGraph(build('div')).barriers.map((b) => b.reason)).toEqual([expect.stringMatching(/Div with a per-channel operand "scale"/)]);
+  });
+});
+
+describe('deriveMergeGraph through flattening, concatenation and splits along channels', () => {
+  it('merges through a channel-major flatten: the next layer reads each channel as H·W features (M ⊗ I)', () => {
+    const b = new GraphBuilder({ seed: 4 });
+    const x = b.relu(b.conv(b.input('input', ['batch', 3, 4, 4]), 2, { name: 'conv1', pad: 1 }));
+    b.output(b.gemm(b.flatten(x), 3, { name: 'fc' }), 'logits');
+    const mg = deriveMergeGraph(b.build());
+    expect(mg.barriers).toEqual([]);
+    const p = point(mg, 'fc:in');
+    expect(p.channels).toBe(2);
+    expect(p.consumers).toEqual([expect.objectContaining({ param: 'fc.weight', axis: 1, repeat: 16 })]);
+    expect(p.observe).toEqual({ value: x, axis: 1 });
+    expect(p.stopPoint).toBe(true);
+  });
+
+  it('gives each input of a channel Concat its own point at its offset (direct sum)', () => {
+    const b = new GraphBuilder({ seed: 4 });
+    const input = b.input('input', ['batch', 3, 8, 8]);
+    const a = b.relu(b.conv(input, 4, { name: 'convA', pad: 1 }));
+    const c = b.relu(b.conv(a, 2, { name: 'convB', pad: 1 }));
+    let x = b.concat([a, c], 1, { name: 'cat' });
+    x = b.relu(b.conv(x, 5, { name: 'conv3', pad: 1 }));
+    b.output(b.gemm(b.flatten(b.globalAveragePool(x)), 3, { name: 'fc' }), 'logits');
+    const mg = deriveMergeGraph(b.build());
+    expect(mg.barriers).toEqual([]);
+    const pa = point(mg, 'convB:in');
+    expect(pa.channels).toBe(4);
+    expect(pa.consumers.map((r) => [r.param, r.axis, r.offset ?? 0])).toEqual([['convB.weight', 1, 0], ['conv3.weight', 1, 0]]);
+    const pb = mg.points.find((p) => p.producerNodes.includes('/convB/Conv'))!;
+    expect(pb.channels).toBe(2);
+    expect(pb.consumers.map((r) => [r.param, r.axis, r.offset ?? 0])).toEqual([['conv3.weight', 1, 4]]);
+    // The concatenation carries both points: zipping must stop after both or before the first.
+    // Both are observed in the concatenation (at offsets 0 and 4), so they sit side by side in depth order.
+    expect(pa.observe).toEqual({ value: '/cat/Concat_output_0', axis: 1, offset: 0 });
+    expect(pb.observe).toEqual({ value: pa.observe.value, axis: 1, offset: 4 });
+    expect(Math.abs(pa.index - pb.index)).toBe(1);
+    expect([pa, pb].map((p) => p.stopPoint).sort()).toEqual([false, true]);
+  });
+
+  it('lets a channel Split take whole concatenated spaces and stops where it cuts one', () => {
+    const build = (sizes: number[]) => {
+      const b = new GraphBuilder({ seed: 4 });
+      const input = b.input('input', ['batch', 3, 8, 8]);
+      const a = b.relu(b.conv(input, 4, { name: 'convA', pad: 1 }));
+      const c = b.relu(b.conv(input, 2, { name: 'convB', pad: 1 }));
+      const cat = b.concat([a, c], 1, { name: 'cat' });
+      const parts = b.node('Split', [cat, b.constant(tensor('int64', [2], BigInt64Array.from(sizes.map(BigInt))), { name: 'split' })], {
+        name: 'split', attributes: { axis: { type: 'int', value: 1 } }, outputs: 2,
+        shapes: sizes.map((n) => ['batch', n, 8, 8]),
+      });
+      const y = b.add(b.conv(parts[0], 3, { name: 'convC', pad: 1 }), b.conv(parts[1], 3, { name: 'convD', pad: 1 }));
+      b.output(b.gemm(b.flatten(b.globalAveragePool(b.relu(y))), 3, { name: 'fc' }), 'logits');
+      return b.build();
+    };
+    const whole = deriveMergeGraph(build([4, 2]));
+    expect(whole.barriers).toEqual([]);
+    expect(point(whole, 'convC:in').channels).toBe(4);
+    expect(point(whole, 'convD:in').channels).toBe(2);
+    const cut = deriveMergeGraph(build([3, 3]));
+    expect(cut.barriers.map((b) => b.reason)).toEqual([expect.stringMatching(/cutting a space of 4 channels/)]);
   });
 });
 

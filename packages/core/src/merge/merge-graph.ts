@@ -40,9 +40,16 @@ export interface ParamRef {
   node: string;
   /**
    * First index of the point's channels along `axis` (default 0). A fused layer (e.g. one
-   * projection computing Q, K and V) holds several points side by side on one axis.
+   * projection computing Q, K and V) holds several points side by side on one axis; so does a
+   * layer reading a channel concatenation (DenseNet), one point per concatenated input.
    */
   offset?: number;
+  /**
+   * Entries per channel (default 1): channel c spans `offset + c·repeat … offset + (c+1)·repeat − 1`.
+   * A layer reading a channel-major flatten of [C, H, W] (VGG's `Flatten` → `Linear`) sees each
+   * channel as H·W consecutive features, so the point's transform acts on that axis as M ⊗ I(H·W).
+   */
+  repeat?: number;
 }
 
 /** A value (graph edge) and the axis that carries its channels. */
@@ -54,6 +61,8 @@ export interface ValueAxis {
    * the point (the output of a fused QKV projection holds Q, K and V side by side); default 0.
    */
   offset?: number;
+  /** Entries per channel on `axis` after a channel-major flatten (see `ParamRef.repeat`); default 1. */
+  repeat?: number;
 }
 
 export interface MergePoint {
@@ -188,8 +197,9 @@ export function computeStopPoints(
   heads: readonly Head[],
   shareable: (node: Node) => boolean = (node) => !hasWeights(graph, node),
 ): boolean[] {
-  const pointOfValue = new Map<string, number>();
-  for (const p of points) for (const v of p.values) pointOfValue.set(v.value, p.index);
+  // A value may carry several points side by side (a channel concatenation).
+  const pointsOfValue = new Map<string, number[]>();
+  for (const p of points) for (const v of p.values) (pointsOfValue.get(v.value) ?? pointsOfValue.set(v.value, []).get(v.value)!).push(p.index);
   const consumerNodes = new Set<string>();
   for (const p of points) for (const c of p.consumers) consumerNodes.add(c.node);
   const headNodes = new Set(heads.map((h) => h.node));
@@ -202,10 +212,10 @@ export function computeStopPoints(
       let ok = !headNodes.has(node.name) && node.inputs.every((i) => !i || avail.has(i));
       let writesZipped = false;
       for (const o of node.outputs) {
-        const p = pointOfValue.get(o);
-        if (p === undefined) continue;
-        if (p > k) ok = false;
-        else writesZipped = true;
+        for (const p of pointsOfValue.get(o) ?? []) {
+          if (p > k) ok = false;
+          else writesZipped = true;
+        }
       }
       if (ok && !writesZipped && (consumerNodes.has(node.name) || !shareable(node))) ok = false;
       if (ok) {
@@ -216,7 +226,7 @@ export function computeStopPoints(
     let closed = true;
     for (const node of graph.nodes) {
       if (trunk.has(node.name)) continue;
-      if (node.outputs.some((o) => (pointOfValue.get(o) ?? Infinity) <= k)) {
+      if (node.outputs.some((o) => (pointsOfValue.get(o) ?? []).some((p) => p <= k))) {
         closed = false;
         break;
       }
@@ -269,7 +279,8 @@ export function validateMergeGraph(graph: GraphBody, mg: MergeGraph): void {
       if (!t) throw new NotFoundError(`parameter "${ref.param}" does not exist`, { space: p.name, node: ref.node });
       const size = t.shape[ref.axis];
       const offset = ref.offset ?? 0;
-      if (size === undefined || offset < 0 || offset + p.channels > size) {
+      const repeat = ref.repeat ?? 1;
+      if (size === undefined || offset < 0 || !Number.isInteger(repeat) || repeat < 1 || offset + p.channels * repeat > size) {
         throw new ShapeError(
           `parameter "${ref.param}" [${t.shape.join(', ')}] has no ${p.channels} channels on axis ${ref.axis} from offset ${offset}`,
           { space: p.name, node: ref.node },
@@ -286,7 +297,7 @@ export function validateMergeGraph(graph: GraphBody, mg: MergeGraph): void {
  */
 export function diffMergeGraphs(expected: MergeGraph, actual: MergeGraph): string[] {
   const out: string[] = [];
-  const refKey = (r: ParamRef) => `${r.param}@${r.axis}${r.offset ? `+${r.offset}` : ''}`;
+  const refKey = (r: ParamRef) => `${r.param}@${r.axis}${r.offset ? `+${r.offset}` : ''}${r.repeat ? `×${r.repeat}` : ''}`;
   const set = (rs: readonly ParamRef[]) => [...new Set(rs.map(refKey))].sort().join(', ');
   if (expected.points.length !== actual.points.length) {
     out.push(`${expected.points.length} points expected, ${actual.points.length} found`);

@@ -44,13 +44,14 @@ export function permuteModel(graph: Graph, mg: MergeGraph, perms: readonly Int32
     const perm = perms[i];
     for (const r of [...p.producers, ...p.consumers]) {
       const t = inits.get(r.param)!;
-      inits.set(r.param, permuteAxis(t, r.axis, r.offset ?? 0, perm));
+      inits.set(r.param, permuteAxis(t, r.axis, r.offset ?? 0, r.repeat ?? 1, perm));
     }
   });
   return { ...graph, initializers: inits };
 }
 
-function permuteAxis(t: Tensor, axis: number, offset: number, perm: Int32Array): Tensor {
+/** Entry offset + c·repeat + s along `axis` takes entry offset + perm[c]·repeat + s (s < repeat: a flattened channel's copies). */
+function permuteAxis(t: Tensor, axis: number, offset: number, repeat: number, perm: Int32Array): Tensor {
   const src = t.data as Float32Array | Float64Array;
   const out = src.slice();
   const dim = t.shape[axis];
@@ -58,9 +59,9 @@ function permuteAxis(t: Tensor, axis: number, offset: number, perm: Int32Array):
   const outer = src.length / (dim * inner);
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < perm.length; c++) {
-      const to = (o * dim + offset + c) * inner;
-      const from = (o * dim + offset + perm[c]) * inner;
-      for (let q = 0; q < inner; q++) out[to + q] = src[from + q];
+      const to = (o * dim + offset + c * repeat) * inner;
+      const from = (o * dim + offset + perm[c] * repeat) * inner;
+      for (let q = 0; q < inner * repeat; q++) out[to + q] = src[from + q];
     }
   }
   return tensor(t.dtype as 'float32', t.shape, out as Float32Array);

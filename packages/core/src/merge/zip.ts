@@ -36,6 +36,8 @@ export interface ZipResult {
 interface Ref {
   axis: number;
   offset: number;
+  /** Entries per channel (a channel-major flatten): the block acts as M ⊗ I(repeat). */
+  repeat: number;
   point: number;
   role: 'producer' | 'consumer';
 }
@@ -96,7 +98,7 @@ class Zipper {
       for (const [role, list] of [['producer', point.producers], ['consumer', point.consumers]] as const) {
         for (const r of list) {
           const refs = this.refs.get(r.param) ?? this.refs.set(r.param, []).get(r.param)!;
-          refs.push({ axis: r.axis, offset: r.offset ?? 0, point: p, role });
+          refs.push({ axis: r.axis, offset: r.offset ?? 0, repeat: r.repeat ?? 1, point: p, role });
         }
       }
     }
@@ -229,13 +231,14 @@ class Zipper {
    */
   private decideSharing(): Set<string> {
     const g0 = this.graphs[0];
-    const pointOfValue = new Map<string, number>();
-    for (const p of this.mg.points) for (const v of p.values) pointOfValue.set(v.value, p.index);
+    // A value may carry several points side by side (a channel concatenation).
+    const pointsOfValue = new Map<string, number[]>();
+    for (const p of this.mg.points) for (const v of p.values) (pointsOfValue.get(v.value) ?? pointsOfValue.set(v.value, []).get(v.value)!).push(p.index);
     const heads = new Set(this.mg.heads.map((h) => h.node));
     const trunk = new Set<string>([...g0.inputs.map((i) => i.name), ...g0.initializers.keys()]);
     const shared = new Set<string>();
     g0.nodes.forEach((node, i) => {
-      const writes = node.outputs.map((o) => pointOfValue.get(o)).filter((p): p is number => p !== undefined);
+      const writes = node.outputs.flatMap((o) => pointsOfValue.get(o) ?? []);
       const mustShare = writes.some((p) => p <= this.stop);
       const paramRefs = node.inputs.filter((v) => v && g0.initializers.has(v)).map((v) => this.refs.get(v) ?? []);
       const where = { node: node.name };
@@ -352,10 +355,10 @@ class Zipper {
   /** The matrix for one axis: the point's block where a segment sits, identity elsewhere. */
   private axisMatrix(name: string, size: number, segments: readonly Ref[], k: number): SparseRows {
     const block = (r: Ref) => (r.role === 'producer' ? this.blocks[r.point][k].merge : this.blocks[r.point][k].unmergeT);
-    if (segments.length === 1 && segments[0].offset === 0 && block(segments[0]).rows === size) return block(segments[0]);
+    if (segments.length === 1 && segments[0].offset === 0 && segments[0].repeat === 1 && block(segments[0]).rows === size) return block(segments[0]);
     const owner = new Int32Array(size).fill(-1);
     segments.forEach((r, s) => {
-      const c = block(r).rows;
+      const c = block(r).rows * r.repeat;
       for (let i = r.offset; i < r.offset + c; i++) {
         if (owner[i] !== -1) throw new InvalidArgumentError(`parameter "${name}" has overlapping merge segments on one axis`);
         owner[i] = s;
@@ -374,9 +377,11 @@ class Zipper {
       }
       const r = segments[s];
       const b = block(r);
-      const row = i - r.offset;
+      // Entry i is copy `within` of channel `row`; it mixes the same copy of the other channels.
+      const row = Math.floor((i - r.offset) / r.repeat);
+      const within = (i - r.offset) % r.repeat;
       for (let p = b.rowPtr[row]; p < b.rowPtr[row + 1]; p++) {
-        cols.push(b.colIdx[p] + r.offset);
+        cols.push(b.colIdx[p] * r.repeat + within + r.offset);
         vals.push(b.values[p]);
       }
     }
@@ -394,7 +399,7 @@ class Zipper {
 function producerCoverage(shape: readonly number[], refs: readonly Ref[], mg: MergeGraph): 'all' | Uint8Array | null {
   const producers = refs.filter((r) => r.role === 'producer');
   if (producers.length === 0) return null;
-  const span = (r: Ref) => mg.points[r.point].channels;
+  const span = (r: Ref) => mg.points[r.point].channels * r.repeat;
   if (producers.some((r) => r.offset === 0 && span(r) === shape[r.axis])) return 'all';
   const size = shape.reduce((a, b) => a * b, 1);
   const mask = new Uint8Array(size);

@@ -9,9 +9,11 @@ import { axisIn, featureAt, type Rule, type RuleContext } from './rule.js';
  */
 
 /**
- * Flatten and Reshape: the channel axis survives iff some output axis has exactly C entries with
+ * Flatten and Reshape: the channel axis survives when some output axis has exactly C entries with
  * the same number of elements before it (and after it) as the input's channel axis — e.g.
- * [B, C, 1, 1] → [B, C]. Flattening C×H×W with H·W > 1 mixes channels with positions.
+ * [B, C, 1, 1] → [B, C]. A channel-major flatten — [B, C, H, W] → [B, C·H·W] (`nn.Flatten`,
+ * `x.view(B, -1)`) — keeps the space too: each channel becomes H·W consecutive features, and the
+ * layers reading them get the point's transform as M ⊗ I(H·W). Anything else mixes channels.
  */
 export const reshape: Rule = (ctx) => {
   const x = featureAt(ctx, 0, 'input');
@@ -28,14 +30,38 @@ export const reshape: Rule = (ctx) => {
   const ys = ctx.shape(y);
   if (!xs || !ys) return ctx.decline(`the shape of "${!xs ? x : y}" is unknown`, 'give the model static shapes (all but the batch dimension)');
   const j = mapThroughReshape(xs, c, ys);
-  if (j === null) {
+  if (j !== null) {
+    ctx.join(y, j, ctx.elementOf(x)!);
+    return;
+  }
+  const flat = channelMajorFlatten(xs, c, ys);
+  if (flat === null) {
     return ctx.decline(
       `it reshapes [${dimList(xs)}] (channels on axis ${c}) to [${dimList(ys)}], mixing channels with other axes`,
-      'pool globally before flattening (e.g. AdaptiveAvgPool2d(1)); splitting channels into heads needs an architecture plugin',
+      'only reshapes that keep the channel axis or flatten it channel-major ([C, H, W] → [C·H·W]) can be merged; splitting channels into heads needs an architecture plugin',
     );
   }
-  ctx.join(y, j, ctx.elementOf(x)!);
+  ctx.spread(y, flat.axis, ctx.elementOf(x)!, flat.inner);
 };
+
+/**
+ * Output axis and H·W when `ys` flattens the input's channel axis `c` with the axes right after
+ * it (channel-major: channel c's features are consecutive), the axes before and after unchanged
+ * in number of elements; null otherwise.
+ */
+export function channelMajorFlatten(xs: readonly Dim[], c: number, ys: readonly Dim[]): { axis: number; inner: number } | null {
+  for (let last = c + 1; last < xs.length; last++) {
+    const innerDims = xs.slice(c + 1, last + 1);
+    if (!innerDims.every((d) => typeof d === 'number')) return null;
+    const inner = (innerDims as number[]).reduce((a, b) => a * b, 1);
+    const merged = typeof xs[c] === 'number' ? (xs[c] as number) * inner : null;
+    for (let j = 0; j < ys.length; j++) {
+      if (merged === null || ys[j] !== merged) continue;
+      if (sameProduct(xs.slice(0, c), ys.slice(0, j)) && sameProduct(xs.slice(last + 1), ys.slice(j + 1))) return { axis: j, inner };
+    }
+  }
+  return null;
+}
 
 /** Output axis holding input axis `c` intact after a reshape, or null. */
 export function mapThroughReshape(xs: readonly Dim[], c: number, ys: readonly Dim[]): number | null {
@@ -135,7 +161,11 @@ export const unsqueeze: Rule = (ctx) => {
   ctx.decline('its axes do not fit its input');
 };
 
-/** Concat along a non-channel axis (e.g. tokens): all activation operands share one space. */
+/**
+ * Concat along a non-channel axis (e.g. tokens): all activation operands share one space. Along
+ * the channel axis (DenseNet): the direct sum of the operands' spaces — each keeps its own merge
+ * point at its offset, so merges are block-diagonal.
+ */
 export const concat: Rule = (ctx) => {
   const y = ctx.node.outputs[0];
   const inputs = ctx.node.inputs.filter((i) => i !== '');
@@ -149,10 +179,15 @@ export const concat: Rule = (ctx) => {
   }
   const c = ctx.channelAxis(channelled[0])!;
   if (axis === c) {
-    ctx.decline(
-      'Concat along the channel axis joins several spaces into one',
-      'concatenated channels need block structure declared by an architecture plugin',
-    );
+    const parts = inputs.map((v) => {
+      if (!ctx.isFeature(v)) {
+        return ctx.decline(`it concatenates the constant "${v}" to the channels of activations`, 'constant channels cannot be merged');
+      }
+      ctx.channel(v, c);
+      return ctx.parts(v);
+    });
+    ctx.compose(y, c, parts.flat());
+    return;
   }
   for (const v of channelled) {
     if (ctx.channelAxis(v) !== c) ctx.decline(`its operands carry channels on different axes`);
@@ -171,7 +206,11 @@ export const concat: Rule = (ctx) => {
   for (const v of inputs) if (!channelled.includes(v)) ctx.unite(ye, ctx.channel(v, c));
 };
 
-/** Split along a non-channel axis: every part keeps the space. */
+/**
+ * Split along a non-channel axis: every part keeps the space. Along the channel axis: each output
+ * must take whole spaces of a concatenation (`torch.chunk` of a `torch.cat`); cutting one space
+ * in pieces is refused.
+ */
 export const split: Rule = (ctx) => {
   const x = featureAt(ctx, 0, 'input');
   const c = ctx.channelAxis(x);
@@ -181,7 +220,18 @@ export const split: Rule = (ctx) => {
     return;
   }
   if (axisIn(intAttr(ctx.node, 'axis', 0), ctx.rank(x)) === c) {
-    ctx.decline('Split along the channel axis divides a space', 'split channels need block structure declared by an architecture plugin');
+    const parts = ctx.parts(x);
+    const total = parts.reduce((n, p) => n + p.size, 0);
+    const given = intsAttr(ctx.node, 'split') ?? (ctx.node.inputs[1] ? ctx.constant(ctx.node.inputs[1])?.values : undefined);
+    const sizes = given ?? (total % ctx.node.outputs.length === 0 ? new Array<number>(ctx.node.outputs.length).fill(total / ctx.node.outputs.length) : undefined);
+    if (!sizes || !sizes.every((d) => typeof d === 'number')) return ctx.decline('its split sizes are not constant');
+    let start = 0;
+    ctx.node.outputs.forEach((o, k) => {
+      const end = start + (sizes[k] as number);
+      if (o) ctx.compose(o, c, wholeParts(ctx, parts, start, end));
+      start = end;
+    });
+    return;
   }
   const xe = ctx.elementOf(x)!;
   for (const o of outs) ctx.join(o, c, xe);
@@ -217,11 +267,55 @@ export const slice: Rule = (ctx) => {
   for (const extra of ctx.node.inputs.slice(1)) if (extra && ctx.isFeature(extra)) ctx.decline('its bounds are activations');
   const xs = ctx.shape(x);
   const ys = ctx.shape(y);
-  if (!xs || !ys || ys[c] === null || ys[c] !== xs[c]) {
-    ctx.decline('it may cut the channel axis', 'only slices of non-channel axes (or of the whole channel axis) are supported');
+  if (xs && ys && ys[c] !== null && ys[c] === xs[c]) {
+    ctx.join(y, c, ctx.elementOf(x)!);
+    return;
   }
-  ctx.join(y, c, ctx.elementOf(x)!);
+  const range = channelRange(ctx, c, xs?.[c] ?? null);
+  if (!range) {
+    return ctx.decline('it may cut the channel axis', 'only slices of non-channel axes, or of whole concatenated spaces along channels, are supported');
+  }
+  ctx.compose(y, c, wholeParts(ctx, ctx.parts(x), range.start, range.end));
 };
+
+/** The channels [start, end) a Slice with constant bounds and step 1 takes on axis `c` (opset ≥ 10), or null. */
+function channelRange(ctx: RuleContext, c: number, size: Dim): { start: number; end: number } | null {
+  const values = (i: number) => {
+    const v = ctx.node.inputs[i] ? ctx.constant(ctx.node.inputs[i]) : undefined;
+    return v && v.values.every((d) => typeof d === 'number') ? (v.values as number[]) : undefined;
+  };
+  const starts = values(1);
+  const ends = values(2);
+  if (!starts || !ends || typeof size !== 'number') return null;
+  const rank = ctx.rank(ctx.node.inputs[0]);
+  const axes = ctx.node.inputs[3] ? values(3) : starts.map((_, i) => i);
+  const steps = ctx.node.inputs[4] ? values(4) : starts.map(() => 1);
+  if (!axes || !steps) return null;
+  const k = axes.findIndex((a) => axisIn(a, rank) === c);
+  if (k < 0 || steps[k] !== 1) return null;
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
+  return { start: clamp(starts[k]), end: clamp(ends[k]) };
+}
+
+/** The parts covering channels [start, end) exactly; declines when the range cuts a space. */
+function wholeParts(ctx: RuleContext, parts: readonly { el: number; size: number }[], start: number, end: number): { el: number; size: number }[] {
+  const out: { el: number; size: number }[] = [];
+  let at = 0;
+  for (const p of parts) {
+    const from = at;
+    at += p.size;
+    if (at <= start || from >= end) continue;
+    if (from < start || at > end) {
+      return ctx.decline(
+        `it takes channels ${start}…${end - 1}, cutting a space of ${p.size} channels (${from}…${at - 1})`,
+        'channel splits and slices must take whole concatenated spaces; a fused projection split into Q/K/V needs an architecture plugin',
+      );
+    }
+    out.push(p);
+  }
+  if (out.length === 0) return ctx.decline('it takes no channels');
+  return out;
+}
 
 /** Expand / Tile: broadcasting copies; the channel count must not change. */
 export const expand: Rule = (ctx) => {

@@ -40,6 +40,21 @@ export interface RuleContext {
   fresh(value: string, axis: number): number;
   /** Puts `value` (channels on `axis`) in the space of element `el`. */
   join(value: string, axis: number, el: number): number;
+  /**
+   * Puts `value`'s `axis` in the space of `el` with every channel repeated `inner` times in a row:
+   * a channel-major flatten of [C, H, W] to [C·H·W] (inner = H·W). Layers reading it see M ⊗ I(inner).
+   */
+  spread(value: string, axis: number, el: number, inner: number): number;
+  /**
+   * The spaces laid side by side on a feature's channel axis, with their channel counts: one for
+   * a plain value, one per input for a channel concatenation. Declines when a count is unknown.
+   */
+  parts(value: string): { el: number; size: number }[];
+  /**
+   * Makes `value`'s `axis` the concatenation of `parts` (the direct sum of their spaces): each
+   * part keeps its own space, at its offset. Returns the (composite) element of the value.
+   */
+  compose(value: string, axis: number, parts: readonly { el: number; size: number }[]): number;
   /** Unites two spaces because the node adds them (a residual tie, recorded on the space). */
   tie(a: number, b: number, values: string[]): void;
   /** Unites two spaces without recording a residual tie (element-wise products, concatenation along tokens). */
