@@ -1,12 +1,10 @@
 import {
+  assembleMergeGraph,
   commonModulePrefix,
-  computeStopPoints,
   intAttr,
   moduleName,
   type Graph,
-  type Head,
   type MergeGraph,
-  type MergePoint,
   type Node,
   type ParamRef,
   type Tie,
@@ -26,8 +24,7 @@ import type { ConvUnit, ResNetLayout } from './layout.js';
  *   `<block>.conv1:in`;
  * - the classifier is the task head.
  */
-export function declareMergeGraph(graph: Graph, layout: ResNetLayout): MergeGraph {
-  const nodeIndex = new Map(graph.nodes.map((n, i) => [n.name, i]));
+export function declareResnetMergeGraph(graph: Graph, layout: ResNetLayout): MergeGraph {
   const drafts: Draft[] = [];
 
   for (const block of layout.blocks) {
@@ -94,40 +91,20 @@ export function declareMergeGraph(graph: Graph, layout: ResNetLayout): MergeGrap
   stream.values.push(layout.pool.outputs[0], ...layout.flatten.map((n) => n.outputs[0]));
   finish(stream, [head]);
 
-  const depth = (d: Draft) => nodeIndex.get(producerOf(graph, d.observe)!.name)!;
-  drafts.sort((a, b) => depth(a) - depth(b) || (a.name < b.name ? -1 : 1));
-  const points: Omit<MergePoint, 'stopPoint'>[] = drafts.map((d, index) => {
-    const first = d.producers[0];
-    const channels = graph.initializers.get(first.param)!.shape[first.axis];
-    const order = (names: string[]) => [...new Set(names)].sort((a, b) => nodeIndex.get(a)! - nodeIndex.get(b)!);
-    return {
-      index,
-      name: d.name,
-      channels,
-      observe: { value: d.observe, axis: 1 },
-      values: [...new Set(d.values)].map((value) => ({ value, axis: 1 })),
-      producers: d.producers,
-      consumers: d.consumers,
-      ties: d.ties,
-      producerNodes: order(d.producers.map((p) => p.node)),
-      consumerNodes: order(d.consumers.map((c) => c.node)),
-    };
-  });
-  const finalStream = points.findIndex((p) => p.consumers.some((c) => c.node === head.name));
   const outW = graph.initializers.get(head.inputs[1])!;
-  const heads: Head[] = [
-    {
-      name: moduleName(graph, head),
-      node: head.name,
-      outputs: graph.outputs.map((o) => o.name),
-      classes: outW.shape[headAxis === 1 ? 0 : 1],
-      input: finalStream,
-    },
-  ];
-  const stops = computeStopPoints(graph, points, heads);
-  return { points: points.map((p, i) => ({ ...p, stopPoint: stops[i] })), heads, barriers: [] };
+  return assembleMergeGraph(
+    graph,
+    drafts.map((d) => ({
+      ...d,
+      observe: { value: d.observe, axis: 1 },
+      values: d.values.map((value) => ({ value, axis: 1 })),
+    })),
+    [{ name: moduleName(graph, head), node: head.name, classes: outW.shape[headAxis === 1 ? 0 : 1] }],
+    { order: 'depth' },
+  );
 }
 
+/** A point as collected here: every value carries its channels on axis 1 (NCHW, or [N, C] after flattening). */
 interface Draft {
   name: string;
   observe: string;
@@ -151,8 +128,4 @@ function unitProducers(u: ConvUnit): ParamRef[] {
 
 function unitValues(u: ConvUnit): string[] {
   return u.bn ? [u.conv.outputs[0], u.bn.outputs[0]] : [u.conv.outputs[0]];
-}
-
-function producerOf(graph: Graph, value: string): Node | undefined {
-  return graph.nodes.find((n) => n.outputs.includes(value));
 }

@@ -1,4 +1,4 @@
-import { consumers, moduleName, producers, type Graph, type Node } from '@zipit/core';
+import { describeNode as describe, LayoutReader, moduleName, type LayoutResult, type Graph, type Node } from '@zipit/core';
 
 /**
  * The structure of a ResNet read from its graph: stem, residual blocks in order, global pooling
@@ -43,50 +43,33 @@ export interface ResNetLayout {
   headBias?: Node;
 }
 
-export type LayoutResult = { ok: true; layout: ResNetLayout } | { ok: false; reason: string };
-
-class NotResNet extends Error {}
-
 /** Reads the ResNet structure of `graph`, or says (naming a node) why it is not one. */
-export function readLayout(graph: Graph): LayoutResult {
-  try {
-    return { ok: true, layout: new LayoutReader(graph).read() };
-  } catch (e) {
-    if (e instanceof NotResNet) return { ok: false, reason: e.message };
-    throw e;
-  }
+export function readResnetLayout(graph: Graph): LayoutResult<ResNetLayout> {
+  return new ResnetLayoutReader(graph).read();
 }
 
-class LayoutReader {
-  private readonly readers: Map<string, Node[]>;
-  private readonly producerOf: Map<string, Node>;
-
-  constructor(private readonly graph: Graph) {
-    this.readers = consumers(graph);
-    this.producerOf = producers(graph);
-  }
-
-  read(): ResNetLayout {
-    const inputs = this.graph.inputs.filter((i) => !this.graph.initializers.has(i.name));
-    if (inputs.length !== 1) this.fail(`the model has ${inputs.length} inputs, expected one image input`);
+class ResnetLayoutReader extends LayoutReader<ResNetLayout> {
+  protected parse(): ResNetLayout {
+    const inputs = this.dataInputs();
+    if (inputs.length !== 1) this.decline(`the model has ${inputs.length} inputs, expected one image input`);
     const input = inputs[0].name;
-    const first = this.featureReaders(input);
-    if (first.length !== 1 || first[0].opType !== 'Conv') this.fail(`the input is not read by exactly one Conv (stem)`);
+    const first = this.dataReaders(input);
+    if (first.length !== 1 || first[0].opType !== 'Conv') this.decline(`the input is not read by exactly one Conv (stem)`);
     const stem = this.unit(first[0]);
     const stemRelu = this.sole(stem.out, 'Relu', `no ReLU after the stem ${describe(stem.conv)}`);
     let x = stemRelu.outputs[0];
     let stemPool: Node | undefined;
-    const afterStem = this.featureReaders(x);
+    const afterStem = this.dataReaders(x);
     if (afterStem.length === 1 && afterStem[0].opType === 'MaxPool') {
       stemPool = afterStem[0];
       x = stemPool.outputs[0];
     }
     const blocks: ResidualBlock[] = [];
     for (;;) {
-      const readers = this.featureReaders(x);
+      const readers = this.dataReaders(x);
       const pool = readers.find((n) => n.opType === 'GlobalAveragePool' || n.opType === 'ReduceMean');
       if (pool && readers.length === 1) {
-        if (blocks.length === 0) this.fail(`no residual Add found after node ${describe(this.producerOf.get(x)!)}`);
+        if (blocks.length === 0) this.decline(`no residual Add found after node ${describe(this.producerOf.get(x)!)}`);
         return { input, stem, stemRelu, stemPool, blocks, ...this.tail(pool) };
       }
       const block = this.block(x, readers, blocks.length);
@@ -99,7 +82,7 @@ class LayoutReader {
     const where = describe(this.producerOf.get(x)!);
     const convs = readers.filter((n) => n.opType === 'Conv');
     if (convs.length === 0 || readers.some((n) => n.opType !== 'Conv' && n.opType !== 'Add')) {
-      this.fail(`after node ${where} expected the convolutions of a residual block, found ${readers.map((n) => n.opType).join(', ') || 'nothing'}`);
+      this.decline(`after node ${where} expected the convolutions of a residual block, found ${readers.map((n) => n.opType).join(', ') || 'nothing'}`);
     }
     let branch: ConvUnit[] | undefined;
     let relus: Node[] = [];
@@ -107,22 +90,22 @@ class LayoutReader {
     let add: Node | undefined;
     for (const conv of convs) {
       const u = this.unit(conv);
-      const next = this.featureReaders(u.out);
+      const next = this.dataReaders(u.out);
       if (next.length === 1 && next[0].opType === 'Add') {
-        if (shortcut) this.fail(`two shortcut convolutions read the output of node ${where}`);
+        if (shortcut) this.decline(`two shortcut convolutions read the output of node ${where}`);
         shortcut = u;
         continue;
       }
-      if (branch) this.fail(`two residual branches start after node ${where}`);
+      if (branch) this.decline(`two residual branches start after node ${where}`);
       [branch, relus, add] = this.branch(u);
     }
-    if (!branch || !add) return this.fail(`no residual branch (Conv → ReLU → Conv → Add) after node ${where}`);
+    if (!branch || !add) return this.decline(`no residual branch (Conv → ReLU → Conv → Add) after node ${where}`);
     if (branch.length !== 2 && branch.length !== 3) {
-      this.fail(`the block at ${describe(branch[0].conv)} has ${branch.length} convolutions on its main branch, expected 2 or 3`);
+      this.decline(`the block at ${describe(branch[0].conv)} has ${branch.length} convolutions on its main branch, expected 2 or 3`);
     }
     const other = add.inputs.find((v) => v !== branch![branch!.length - 1].out);
     if (shortcut ? other !== shortcut.out : other !== x) {
-      this.fail(`the residual Add ${describe(add)} does not add the block input or its shortcut`);
+      this.decline(`the residual Add ${describe(add)} does not add the block input or its shortcut`);
     }
     const relu = this.sole(add.outputs[0], 'Relu', `no ReLU after the residual Add ${describe(add)}`);
     const convName = moduleName(this.graph, branch[0].conv);
@@ -137,29 +120,29 @@ class LayoutReader {
     const relus: Node[] = [];
     for (let guard = 0; guard < 8; guard++) {
       const u = units[units.length - 1];
-      const next = this.featureReaders(u.out);
-      if (next.length !== 1) this.fail(`the output of ${describe(u.conv)} is read ${next.length} times inside a residual branch`);
+      const next = this.dataReaders(u.out);
+      if (next.length !== 1) this.decline(`the output of ${describe(u.conv)} is read ${next.length} times inside a residual branch`);
       if (next[0].opType === 'Add') return [units, relus, next[0]];
-      if (next[0].opType !== 'Relu') this.fail(`expected ReLU or Add after ${describe(u.conv)}, found ${next[0].opType}`);
+      if (next[0].opType !== 'Relu') this.decline(`expected ReLU or Add after ${describe(u.conv)}, found ${next[0].opType}`);
       relus.push(next[0]);
-      const conv = this.featureReaders(next[0].outputs[0]);
-      if (conv.length !== 1 || conv[0].opType !== 'Conv') this.fail(`expected one Conv after ${describe(next[0])}`);
+      const conv = this.dataReaders(next[0].outputs[0]);
+      if (conv.length !== 1 || conv[0].opType !== 'Conv') this.decline(`expected one Conv after ${describe(next[0])}`);
       units.push(this.unit(conv[0]));
     }
-    return this.fail(`the residual branch from ${describe(first.conv)} is too long`);
+    return this.decline(`the residual branch from ${describe(first.conv)} is too long`);
   }
 
   private tail(pool: Node): Pick<ResNetLayout, 'pool' | 'flatten' | 'head' | 'headBias'> {
     if (pool.opType === 'ReduceMean') {
       const axes = pool.attributes.find((a) => a.name === 'axes');
       if (axes && axes.value.type === 'ints' && axes.value.value.some((a) => a < 2 && a >= 0)) {
-        this.fail(`${describe(pool)} does not pool over the spatial axes`);
+        this.decline(`${describe(pool)} does not pool over the spatial axes`);
       }
     }
     const flatten: Node[] = [];
     let v = pool.outputs[0];
     for (let guard = 0; guard < 4; guard++) {
-      const next = this.featureReaders(v);
+      const next = this.dataReaders(v);
       if (next.length !== 1) break;
       const n = next[0];
       if (n.opType === 'Flatten' || n.opType === 'Reshape' || n.opType === 'Squeeze') {
@@ -169,41 +152,22 @@ class LayoutReader {
       }
       if (n.opType === 'Gemm') return { pool, flatten, head: n };
       if (n.opType === 'MatMul') {
-        const bias = this.featureReaders(n.outputs[0]);
+        const bias = this.dataReaders(n.outputs[0]);
         const headBias = bias.length === 1 && bias[0].opType === 'Add' ? bias[0] : undefined;
         return { pool, flatten, head: n, headBias };
       }
       break;
     }
-    return this.fail(`no linear classifier after the global pooling ${describe(pool)}`);
+    return this.decline(`no linear classifier after the global pooling ${describe(pool)}`);
   }
 
   /** Conv and the BatchNorm that alone reads it. */
   private unit(conv: Node): ConvUnit {
-    if (!this.graph.initializers.has(conv.inputs[1])) this.fail(`the weight of ${describe(conv)} is not an initializer`);
+    if (!this.graph.initializers.has(conv.inputs[1])) this.decline(`the weight of ${describe(conv)} is not an initializer`);
     const group = conv.attributes.find((a) => a.name === 'group');
-    if (group && group.value.type === 'int' && group.value.value !== 1) this.fail(`${describe(conv)} is a grouped convolution`);
-    const next = this.featureReaders(conv.outputs[0]);
+    if (group && group.value.type === 'int' && group.value.value !== 1) this.decline(`${describe(conv)} is a grouped convolution`);
+    const next = this.dataReaders(conv.outputs[0]);
     if (next.length === 1 && next[0].opType === 'BatchNormalization') return { conv, bn: next[0], out: next[0].outputs[0] };
     return { conv, out: conv.outputs[0] };
   }
-
-  private sole(v: string, opType: string, reason: string): Node {
-    const next = this.featureReaders(v);
-    if (next.length !== 1 || next[0].opType !== opType) this.fail(reason);
-    return next[0];
-  }
-
-  /** Nodes reading `v` as data (Shape nodes only read its shape). */
-  private featureReaders(v: string): Node[] {
-    return (this.readers.get(v) ?? []).filter((n) => n.opType !== 'Shape');
-  }
-
-  private fail(reason: string): never {
-    throw new NotResNet(reason);
-  }
-}
-
-function describe(node: Node): string {
-  return `${node.name || node.outputs[0]} (${node.opType})`;
 }

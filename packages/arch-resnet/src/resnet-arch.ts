@@ -1,7 +1,7 @@
-import { UnsupportedError, type Architecture, type ArchitectureRegistry, type Graph, type ReferenceModel } from '@zipit/core';
+import { defineArchitecture, type ArchitectureRegistry, type Graph, type ReferenceModel } from '@zipit/core';
 import { buildResNet, type ResNetSpec } from './build.js';
-import { declareMergeGraph } from './declare.js';
-import { readLayout, type ResNetLayout } from './layout.js';
+import { declareResnetMergeGraph } from './declare.js';
+import { readResnetLayout, type ResNetLayout } from './layout.js';
 
 /** One line describing a recognised ResNet. */
 function summarise(graph: Graph, layout: ResNetLayout): { variant: string; summary: string } {
@@ -34,25 +34,20 @@ const reference = (name: string, spec: ResNetSpec): ReferenceModel => ({
  * ResNets with BasicBlocks or Bottlenecks, identity or projection shortcuts, BatchNorm kept or
  * folded: CIFAR-style (the reference's ResNet-20) and torchvision layouts.
  */
-export const resnetArch: Architecture = {
+export const resnetArch = defineArchitecture<ResNetLayout>({
   name: 'resnet',
+  family: 'ResNet',
   description: 'ResNet (BasicBlock/Bottleneck, identity or projection shortcuts, BatchNorm kept or folded)',
-  recognise(graph) {
-    const r = readLayout(graph);
-    return r.ok ? { match: true, ...summarise(graph, r.layout) } : { match: false, reason: r.reason };
-  },
-  mergeGraph(graph) {
-    const r = readLayout(graph);
-    if (!r.ok) throw new UnsupportedError(`not a ResNet: ${r.reason}`, { hint: 'derive the merge graph automatically instead' });
-    return declareMergeGraph(graph, r.layout);
-  },
+  read: readResnetLayout,
+  summarise,
+  declare: declareResnetMergeGraph,
   references: [
     reference('resnet20-w1', { layout: 'cifar', block: 'basic', depths: [3, 3, 3], width: 1, imageSize: 16 }),
     reference('resnet20-w2', { layout: 'cifar', block: 'basic', depths: [3, 3, 3], width: 2, imageSize: 16 }),
     reference('resnet18-w0.25', { layout: 'torchvision', block: 'basic', depths: [2, 2, 2, 2], width: 0.25, imageSize: 32 }),
     reference('resnet50-w0.125', { layout: 'torchvision', block: 'bottleneck', depths: [3, 4, 6, 3], width: 0.125, imageSize: 32 }),
   ],
-};
+});
 
 /** Registers {@link resnetArch} (idempotent). */
 export function registerResnet(registry: ArchitectureRegistry): void {

@@ -1,4 +1,4 @@
-import { consumers, inferShapes, intAttr, intsAttr, moduleName, type Graph, type Node } from '@zipit/core';
+import { consumers, inferShapes, intAttr, intsAttr, moduleName, type Graph, type LayoutResult, type Node } from '@zipit/core';
 import { VGG_CONFIGS, VGG_VARIANTS, vggWidths, type VggVariant } from './build.js';
 
 /** One `Conv → [BatchNorm] → ReLU → [MaxPool]` stage of a VGG's feature extractor. */
@@ -27,7 +27,8 @@ export interface VggLayout {
   classes: number;
 }
 
-export type VggParse = { ok: true; layout: VggLayout } | { ok: false; reason: string };
+/** A VGG's layout, or why the graph is not one. */
+export type VggParse = LayoutResult<VggLayout>;
 
 /** Shape-only readers (the Shape of `x.view(x.size(0), -1)`) are not on the data path. */
 const SHAPE_ONLY = new Set(['Shape', 'Size']);

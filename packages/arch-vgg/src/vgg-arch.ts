@@ -1,4 +1,4 @@
-import { UnsupportedError, type Architecture, type ArchitectureRegistry, type Graph, type ReferenceModel } from '@zipit/core';
+import { defineArchitecture, type ArchitectureRegistry, type ReferenceModel } from '@zipit/core';
 import { buildVgg, type VggVariant } from './build.js';
 import { declareVggMergeGraph } from './declare.js';
 import { parseVgg, type VggLayout } from './layout.js';
@@ -25,20 +25,15 @@ const reference = (variant: VggVariant, width: number): ReferenceModel => ({
  * CIFAR-style VGG-11/13/16/19 (the reference implementation's `models/vgg.py`), with BatchNorm
  * kept, folded into the convolutions, or absent: one merge point per conv layer.
  */
-export const vggArch: Architecture = {
+export const vggArch = defineArchitecture<VggLayout>({
   name: 'vgg',
+  family: 'VGG',
   description: 'CIFAR-style VGG-11/13/16/19 (3×3 conv, ReLU, 2×2 max-pool, one Linear classifier), BatchNorm kept, folded or absent',
-  recognise(graph: Graph) {
-    const r = parseVgg(graph);
-    return r.ok ? { match: true, ...summarise(r.layout) } : { match: false, reason: r.reason };
-  },
-  mergeGraph(graph: Graph) {
-    const r = parseVgg(graph);
-    if (!r.ok) throw new UnsupportedError(`not a VGG: ${r.reason}`, { hint: 'derive the merge graph automatically instead' });
-    return declareVggMergeGraph(graph, r.layout);
-  },
+  read: parseVgg,
+  summarise: (_graph, layout) => summarise(layout),
+  declare: declareVggMergeGraph,
   references: [reference('vgg11', 0.125), reference('vgg16', 0.0625)],
-};
+});
 
 /** Registers {@link vggArch} (idempotent). */
 export function registerVgg(registry: ArchitectureRegistry): void {

@@ -1,5 +1,5 @@
 import {
-  commonModulePrefix, computeStopPoints, type Graph, type Head, type MergeGraph, type MergePoint, type ParamRef, type Tie, type ValueAxis,
+  assembleMergeGraph, commonModulePrefix, type Graph, type MergeGraph, type ParamRef, type Tie, type ValueAxis,
 } from '@zipit/core';
 import { ConcreteShapes } from './concrete.js';
 import type { Linear, Norm, Projection, VitLayout } from './layout.js';
@@ -26,9 +26,8 @@ import type { Linear, Norm, Projection, VitLayout } from './layout.js';
  * - per block, **`<mlp fc2>:in`**: the MLP hidden space (after the activation);
  * - the head is the task head.
  */
-export function declareMergeGraph(graph: Graph, layout: VitLayout): MergeGraph {
+export function declareVitMergeGraph(graph: Graph, layout: VitLayout): MergeGraph {
   const cs = new ConcreteShapes(graph, 2);
-  const nodeIndex = new Map(graph.nodes.map((n, i) => [n.name, i]));
   const last = (value: string, offset = 0): ValueAxis => {
     const rank = cs.shape(value)?.length ?? 3;
     return offset ? { value, axis: rank - 1, offset } : { value, axis: rank - 1 };
@@ -108,35 +107,11 @@ export function declareMergeGraph(graph: Graph, layout: VitLayout): MergeGraph {
   drafts.push(seg);
 
   const segmented = layout.blocks.some((b) => b.junction);
-  const order = (names: string[]) => [...new Set(names)].sort((x, y) => nodeIndex.get(x)! - nodeIndex.get(y)!);
-  const points: Omit<MergePoint, 'stopPoint'>[] = drafts.map((d, index) => {
-    const first = d.producers[0];
-    const full = graph.initializers.get(first.param)!.shape[first.axis];
-    const channels = d.blocks ? d.blocks.count * d.blocks.size : full;
-    return {
-      index,
-      name: d.name,
-      channels,
-      observe: d.observe!,
-      values: dedupeValues(d.values),
-      producers: dedupeRefs(d.producers),
-      consumers: dedupeRefs(d.consumers),
-      ties: d.ties,
-      ...(d.blocks ? { blocks: d.blocks } : {}),
-      ...(segmented && d.stream ? { shareTransform: 'stream' } : {}),
-      producerNodes: order(d.producers.map((p) => p.node)),
-      consumerNodes: order(d.consumers.map((c) => c.node)),
-    };
-  });
-  const heads: Head[] = [{
-    name: layout.head.module,
-    node: layout.head.node.name,
-    outputs: graph.outputs.map((o) => o.name),
-    classes: layout.head.outChannels,
-    input: points.length - 1,
-  }];
-  const stops = computeStopPoints(graph, points, heads);
-  return { points: points.map((p, i) => ({ ...p, stopPoint: stops[i] })), heads, barriers: [] };
+  return assembleMergeGraph(
+    graph,
+    drafts.map(({ stream, observe, ...d }) => ({ ...d, observe: observe!, ...(segmented && stream ? { shareTransform: 'stream' } : {}) })),
+    [{ name: layout.head.module, node: layout.head.node.name, classes: layout.head.outChannels }],
+  );
 }
 
 interface Draft {
@@ -194,23 +169,4 @@ function uniqueLinears(ls: Linear[]): Linear[] {
 
 function uniqueProjections(ps: Projection[]): Projection[] {
   return ps.filter((p, i) => ps.findIndex((q) => q.linear.node === p.linear.node) === i);
-}
-
-function dedupeRefs(refs: ParamRef[]): ParamRef[] {
-  const seen = new Set<string>();
-  return refs.filter((r) => {
-    const key = `${r.param}\u0000${r.axis}\u0000${r.offset ?? 0}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-function dedupeValues(values: ValueAxis[]): ValueAxis[] {
-  const seen = new Set<string>();
-  return values.filter((v) => {
-    if (seen.has(v.value)) return false;
-    seen.add(v.value);
-    return true;
-  });
 }

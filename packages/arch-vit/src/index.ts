@@ -1,5 +1,5 @@
 export { buildVit, type VitSpec } from './build.js';
-export { declareMergeGraph } from './declare.js';
-export { readVitLayout, type Attention, type Linear, type LayoutResult, type Norm, type Projection, type VitBlock, type VitLayout } from './layout.js';
+export { declareVitMergeGraph } from './declare.js';
+export { readVitLayout, type Attention, type Linear, type Norm, type Projection, type VitBlock, type VitLayout } from './layout.js';
 export { prepareVit } from './prepare.js';
 export { registerVit, vitArch } from './vit-arch.js';

@@ -1,4 +1,4 @@
-import { commonModulePrefix, consumers, intAttr, intsAttr, moduleName, producers, type Graph, type Node } from '@zipit/core';
+import { commonModulePrefix, intAttr, intsAttr, LayoutReader, moduleName, type Graph, type LayoutResult, type Node } from '@zipit/core';
 import { ConcreteShapes, size } from './concrete.js';
 import { applyChain, channelIds, isIdentityOn, isLayoutStep, type Ids } from './trace.js';
 
@@ -108,18 +108,9 @@ export interface VitLayout {
   tokens: number;
 }
 
-export type LayoutResult = { ok: true; layout: VitLayout } | { ok: false; reason: string };
-
-class NotVit extends Error {}
-
 /** Reads the ViT structure of `graph`, or says (naming a node) why it is not one. */
-export function readVitLayout(graph: Graph): LayoutResult {
-  try {
-    return { ok: true, layout: new LayoutReader(graph).read() };
-  } catch (e) {
-    if (e instanceof NotVit) return { ok: false, reason: e.message };
-    throw e;
-  }
+export function readVitLayout(graph: Graph): LayoutResult<VitLayout> {
+  return new VitLayoutReader(graph).read();
 }
 
 interface Step {
@@ -138,19 +129,16 @@ interface Core {
 
 const SHAPE_READERS = new Set(['Shape', 'Size']);
 
-class LayoutReader {
-  private readonly readers: Map<string, Node[]>;
-  private readonly producerOf: Map<string, Node>;
+class VitLayoutReader extends LayoutReader<VitLayout> {
   private readonly cs: ConcreteShapes;
   private readonly features = new Set<string>();
 
-  constructor(private readonly graph: Graph) {
-    this.readers = consumers(graph);
-    this.producerOf = producers(graph);
+  constructor(graph: Graph) {
+    super(graph);
     this.cs = new ConcreteShapes(graph, 2);
   }
 
-  read(): VitLayout {
+  protected parse(): VitLayout {
     const inputs = this.graph.inputs.filter((i) => !this.graph.initializers.has(i.name));
     if (inputs.length !== 1) this.fail(`the model has ${inputs.length} inputs, expected one image input`);
     const input = inputs[0].name;
@@ -750,7 +738,7 @@ class LayoutReader {
   }
 
   private fail(reason: string): never {
-    throw new NotVit(reason);
+    return this.decline(reason);
   }
 }
 

@@ -1,6 +1,6 @@
-import { UnsupportedError, type Architecture, type ArchitectureRegistry, type ReferenceModel } from '@zipit/core';
+import { defineArchitecture, type ArchitectureRegistry, type ReferenceModel } from '@zipit/core';
 import { buildVit, type VitSpec } from './build.js';
-import { declareMergeGraph } from './declare.js';
+import { declareVitMergeGraph } from './declare.js';
 import { readVitLayout, type VitLayout } from './layout.js';
 import { prepareVit } from './prepare.js';
 
@@ -27,26 +27,22 @@ const reference = (name: string, spec: VitSpec): ReferenceModel => ({
  * GELU MLP, class-token or mean-token head), with head-aware attention spaces: Q and K share
  * one transform per head, V and the output projection another, and heads move as whole blocks.
  */
-export const vitArch: Architecture = {
+export const vitArch = defineArchitecture<VitLayout>({
   name: 'vit',
+  family: 'ViT',
   description: 'Vision Transformer (pre-norm blocks, multi-head attention with separate or fused Q/K/V, GELU MLP)',
-  recognise(graph) {
-    const r = readVitLayout(graph);
-    return r.ok ? { match: true, ...summarise(r.layout) } : { match: false, reason: r.reason };
-  },
+  read: readVitLayout,
+  summarise: (_graph, layout) => summarise(layout),
+  declare: declareVitMergeGraph,
   prepare: prepareVit,
-  mergeGraph(graph) {
-    const r = readVitLayout(graph);
-    if (!r.ok) throw new UnsupportedError(`not a ViT: ${r.reason}`, { hint: 'the attention spaces of a ViT cannot be derived automatically' });
-    return declareMergeGraph(graph, r.layout);
-  },
+  declinedHint: 'the attention spaces of a ViT cannot be derived automatically',
   references: [
     reference('vit-d2-h2', { depth: 2, heads: 2, dim: 16 }),
     reference('vit-d2-h4-fused', { depth: 2, heads: 4, dim: 16, qkv: 'fused' }),
     reference('vit-d4-h2-mean', { depth: 4, heads: 2, dim: 16, pool: 'mean' }),
     reference('vit-d4-h4', { depth: 4, heads: 4, dim: 16 }),
   ],
-};
+});
 
 /** Registers {@link vitArch} (idempotent). */
 export function registerVit(registry: ArchitectureRegistry): void {

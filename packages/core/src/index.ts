@@ -31,3 +31,4 @@ export * from './stats/statistics-graph.js';
 export * from './stats/tap.js';
 export * from './io/model-format.js';
 export * from './exec/executor.js';
+export * from './plugin/index.js';

@@ -1,27 +1,25 @@
-import { ShapeError } from '../errors.js';
+import { ShapeError, UnsupportedError } from '../errors.js';
 import { opsetVersion, type Graph, type GraphBody, type Node } from '../graph/graph.js';
 import { inferShapes, type ShapeTable } from '../graph/infer-shapes.js';
 import {
-  computeStopPoints,
   hasWeights,
   type Barrier,
-  type Head,
   type MergeGraph,
-  type MergePoint,
   type ParamRef,
   type Tie,
   type ValueAxis,
 } from './merge-graph.js';
 import { commonModulePrefix, moduleName, scopeModule } from './naming.js';
+import { assembleMergeGraph, dedupeRefs, type HeadDraft, type PointDraft } from '../plugin/assemble-merge-graph.js';
 import { Decline, defaultRules, SHAPE_ONLY, type Rule, type RuleContext } from './rules/index.js';
 
-/**
- * An operator that blocks a space never fails the derivation: it becomes a barrier listed (with
- * its reason and what would let merging pass) in `MergeGraph.barriers`; the spaces it touches are
- * not merge points and zipping stops before it (the points after it are not stop points). So
- * every stop point that `zipit inspect` lists also merges.
- */
 export interface DeriveOptions {
+  /**
+   * When true (the default), an operator that blocks a space which would otherwise be a merge
+   * point throws an UnsupportedError naming the node, its type and what to do. When false, it
+   * becomes a barrier listed in `MergeGraph.barriers` and merging simply cannot pass it.
+   */
+  strict?: boolean;
   /** Extra or replacement rules by operator type (`domain::op` for non-default domains). */
   rules?: ReadonlyMap<string, Rule>;
 }
@@ -33,7 +31,6 @@ type Pin = 'input' | 'output' | 'head' | 'opaque' | 'barrier';
 type Origin = 'input' | 'opaque' | 'derived';
 
 interface FeatureState {
-  /** An element id, or a composite id (< 0) when the channel axis holds several spaces side by side (a channel Concat). */
   el?: number;
   axis?: number;
   origin: Origin;
@@ -65,22 +62,14 @@ class Derivation {
   private readonly shapes: ShapeTable;
   private readonly opset: number;
   private readonly rules: ReadonlyMap<string, Rule>;
+  private readonly strict: boolean;
   private readonly nodeIndex = new Map<string, number>();
   private readonly producerOf = new Map<string, Node>();
   private readonly features = new Map<string, FeatureState>();
   // Union-find over elements = (value, axis).
   private readonly elValue: string[] = [];
   private readonly elAxis: number[] = [];
-  /** Where an element's channels sit on its value's axis: channel c at offset + c·repeat … + repeat − 1. */
-  private readonly elOffset: number[] = [];
-  private readonly elRepeat: number[] = [];
-  /** Whether an element is one of several spaces on its value's axis (its refs then always carry an offset). */
-  private readonly elPart: boolean[] = [];
-  /** Channel count of an element (null when unknown). */
-  private readonly elSize: (number | null)[] = [];
   private readonly parent: number[] = [];
-  /** Composite ids −1, −2, …: the elements laid side by side on one channel axis, in order. */
-  private readonly composites: number[][] = [];
   private readonly pins: { el: number; pin: Pin }[] = [];
   private readonly producers: { ref: ParamRef; el: number }[] = [];
   private readonly consumers: { ref: ParamRef; el: number }[] = [];
@@ -90,6 +79,7 @@ class Derivation {
   constructor(private readonly graph: Graph | GraphBody, opts: DeriveOptions) {
     this.shapes = inferShapes(graph);
     this.opset = 'opsetImports' in graph ? opsetVersion(graph) ?? 13 : 13;
+    this.strict = opts.strict ?? true;
     this.rules = opts.rules ? new Map([...defaultRules, ...opts.rules]) : defaultRules;
     graph.nodes.forEach((n, i) => {
       this.nodeIndex.set(n.name, i);
@@ -128,7 +118,6 @@ class Derivation {
       consumers: this.consumers.length,
       ties: this.ties.length,
       barriers: this.barriers.length,
-      composites: this.composites.length,
     };
     const overlay = new Map<string, FeatureState>();
     const unions: [number, number][] = [];
@@ -144,12 +133,7 @@ class Derivation {
       if (!(e instanceof Decline)) throw e;
       this.elValue.length = snapshot.els;
       this.elAxis.length = snapshot.els;
-      this.elOffset.length = snapshot.els;
-      this.elRepeat.length = snapshot.els;
-      this.elPart.length = snapshot.els;
-      this.elSize.length = snapshot.els;
       this.parent.length = snapshot.els;
-      this.composites.length = snapshot.composites;
       this.pins.length = snapshot.pins;
       this.producers.length = snapshot.producers;
       this.consumers.length = snapshot.consumers;
@@ -166,13 +150,10 @@ class Derivation {
   private barrier(node: Node, reason: string, hint: string): void {
     const els: number[] = [];
     for (const i of node.inputs) {
-      const id = i ? this.features.get(i)?.el : undefined;
-      if (id === undefined) continue;
-      for (const el of this.segments(id)) {
-        if (els.includes(el)) continue;
-        els.push(el);
-        this.pins.push({ el, pin: 'barrier' });
-      }
+      const el = i ? this.features.get(i)?.el : undefined;
+      if (el === undefined || els.includes(el)) continue;
+      els.push(el);
+      this.pins.push({ el, pin: 'barrier' });
     }
     this.barriers.push({ node: node.name, opType: node.opType, reason, hint, els });
     for (const o of node.outputs) if (o) this.features.set(o, { origin: 'opaque' });
@@ -180,50 +161,17 @@ class Derivation {
 
   private context(node: Node, overlay: Map<string, FeatureState>, unions: [number, number][]): RuleContext {
     const state = (v: string): FeatureState | undefined => overlay.get(v) ?? this.features.get(v);
-    const sizeOf = (value: string, axis: number): number | null => {
-      const d = this.shapes.shapes.get(value)?.[axis];
-      return typeof d === 'number' ? d : null;
-    };
-    const newEl = (value: string, axis: number, layout?: { offset: number; repeat: number; size: number | null; part: boolean }): number => {
+    const newEl = (value: string, axis: number): number => {
       const el = this.elValue.length;
       this.elValue.push(value);
       this.elAxis.push(axis);
-      this.elOffset.push(layout?.offset ?? 0);
-      this.elRepeat.push(layout?.repeat ?? 1);
-      this.elPart.push(layout?.part ?? false);
-      this.elSize.push(layout ? layout.size : sizeOf(value, axis));
       this.parent.push(el);
       return el;
-    };
-    const layoutOf = (el: number) => ({ offset: this.elOffset[el], repeat: this.elRepeat[el], size: this.elSize[el], part: this.elPart[el] });
-    const composite = (els: number[]): number => {
-      this.composites.push(els);
-      return -this.composites.length;
-    };
-    /** Pairs up the segments of two ids that must be one space; declines when they are laid out differently. */
-    const pairs = (a: number, b: number): [number, number][] => {
-      const sa = this.segments(a);
-      const sb = this.segments(b);
-      if (sa.length === 1 && sb.length === 1) return [[sa[0], sb[0]]];
-      const sizes = (s: number[]) => s.map((e) => this.elSize[e]).join(',');
-      if (sa.length !== sb.length || sizes(sa) !== sizes(sb)) {
-        return decline(
-          `it joins channels made of ${sa.length} concatenated space(s) [${sizes(sa)}] with ${sb.length} [${sizes(sb)}]`,
-          'a concatenation can only be added to one concatenated the same way',
-        );
-      }
-      return sa.map((e, i) => [e, sb[i]]);
     };
     const decline = (reason: string, hint = ''): never => {
       throw new Decline(reason, hint);
     };
-    const ref = (param: string, axis: number, el: number): ParamRef => ({
-      param,
-      axis,
-      node: node.name,
-      ...(this.elOffset[el] !== 0 || this.elPart[el] ? { offset: this.elOffset[el] } : {}),
-      ...(this.elRepeat[el] !== 1 ? { repeat: this.elRepeat[el] } : {}),
-    });
+    const ref = (param: string, axis: number): ParamRef => ({ param, axis, node: node.name });
     const ctx: RuleContext = {
       node,
       opset: this.opset,
@@ -256,62 +204,23 @@ class Derivation {
         return el;
       },
       join: (v, axis, el) => {
-        const els = this.segments(el).map((src) => {
-          const e = newEl(v, axis, layoutOf(src));
-          unions.push([e, src]);
-          return e;
-        });
-        const id = els.length === 1 && el >= 0 ? els[0] : composite(els);
-        overlay.set(v, { el: id, axis, origin: 'derived' });
-        return id;
-      },
-      spread: (v, axis, el, inner) => {
-        const els = this.segments(el).map((src) => {
-          const l = layoutOf(src);
-          const e = newEl(v, axis, { ...l, offset: l.offset * inner, repeat: l.repeat * inner });
-          unions.push([e, src]);
-          return e;
-        });
-        const id = els.length === 1 && el >= 0 ? els[0] : composite(els);
-        overlay.set(v, { el: id, axis, origin: 'derived' });
-        return id;
-      },
-      parts: (v) => {
-        const s = state(v);
-        if (s?.el === undefined) return decline(`"${v}" has no channel axis`);
-        return this.segments(s.el).map((el) => {
-          const size = this.elSize[el];
-          if (size === null) return decline(`the channel count of "${v}" is unknown`, 'give the model static shapes (all but the batch dimension)');
-          if (this.elRepeat[el] !== 1) return decline(`the channels of "${v}" are spread over a flattened axis`);
-          return { el, size };
-        });
-      },
-      compose: (v, axis, parts) => {
-        let offset = 0;
-        const els = parts.map((p) => {
-          const e = newEl(v, axis, { offset, repeat: 1, size: p.size, part: parts.length > 1 });
-          unions.push([e, p.el]);
-          offset += p.size;
-          return e;
-        });
-        const id = els.length === 1 ? els[0] : composite(els);
-        overlay.set(v, { el: id, axis, origin: 'derived' });
-        return id;
+        const e = newEl(v, axis);
+        unions.push([e, el]);
+        overlay.set(v, { el: e, axis, origin: 'derived' });
+        return e;
       },
       tie: (a, b, values) => {
-        for (const [x, y] of pairs(a, b)) {
-          this.ties.push({ tie: { node: node.name, values: [...values] }, el: x });
-          unions.push([x, y]);
-        }
+        this.ties.push({ tie: { node: node.name, values: [...values] }, el: a });
+        unions.push([a, b]);
       },
       unite: (a, b) => {
-        for (const pair of pairs(a, b)) unions.push(pair);
+        unions.push([a, b]);
       },
       produce: (param, axis, el) => {
-        for (const e of this.segments(el)) this.producers.push({ ref: ref(param, axis, e), el: e });
+        this.producers.push({ ref: ref(param, axis), el });
       },
       consume: (param, axis, el) => {
-        for (const e of this.segments(el)) this.consumers.push({ ref: ref(param, axis, e), el: e });
+        this.consumers.push({ ref: ref(param, axis), el });
       },
       noChannel: (v) => {
         overlay.set(v, { origin: 'derived' });
@@ -321,18 +230,12 @@ class Derivation {
         overlay.set(v, { origin: s && s.origin !== 'derived' ? s.origin : 'derived' });
       },
       mixing: (el, reason, hint) => {
-        const els = this.segments(el);
-        for (const e of els) this.pins.push({ el: e, pin: 'barrier' });
-        this.barriers.push({ node: node.name, opType: node.opType, reason, hint, els });
+        this.pins.push({ el, pin: 'barrier' });
+        this.barriers.push({ node: node.name, opType: node.opType, reason, hint, els: [el] });
       },
       decline,
     };
     return ctx;
-  }
-
-  /** The elements of an element or composite id, in channel order. */
-  private segments(id: number): number[] {
-    return id >= 0 ? [id] : this.composites[-id - 1];
   }
 
   private find(el: number): number {
@@ -412,6 +315,12 @@ class Derivation {
         return [...pins].every((p) => p === 'barrier');
       });
       if (!blocks) continue;
+      if (this.strict) {
+        throw new UnsupportedError(`cannot merge through ${b.opType}: ${b.reason}`, {
+          node: `${b.node} (${b.opType})`,
+          hint: `${b.hint ? `${b.hint}; ` : ''}or derive with { strict: false } to stop merging before it`,
+        });
+      }
       effective.push({ node: b.node, opType: b.opType, reason: b.reason, hint: b.hint });
     }
 
@@ -419,26 +328,11 @@ class Derivation {
     for (let el = 0; el < this.elValue.length; el++) {
       if (this.find(el) === el && !pinsOf.has(el)) roots.push(el);
     }
-    const drafts = roots
-      .map((r) => this.draftPoint(r))
-      .filter((d): d is Draft => d !== null)
-      .sort((a, b) => a.depth - b.depth || (a.name < b.name ? -1 : 1));
-    const used = new Map<string, number>();
-    const pointOfRoot = new Map<number, number>();
-    const points: Omit<MergePoint, 'stopPoint'>[] = drafts.map((d, index) => {
-      const n = (used.get(d.name) ?? 0) + 1;
-      used.set(d.name, n);
-      pointOfRoot.set(d.root, index);
-      const { root: _root, depth: _depth, ...rest } = d;
-      return { ...rest, index, name: n === 1 ? d.name : `${d.name}#${n}` };
-    });
-
-    const heads: Head[] = headNodes.map((node) => {
+    const drafts = roots.map((r) => this.draftPoint(r)).filter((d): d is PointDraft => d !== null);
+    const heads: HeadDraft[] = headNodes.map((node) => {
       const out = this.producers.find((p) => p.ref.node === node.name && WEIGHT_OPS.has(node.opType) && p.ref.param === node.inputs[1]);
       const classes = out ? this.graph.initializers.get(out.ref.param)!.shape[out.ref.axis] : 0;
-      const inRef = this.consumers.find((c) => c.ref.node === node.name);
-      const input = inRef ? pointOfRoot.get(this.find(inRef.el)) ?? -1 : -1;
-      return { name: moduleName(this.graph, node), node: node.name, outputs: this.outputsReachedFrom(node), classes, input };
+      return { name: moduleName(this.graph, node), node: node.name, outputs: this.outputsReachedFrom(node), classes };
     });
 
     // Input-side preprocessing (e.g. Sub(input, mean)) may be shared when it is the same in every model.
@@ -446,44 +340,32 @@ class Derivation {
       const st = this.features.get(v);
       if (!st) return true;
       if (st.el === undefined) return st.origin === 'input';
-      return this.segments(st.el).some((el) => pinsOf.get(this.find(el))?.has('input') === true);
+      return pinsOf.get(this.find(st.el))?.has('input') === true;
     };
-    const stops = computeStopPoints(this.graph, points, heads, (node) =>
-      !hasWeights(this.graph, node) || (!WEIGHT_OPS.has(node.opType) && node.outputs.every((o) => !o || inputSide(o))));
-    return {
-      points: points.map((p, i) => ({ ...p, stopPoint: stops[i] })),
-      heads,
-      barriers: effective,
-    };
+    const mg = assembleMergeGraph(this.graph, drafts, heads, {
+      order: 'depth',
+      uniqueNames: true,
+      shareable: (node) => !hasWeights(this.graph, node) || (!WEIGHT_OPS.has(node.opType) && node.outputs.every((o) => !o || inputSide(o))),
+    });
+    return { ...mg, barriers: effective };
   }
 
-  private draftPoint(root: number): Draft | null {
+  private draftPoint(root: number): PointDraft | null {
     const inSpace = (el: number | undefined) => el !== undefined && this.find(el) === root;
-    const producers = dedupe(this.producers.filter((p) => inSpace(p.el)).map((p) => p.ref));
+    const producers = dedupeRefs(this.producers.filter((p) => inSpace(p.el)).map((p) => p.ref));
     if (producers.length === 0) return null;
-    const consumers = dedupe(this.consumers.filter((c) => inSpace(c.el)).map((c) => c.ref));
+    const consumers = dedupeRefs(this.consumers.filter((c) => inSpace(c.el)).map((c) => c.ref));
     const values: ValueAxis[] = [];
     for (let el = 0; el < this.elValue.length; el++) {
-      const id = this.features.get(this.elValue[el])?.el;
-      if (this.find(el) === root && id !== undefined && this.segments(id).includes(el)) {
-        values.push({
-          value: this.elValue[el],
-          axis: this.elAxis[el],
-          ...(this.elOffset[el] !== 0 || this.elPart[el] ? { offset: this.elOffset[el] } : {}),
-          ...(this.elRepeat[el] !== 1 ? { repeat: this.elRepeat[el] } : {}),
-        });
+      if (this.find(el) === root && this.features.get(this.elValue[el])?.el === el) {
+        values.push({ value: this.elValue[el], axis: this.elAxis[el] });
       }
     }
     const first = producers[0];
-    const span = (r: ParamRef) => this.graph.initializers.get(r.param)!.shape[r.axis];
-    const whole = producers.find((r) => r.offset === undefined && r.repeat === undefined);
-    let channels = whole ? span(whole) : null;
-    for (let el = 0; channels === null && el < this.elValue.length; el++) if (this.find(el) === root) channels = this.elSize[el];
-    if (channels === null) channels = span(first);
+    const channels = this.graph.initializers.get(first.param)!.shape[first.axis];
     for (const r of [...producers, ...consumers]) {
-      const size = span(r);
-      const needed = (r.offset ?? 0) + channels * (r.repeat ?? 1);
-      if (r.offset === undefined && r.repeat === undefined ? size !== channels : size < needed) {
+      const size = this.graph.initializers.get(r.param)!.shape[r.axis];
+      if (size !== channels) {
         throw new ShapeError(
           `parameter "${r.param}" has ${size} entries on axis ${r.axis}, but "${first.param}" gives the space ${channels} channels`,
           { node: r.node },
@@ -496,22 +378,7 @@ class Derivation {
     const consumerNodes = order(consumers.map((c) => c.node));
     const ties = this.ties.filter((t) => inSpace(t.el)).map((t) => t.tie);
     const observe = this.observe(root, consumerNodes, values);
-    const depthNode = this.producerOf.get(observe.value);
-    const depth = depthNode ? this.nodeIndex.get(depthNode.name)! : -1;
-    return {
-      root,
-      depth,
-      index: -1,
-      name: this.pointName(producerNodes, consumerNodes, ties),
-      channels,
-      observe,
-      values,
-      producers,
-      consumers,
-      ties,
-      producerNodes,
-      consumerNodes,
-    };
+    return { name: this.pointName(producerNodes, consumerNodes, ties), channels, observe, values, producers, consumers, ties };
   }
 
   /**
@@ -519,13 +386,9 @@ class Derivation {
    * pooling/flatten/padding to the output of the nonlinearity; the last value when nothing reads it.
    */
   private observe(root: number, consumerNodes: string[], values: ValueAxis[]): ValueAxis {
-    const elOf = (v: string) => {
-      const s = this.features.get(v);
-      return s?.el === undefined ? undefined : this.segments(s.el).find((el) => this.find(el) === root);
-    };
     const axisOf = (v: string) => {
-      const el = elOf(v);
-      return el === undefined ? undefined : this.elAxis[el];
+      const s = this.features.get(v);
+      return s?.el !== undefined && this.find(s.el) === root ? s.axis! : undefined;
     };
     const lastReader = consumerNodes.length ? this.graph.nodes[this.nodeIndex.get(consumerNodes[consumerNodes.length - 1])!] : undefined;
     let v = lastReader?.inputs.find((i) => i && axisOf(i) !== undefined) ?? values[values.length - 1].value;
@@ -536,8 +399,7 @@ class Derivation {
       if (!prev) break;
       v = prev;
     }
-    const el = elOf(v)!;
-    return { value: v, axis: this.elAxis[el], ...(this.elOffset[el] !== 0 || this.elPart[el] ? { offset: this.elOffset[el] } : {}) };
+    return { value: v, axis: axisOf(v)! };
   }
 
   private pointName(producerNodes: string[], consumerNodes: string[], ties: Tie[]): string {
@@ -552,20 +414,6 @@ class Derivation {
     if (consumerNodes.length > 0) return `${moduleName(this.graph, node(consumerNodes[0]))}:in`;
     return `${moduleName(this.graph, node(producerNodes[0]))}:out`;
   }
-}
-
-type Draft = Omit<MergePoint, 'stopPoint'> & { root: number; depth: number };
-
-function dedupe(refs: ParamRef[]): ParamRef[] {
-  const seen = new Set<string>();
-  const out: ParamRef[] = [];
-  for (const r of refs) {
-    const key = `${r.param}\u0000${r.axis}\u0000${r.offset ?? 0}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(r);
-  }
-  return out;
 }
 
 function isDefaultDomain(node: Node): boolean {
