@@ -1,4 +1,4 @@
-import { ShapeError, UnsupportedError } from '../errors.js';
+import { ShapeError } from '../errors.js';
 import { opsetVersion, type Graph, type GraphBody, type Node } from '../graph/graph.js';
 import { inferShapes, type ShapeTable } from '../graph/infer-shapes.js';
 import {
@@ -13,13 +13,13 @@ import { commonModulePrefix, moduleName, scopeModule } from './naming.js';
 import { assembleMergeGraph, dedupeRefs, type HeadDraft, type PointDraft } from '../plugin/assemble-merge-graph.js';
 import { Decline, defaultRules, SHAPE_ONLY, type Rule, type RuleContext } from './rules/index.js';
 
+/**
+ * An operator that blocks a space never fails the derivation: it becomes a barrier listed (with
+ * its reason and what would let merging pass) in `MergeGraph.barriers`; the spaces it touches are
+ * not merge points and zipping stops before it (the points after it are not stop points). So
+ * every stop point that `zipit inspect` lists also merges.
+ */
 export interface DeriveOptions {
-  /**
-   * When true (the default), an operator that blocks a space which would otherwise be a merge
-   * point throws an UnsupportedError naming the node, its type and what to do. When false, it
-   * becomes a barrier listed in `MergeGraph.barriers` and merging simply cannot pass it.
-   */
-  strict?: boolean;
   /** Extra or replacement rules by operator type (`domain::op` for non-default domains). */
   rules?: ReadonlyMap<string, Rule>;
 }
@@ -31,6 +31,7 @@ type Pin = 'input' | 'output' | 'head' | 'opaque' | 'barrier';
 type Origin = 'input' | 'opaque' | 'derived';
 
 interface FeatureState {
+  /** An element id, or a composite id (< 0) when the channel axis holds several spaces side by side (a channel Concat). */
   el?: number;
   axis?: number;
   origin: Origin;
@@ -62,14 +63,22 @@ class Derivation {
   private readonly shapes: ShapeTable;
   private readonly opset: number;
   private readonly rules: ReadonlyMap<string, Rule>;
-  private readonly strict: boolean;
   private readonly nodeIndex = new Map<string, number>();
   private readonly producerOf = new Map<string, Node>();
   private readonly features = new Map<string, FeatureState>();
   // Union-find over elements = (value, axis).
   private readonly elValue: string[] = [];
   private readonly elAxis: number[] = [];
+  /** Where an element's channels sit on its value's axis: channel c at offset + c·repeat … + repeat − 1. */
+  private readonly elOffset: number[] = [];
+  private readonly elRepeat: number[] = [];
+  /** Whether an element is one of several spaces on its value's axis (its refs then always carry an offset). */
+  private readonly elPart: boolean[] = [];
+  /** Channel count of an element (null when unknown). */
+  private readonly elSize: (number | null)[] = [];
   private readonly parent: number[] = [];
+  /** Composite ids −1, −2, …: the elements laid side by side on one channel axis, in order. */
+  private readonly composites: number[][] = [];
   private readonly pins: { el: number; pin: Pin }[] = [];
   private readonly producers: { ref: ParamRef; el: number }[] = [];
   private readonly consumers: { ref: ParamRef; el: number }[] = [];
@@ -79,7 +88,6 @@ class Derivation {
   constructor(private readonly graph: Graph | GraphBody, opts: DeriveOptions) {
     this.shapes = inferShapes(graph);
     this.opset = 'opsetImports' in graph ? opsetVersion(graph) ?? 13 : 13;
-    this.strict = opts.strict ?? true;
     this.rules = opts.rules ? new Map([...defaultRules, ...opts.rules]) : defaultRules;
     graph.nodes.forEach((n, i) => {
       this.nodeIndex.set(n.name, i);
@@ -118,6 +126,7 @@ class Derivation {
       consumers: this.consumers.length,
       ties: this.ties.length,
       barriers: this.barriers.length,
+      composites: this.composites.length,
     };
     const overlay = new Map<string, FeatureState>();
     const unions: [number, number][] = [];
@@ -133,7 +142,12 @@ class Derivation {
       if (!(e instanceof Decline)) throw e;
       this.elValue.length = snapshot.els;
       this.elAxis.length = snapshot.els;
+      this.elOffset.length = snapshot.els;
+      this.elRepeat.length = snapshot.els;
+      this.elPart.length = snapshot.els;
+      this.elSize.length = snapshot.els;
       this.parent.length = snapshot.els;
+      this.composites.length = snapshot.composites;
       this.pins.length = snapshot.pins;
       this.producers.length = snapshot.producers;
       this.consumers.length = snapshot.consumers;
@@ -150,10 +164,13 @@ class Derivation {
   private barrier(node: Node, reason: string, hint: string): void {
     const els: number[] = [];
     for (const i of node.inputs) {
-      const el = i ? this.features.get(i)?.el : undefined;
-      if (el === undefined || els.includes(el)) continue;
-      els.push(el);
-      this.pins.push({ el, pin: 'barrier' });
+      const id = i ? this.features.get(i)?.el : undefined;
+      if (id === undefined) continue;
+      for (const el of this.segments(id)) {
+        if (els.includes(el)) continue;
+        els.push(el);
+        this.pins.push({ el, pin: 'barrier' });
+      }
     }
     this.barriers.push({ node: node.name, opType: node.opType, reason, hint, els });
     for (const o of node.outputs) if (o) this.features.set(o, { origin: 'opaque' });
@@ -161,17 +178,50 @@ class Derivation {
 
   private context(node: Node, overlay: Map<string, FeatureState>, unions: [number, number][]): RuleContext {
     const state = (v: string): FeatureState | undefined => overlay.get(v) ?? this.features.get(v);
-    const newEl = (value: string, axis: number): number => {
+    const sizeOf = (value: string, axis: number): number | null => {
+      const d = this.shapes.shapes.get(value)?.[axis];
+      return typeof d === 'number' ? d : null;
+    };
+    const newEl = (value: string, axis: number, layout?: { offset: number; repeat: number; size: number | null; part: boolean }): number => {
       const el = this.elValue.length;
       this.elValue.push(value);
       this.elAxis.push(axis);
+      this.elOffset.push(layout?.offset ?? 0);
+      this.elRepeat.push(layout?.repeat ?? 1);
+      this.elPart.push(layout?.part ?? false);
+      this.elSize.push(layout ? layout.size : sizeOf(value, axis));
       this.parent.push(el);
       return el;
+    };
+    const layoutOf = (el: number) => ({ offset: this.elOffset[el], repeat: this.elRepeat[el], size: this.elSize[el], part: this.elPart[el] });
+    const composite = (els: number[]): number => {
+      this.composites.push(els);
+      return -this.composites.length;
+    };
+    /** Pairs up the segments of two ids that must be one space; declines when they are laid out differently. */
+    const pairs = (a: number, b: number): [number, number][] => {
+      const sa = this.segments(a);
+      const sb = this.segments(b);
+      if (sa.length === 1 && sb.length === 1) return [[sa[0], sb[0]]];
+      const sizes = (s: number[]) => s.map((e) => this.elSize[e]).join(',');
+      if (sa.length !== sb.length || sizes(sa) !== sizes(sb)) {
+        return decline(
+          `it joins channels made of ${sa.length} concatenated space(s) [${sizes(sa)}] with ${sb.length} [${sizes(sb)}]`,
+          'a concatenation can only be added to one concatenated the same way',
+        );
+      }
+      return sa.map((e, i) => [e, sb[i]]);
     };
     const decline = (reason: string, hint = ''): never => {
       throw new Decline(reason, hint);
     };
-    const ref = (param: string, axis: number): ParamRef => ({ param, axis, node: node.name });
+    const ref = (param: string, axis: number, el: number): ParamRef => ({
+      param,
+      axis,
+      node: node.name,
+      ...(this.elOffset[el] !== 0 || this.elPart[el] ? { offset: this.elOffset[el] } : {}),
+      ...(this.elRepeat[el] !== 1 ? { repeat: this.elRepeat[el] } : {}),
+    });
     const ctx: RuleContext = {
       node,
       opset: this.opset,
@@ -204,23 +254,62 @@ class Derivation {
         return el;
       },
       join: (v, axis, el) => {
-        const e = newEl(v, axis);
-        unions.push([e, el]);
-        overlay.set(v, { el: e, axis, origin: 'derived' });
-        return e;
+        const els = this.segments(el).map((src) => {
+          const e = newEl(v, axis, layoutOf(src));
+          unions.push([e, src]);
+          return e;
+        });
+        const id = els.length === 1 && el >= 0 ? els[0] : composite(els);
+        overlay.set(v, { el: id, axis, origin: 'derived' });
+        return id;
+      },
+      spread: (v, axis, el, inner) => {
+        const els = this.segments(el).map((src) => {
+          const l = layoutOf(src);
+          const e = newEl(v, axis, { ...l, offset: l.offset * inner, repeat: l.repeat * inner });
+          unions.push([e, src]);
+          return e;
+        });
+        const id = els.length === 1 && el >= 0 ? els[0] : composite(els);
+        overlay.set(v, { el: id, axis, origin: 'derived' });
+        return id;
+      },
+      parts: (v) => {
+        const s = state(v);
+        if (s?.el === undefined) return decline(`"${v}" has no channel axis`);
+        return this.segments(s.el).map((el) => {
+          const size = this.elSize[el];
+          if (size === null) return decline(`the channel count of "${v}" is unknown`, 'give the model static shapes (all but the batch dimension)');
+          if (this.elRepeat[el] !== 1) return decline(`the channels of "${v}" are spread over a flattened axis`);
+          return { el, size };
+        });
+      },
+      compose: (v, axis, parts) => {
+        let offset = 0;
+        const els = parts.map((p) => {
+          const e = newEl(v, axis, { offset, repeat: 1, size: p.size, part: parts.length > 1 });
+          unions.push([e, p.el]);
+          offset += p.size;
+          return e;
+        });
+        const id = els.length === 1 ? els[0] : composite(els);
+        overlay.set(v, { el: id, axis, origin: 'derived' });
+        return id;
       },
       tie: (a, b, values) => {
-        this.ties.push({ tie: { node: node.name, values: [...values] }, el: a });
-        unions.push([a, b]);
+        for (const [x, y] of pairs(a, b)) {
+          this.ties.push({ tie: { node: node.name, values: [...values] }, el: x });
+          unions.push([x, y]);
+        }
       },
       unite: (a, b) => {
-        unions.push([a, b]);
+        for (const pair of pairs(a, b)) unions.push(pair);
       },
       produce: (param, axis, el) => {
-        this.producers.push({ ref: ref(param, axis), el });
+        for (const e of this.segments(el)) this.producers.push({ ref: ref(param, axis, e), el: e });
       },
       consume: (param, axis, el) => {
-        this.consumers.push({ ref: ref(param, axis), el });
+        for (const e of this.segments(el)) this.consumers.push({ ref: ref(param, axis, e), el: e });
       },
       noChannel: (v) => {
         overlay.set(v, { origin: 'derived' });
@@ -230,12 +319,18 @@ class Derivation {
         overlay.set(v, { origin: s && s.origin !== 'derived' ? s.origin : 'derived' });
       },
       mixing: (el, reason, hint) => {
-        this.pins.push({ el, pin: 'barrier' });
-        this.barriers.push({ node: node.name, opType: node.opType, reason, hint, els: [el] });
+        const els = this.segments(el);
+        for (const e of els) this.pins.push({ el: e, pin: 'barrier' });
+        this.barriers.push({ node: node.name, opType: node.opType, reason, hint, els });
       },
       decline,
     };
     return ctx;
+  }
+
+  /** The elements of an element or composite id, in channel order. */
+  private segments(id: number): number[] {
+    return id >= 0 ? [id] : this.composites[-id - 1];
   }
 
   private find(el: number): number {
@@ -315,12 +410,6 @@ class Derivation {
         return [...pins].every((p) => p === 'barrier');
       });
       if (!blocks) continue;
-      if (this.strict) {
-        throw new UnsupportedError(`cannot merge through ${b.opType}: ${b.reason}`, {
-          node: `${b.node} (${b.opType})`,
-          hint: `${b.hint ? `${b.hint}; ` : ''}or derive with { strict: false } to stop merging before it`,
-        });
-      }
       effective.push({ node: b.node, opType: b.opType, reason: b.reason, hint: b.hint });
     }
 
@@ -340,7 +429,7 @@ class Derivation {
       const st = this.features.get(v);
       if (!st) return true;
       if (st.el === undefined) return st.origin === 'input';
-      return pinsOf.get(this.find(st.el))?.has('input') === true;
+      return this.segments(st.el).some((el) => pinsOf.get(this.find(el))?.has('input') === true);
     };
     const mg = assembleMergeGraph(this.graph, drafts, heads, {
       order: 'depth',
@@ -357,15 +446,26 @@ class Derivation {
     const consumers = dedupeRefs(this.consumers.filter((c) => inSpace(c.el)).map((c) => c.ref));
     const values: ValueAxis[] = [];
     for (let el = 0; el < this.elValue.length; el++) {
-      if (this.find(el) === root && this.features.get(this.elValue[el])?.el === el) {
-        values.push({ value: this.elValue[el], axis: this.elAxis[el] });
+      const id = this.features.get(this.elValue[el])?.el;
+      if (this.find(el) === root && id !== undefined && this.segments(id).includes(el)) {
+        values.push({
+          value: this.elValue[el],
+          axis: this.elAxis[el],
+          ...(this.elOffset[el] !== 0 || this.elPart[el] ? { offset: this.elOffset[el] } : {}),
+          ...(this.elRepeat[el] !== 1 ? { repeat: this.elRepeat[el] } : {}),
+        });
       }
     }
     const first = producers[0];
-    const channels = this.graph.initializers.get(first.param)!.shape[first.axis];
+    const span = (r: ParamRef) => this.graph.initializers.get(r.param)!.shape[r.axis];
+    const whole = producers.find((r) => r.offset === undefined && r.repeat === undefined);
+    let channels = whole ? span(whole) : null;
+    for (let el = 0; channels === null && el < this.elValue.length; el++) if (this.find(el) === root) channels = this.elSize[el];
+    if (channels === null) channels = span(first);
     for (const r of [...producers, ...consumers]) {
-      const size = this.graph.initializers.get(r.param)!.shape[r.axis];
-      if (size !== channels) {
+      const size = span(r);
+      const needed = (r.offset ?? 0) + channels * (r.repeat ?? 1);
+      if (r.offset === undefined && r.repeat === undefined ? size !== channels : size < needed) {
         throw new ShapeError(
           `parameter "${r.param}" has ${size} entries on axis ${r.axis}, but "${first.param}" gives the space ${channels} channels`,
           { node: r.node },
@@ -386,9 +486,13 @@ class Derivation {
    * pooling/flatten/padding to the output of the nonlinearity; the last value when nothing reads it.
    */
   private observe(root: number, consumerNodes: string[], values: ValueAxis[]): ValueAxis {
-    const axisOf = (v: string) => {
+    const elOf = (v: string) => {
       const s = this.features.get(v);
-      return s?.el !== undefined && this.find(s.el) === root ? s.axis! : undefined;
+      return s?.el === undefined ? undefined : this.segments(s.el).find((el) => this.find(el) === root);
+    };
+    const axisOf = (v: string) => {
+      const el = elOf(v);
+      return el === undefined ? undefined : this.elAxis[el];
     };
     const lastReader = consumerNodes.length ? this.graph.nodes[this.nodeIndex.get(consumerNodes[consumerNodes.length - 1])!] : undefined;
     let v = lastReader?.inputs.find((i) => i && axisOf(i) !== undefined) ?? values[values.length - 1].value;
@@ -399,7 +503,8 @@ class Derivation {
       if (!prev) break;
       v = prev;
     }
-    return { value: v, axis: axisOf(v)! };
+    const el = elOf(v)!;
+    return { value: v, axis: this.elAxis[el], ...(this.elOffset[el] !== 0 || this.elPart[el] ? { offset: this.elOffset[el] } : {}) };
   }
 
   private pointName(producerNodes: string[], consumerNodes: string[], ties: Tie[]): string {
