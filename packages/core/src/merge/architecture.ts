@@ -45,19 +45,35 @@ export function createArchitectureRegistry(): ArchitectureRegistry {
   return new Registry<Architecture>('architecture');
 }
 
+/** What asking every registered architecture about a graph found: the first that recognised it, and why the ones before it declined. */
+export interface ArchitectureSurvey {
+  found: { arch: Architecture; variant: string; summary: string } | null;
+  /** Architectures asked before the recognising one (all of them when none did), each with its reason. */
+  declined: { architecture: string; reason: string }[];
+}
+
+/** Asks the registered architectures in order until one recognises the graph; collects why the others declined. */
+export function surveyArchitectures(registry: ArchitectureRegistry, graph: Graph): ArchitectureSurvey {
+  const declined: ArchitectureSurvey['declined'] = [];
+  for (const arch of registry.list()) {
+    const r = arch.recognise(graph);
+    if (r.match) return { found: { arch, variant: r.variant, summary: r.summary }, declined };
+    declined.push({ architecture: arch.name, reason: r.reason });
+  }
+  return { found: null, declined };
+}
+
 /**
  * The first registered architecture that recognises the graph. When none does, a NotFoundError
  * lists why each declined ("resnet: no residual Add …; vgg: …").
  */
 export function detectArchitecture(registry: ArchitectureRegistry, graph: Graph, file?: string): { arch: Architecture; variant: string; summary: string } {
-  const reasons: string[] = [];
-  for (const arch of registry.list()) {
-    const r = arch.recognise(graph);
-    if (r.match) return { arch, variant: r.variant, summary: r.summary };
-    reasons.push(`${arch.name}: ${r.reason}`);
-  }
+  const { found, declined } = surveyArchitectures(registry, graph);
+  if (found) return found;
   throw new NotFoundError('no registered architecture recognises the model', {
     file,
-    hint: reasons.length ? `${reasons.join('; ')}; the merge graph can still be derived automatically` : 'no architecture plugin is registered',
+    hint: declined.length
+      ? `${declined.map((d) => `${d.architecture}: ${d.reason}`).join('; ')}; the merge graph can still be derived automatically`
+      : 'no architecture plugin is registered',
   });
 }
