@@ -1,4 +1,6 @@
-import { InvalidArgumentError } from '@zipit/core';
+import { oneLine, parseNumberOption, parseThreadsOption, UsageError, type NumberRange } from './options.js';
+
+export { UsageError, parseArgs, parseNumberOption, parseNumberList, parseThreadsOption, maxThreads, RANGES, type NumberRange } from './options.js';
 
 /** A `zipit` subcommand: parses its own flags, returns the process exit code. */
 export interface Command {
@@ -33,39 +35,35 @@ export const EXIT = {
 } as const;
 
 /**
- * Runs `util.parseArgs` (or anything that throws on bad flags) and turns its errors into a
- * UsageError, so a wrong flag exits 2 with one line. Use: `usageErrors(() => parseArgs({...}))`.
+ * Runs a parse (util.parseArgs, or anything that throws on bad flags) and turns its errors into
+ * a one-line UsageError, so a wrong flag exits 2. Prefer `parseArgs` from `./options.js`, which
+ * also takes negative numbers as values.
  */
 export function usageErrors<R>(parse: () => R): R {
   try {
     return parse();
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(oneLine((e as Error).message));
   }
 }
-
-/** A command-line mistake (exit code 2). */
-export class UsageError extends InvalidArgumentError {}
 
 export function requireFlag<T>(value: T | undefined, flag: string): T {
   if (value === undefined) throw new UsageError(`missing required option ${flag}`);
   return value;
 }
 
-export function parseNumberFlag(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${flag} expects a number, got "${value}"`);
-  return n;
+/** A number option (see `parseNumberOption`: strict syntax, no empty values, range named on refusal). */
+export function parseNumberFlag(value: string | undefined, flag: string, fallback: number, range: NumberRange = {}): number {
+  return parseNumberOption(value, flag, range, fallback);
 }
 
-export function parseIntFlag(value: string | undefined, flag: string, fallback: number): number {
-  const n = parseNumberFlag(value, flag, fallback);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${flag} expects an integer, got "${value}"`);
-  return n;
+/** An integer option (safe integers only); `range` adds bounds. */
+export function parseIntFlag(value: string | undefined, flag: string, fallback: number, range: NumberRange = {}): number {
+  return parseNumberOption(value, flag, { ...range, integer: true }, fallback);
 }
 
-/** `--threads N` (onnxruntime threads), or undefined for the default (every core). */
+/** `--threads N` (onnxruntime threads, 1 … 4× cores, at most 256), or undefined for the default (every core). */
 export function parseThreadsFlag(value: string | undefined): number | undefined {
-  return value === undefined ? undefined : parseIntFlag(value, '--threads', 0);
+  return parseThreadsOption(value);
 }

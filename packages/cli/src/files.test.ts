@@ -27,3 +27,33 @@ describe('writeOutputs', () => {
     }
   });
 });
+
+describe('checkPaths', () => {
+  it('refuses an output that is an input under another spelling (./, .., symlink, hard link)', async () => {
+    const { checkPaths } = await import('./files.js');
+    const { symlinkSync, linkSync } = await import('node:fs');
+    const { relative } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'zipit-paths-'));
+    const input = join(dir, 'a.onnx');
+    writeFileSync(input, 'model');
+    symlinkSync(input, join(dir, 'link.onnx'));
+    linkSync(input, join(dir, 'hard.onnx'));
+    mkdirSync(join(dir, 'sub'));
+    const spellings = [input, join(dir, '.', 'a.onnx'), join(dir, 'sub', '..', 'a.onnx'), join(dir, 'link.onnx'), join(dir, 'hard.onnx'), './' + relative(process.cwd(), input)];
+    for (const out of spellings) {
+      await expect(checkPaths({ inputs: [{ label: 'input model', path: input }], outputs: [{ label: '--out', path: out }] }), out).rejects.toThrow(/is the same file as input model/);
+    }
+    expect(readFileSync(input, 'utf8')).toBe('model');
+  });
+
+  it('refuses two outputs on one file (or differing only in case), accepts distinct ones, probes the folder', async () => {
+    const { checkPaths } = await import('./files.js');
+    const dir = mkdtempSync(join(tmpdir(), 'zipit-paths-'));
+    const o = (label: string, name: string) => ({ label, path: join(dir, name) });
+    await expect(checkPaths({ inputs: [], outputs: [o('--out', 'm.onnx'), o('--report', './m.onnx')] })).rejects.toThrow(/--report .* is the same file as --out/);
+    await expect(checkPaths({ inputs: [], outputs: [o('--out', 'm.zstats'), o('--stats-out', 'M.zstats')] })).rejects.toThrow(/differs only in letter case/);
+    await checkPaths({ inputs: [], outputs: [o('--out', 'm.onnx'), o('--report', 'r.md')] });
+    await expect(checkPaths({ inputs: [], outputs: [o('--out', 'missing/m.onnx')] })).rejects.toThrow(/folder .* does not exist/);
+    expect(readdirSync(dir)).toEqual([]); // the probe leaves nothing behind
+  });
+});

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { singleDataInput } from '@zipit/core';
 import { executor } from '../plugins.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -7,7 +6,7 @@ import { NotFoundError } from '@zipit/core';
 import {
   accuracyRow, accuracyTable, computeStatistics, ensembleGraph, evaluateTasks, mergeModels, type MergeReport,
 } from '@zipit/pipeline';
-import { parseIntFlag, usageErrors, parseThreadsFlag, type Command } from '../command.js';
+import { parseArgs, parseIntFlag, RANGES, usageErrors, parseThreadsFlag, type Command } from '../command.js';
 import { interleave, labelled, loadForMerge, openAll, taskOutputs, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
 import { REPO_FIXTURES } from '../repo.js';
@@ -67,7 +66,7 @@ example:
     }
     const pairs = findPairs(dir);
     if (pairs.length === 0) throw new NotFoundError('no fixture pairs (<arch>_<dataset>_<a>-<b>.onnx) found', { file: dir });
-    const samples = parseIntFlag(values.samples, '--samples', 512);
+    const samples = parseIntFlag(values.samples, '--samples', 512, RANGES.samples);
     const threads = parseThreadsFlag(values.threads);
     const bar = new ProgressLine(io.interactive && !values.quiet);
 

@@ -1,11 +1,10 @@
-import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { singleDataInput } from '@zipit/core';
 import { executor } from '../plugins.js';
 import { readOnnxFile } from '@zipit/io-onnx/node';
 import { accuracyTable, evaluateTasks } from '@zipit/pipeline';
-import { parseIntFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
+import { parseArgs, parseIntFlag, RANGES, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
 import { labelled, openAll } from '../load.js';
 import { ProgressLine } from '../progress.js';
 
@@ -52,7 +51,7 @@ example:
       });
     }
     const threads = parseThreadsFlag(values.threads);
-    const batchSize = parseIntFlag(values['batch-size'], '--batch-size', 64);
+    const batchSize = parseIntFlag(values['batch-size'], '--batch-size', 64, RANGES.batchSize);
     const sets = await openAll(tasks.map((t) => t.spec), singleDataInput(graph, file), 'test');
     sets.forEach((d, k) => {
       const heads = graph.outputs[k].shape?.[1];

@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
 import {
   attachFile, deriveMergeGraph, diffMergeGraphs, inlineParameters, ZipitError, type Architecture, type ErrorContext, type ArchitectureRegistry, type Graph, type MergeGraph,
 } from '@zipit/core';
 import { readOnnxFile } from '@zipit/io-onnx/node';
 import { builtinArchitectures } from '../architectures.js';
-import { UsageError, usageErrors, type Command } from '../command.js';
+import { parseArgs, UsageError, usageErrors, type Command } from '../command.js';
 
 /** What `zipit inspect` found out about a model (also its `--json` output). */
 export interface Inspection {

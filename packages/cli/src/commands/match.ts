@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
 import {
-  decodeNpy, defaultMatcherRegistry, encodeNpy, InvalidArgumentError, NumericError, ShapeError, summarizeMatch, UnsupportedError,
+  decodeNpy, defaultMatcherRegistry, encodeNpy, NumericError, ShapeError, summarizeMatch, UnsupportedError,
   type MatcherParams,
 } from '@zipit/core';
-import { parseIntFlag, parseNumberFlag, requireFlag, usageErrors, type Command } from '../command.js';
-import { readInput, writeOutputs } from '../files.js';
+import { parseArgs, parseIntFlag, parseNumberFlag, RANGES, requireFlag, usageErrors, type Command } from '../command.js';
+import { checkPaths, readInput, writeOutputs } from '../files.js';
 
 const matchers = defaultMatcherRegistry();
 
@@ -45,14 +44,17 @@ example:
       }),
     );
     const covPath = requireFlag(values.cov, '--cov');
-    const numModels = parseIntFlag(requireFlag(values.models, '--models'), '--models', 0);
+    const numModels = parseIntFlag(requireFlag(values.models, '--models'), '--models', 0, RANGES.models);
     const mergeOut = requireFlag(values['merge-out'], '--merge-out');
     const unmergeOut = requireFlag(values['unmerge-out'], '--unmerge-out');
     const matcher = matchers.get(requireFlag(values.method, '--method'));
-    if (numModels < 1) throw new InvalidArgumentError(`--models must be at least 1, got ${numModels}`);
     const params: MatcherParams = {};
-    if (values.alpha !== undefined) params.alpha = parseNumberFlag(values.alpha, '--alpha', 0);
-    if (values.beta !== undefined) params.beta = parseNumberFlag(values.beta, '--beta', 0);
+    if (values.alpha !== undefined) params.alpha = parseNumberFlag(values.alpha, '--alpha', 0, RANGES.alpha);
+    if (values.beta !== undefined) params.beta = parseNumberFlag(values.beta, '--beta', 0, RANGES.beta);
+    await checkPaths({
+      inputs: [{ label: '--cov', path: covPath }],
+      outputs: [{ label: '--merge-out', path: mergeOut }, { label: '--unmerge-out', path: unmergeOut }],
+    });
 
     const cov = decodeNpy(await readInput(covPath), covPath);
     if (cov.dtype !== 'float32' && cov.dtype !== 'float64') {
@@ -70,12 +72,16 @@ example:
     if (bad >= 0) {
       throw new NumericError(`covariance has a non-finite value (${data[bad]}) at [${Math.floor(bad / n)}, ${bad % n}]`, { file: covPath });
     }
+    checkCovarianceMatrix(data, n, covPath);
     const res = matcher.match(data, numModels, params);
     const c = res.channels;
+    // The matcher runs synchronously: let a Ctrl-C pressed meanwhile arrive, and then write nothing.
+    await new Promise((r) => setImmediate(r));
+    io.signal.throwIfAborted();
     await writeOutputs([
       { path: mergeOut, bytes: encodeNpy({ dtype: 'float32', shape: [c, n], data: res.merge }) },
       { path: unmergeOut, bytes: encodeNpy({ dtype: 'float32', shape: [n, c], data: res.unmerge }) },
-    ]);
+    ], io.signal);
     if (!values.quiet) {
       const s = summarizeMatch(res);
       const only = s.onlyFrom.map((k, i) => `${k} only from model ${i}`).join(', ');
@@ -86,3 +92,25 @@ example:
     return 0;
   },
 };
+
+/**
+ * A covariance matrix must be symmetric and have no negative variance (its diagonal); anything
+ * else is not a covariance and would give meaningless correlations. Symmetry is checked up to
+ * float rounding: |a_ij − a_ji| ≤ 1e-5 · max(|a_ij|, |a_ji|, √(a_ii·a_jj)) + 1e-30.
+ */
+export function checkCovarianceMatrix(a: Float32Array | Float64Array, n: number, file: string): void {
+  for (let i = 0; i < n; i++) {
+    const v = a[i * n + i];
+    if (v < 0) throw new NumericError(`covariance has a negative variance ${v} at [${i}, ${i}]`, { file, hint: 'a covariance matrix has a non-negative diagonal' });
+  }
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const x = a[i * n + j];
+      const y = a[j * n + i];
+      const scale = Math.max(Math.abs(x), Math.abs(y), Math.sqrt(a[i * n + i] * a[j * n + j]));
+      if (Math.abs(x - y) > 1e-5 * scale + 1e-30) {
+        throw new NumericError(`covariance is not symmetric: [${i}, ${j}] = ${x} but [${j}, ${i}] = ${y}`, { file, hint: 'a covariance matrix equals its transpose' });
+      }
+    }
+  }
+}

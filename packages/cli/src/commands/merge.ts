@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { extname } from 'node:path';
 import { defaultMatcherRegistry, modelCost, type MatcherParams, InvalidArgumentError } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
@@ -10,8 +9,8 @@ import {
   networkView, renderMarkdown, renderVisualHtml, type MergeReport,
 } from '@zipit/pipeline';
 import { loadReportAssets } from '@zipit/pipeline/node';
-import { parseIntFlag, parseNumberFlag, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
-import { readInput, writeOutputs } from '../files.js';
+import { parseArgs, parseIntFlag, parseNumberFlag, RANGES, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
+import { checkPaths, readInput, specFiles, writeOutputs } from '../files.js';
 import { interleave, labelled, hasTestSplits, loadForMerge, openAll, taskOutputs, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
 
@@ -73,10 +72,9 @@ example:
     const matcher = matchers.get(method);
     const params: MatcherParams = {};
     for (const [k, v] of Object.entries(matcher.defaults)) params[k] = v;
-    if (values.alpha !== undefined) params.alpha = parseNumberFlag(values.alpha, '--alpha', 0);
-    if (values.beta !== undefined) params.beta = parseNumberFlag(values.beta, '--beta', 0);
-    const samples = parseIntFlag(values.samples, '--samples', 512);
-    if (samples < 1) throw new InvalidArgumentError(`--samples must be at least 1, got ${samples}`);
+    if (values.alpha !== undefined) params.alpha = parseNumberFlag(values.alpha, '--alpha', 0, RANGES.alpha);
+    if (values.beta !== undefined) params.beta = parseNumberFlag(values.beta, '--beta', 0, RANGES.beta);
+    const samples = parseIntFlag(values.samples, '--samples', 512, RANGES.samples);
     const threads = parseThreadsFlag(values.threads);
     const stopText = values['stop-at'] ?? 'all';
     const stopAt = /^-?\d+$/.test(stopText) ? Number(stopText) : stopText;
@@ -85,6 +83,19 @@ example:
     if (reportPath && !['.json', '.md', '.html'].includes(reportFormat)) {
       throw new InvalidArgumentError(`--report must end in .json, .md or .html, got ${reportPath}`);
     }
+    // Before any work: no output may overwrite an input or another output, and every output folder must be writable.
+    await checkPaths({
+      inputs: [
+        ...positionals.map((path) => ({ label: 'input model', path })),
+        ...(values['stats-in'] ? [{ label: '--stats-in', path: values['stats-in'] }] : []),
+        ...specs.flatMap((s) => specFiles(s)),
+      ],
+      outputs: [
+        { label: '--out', path: out },
+        ...(reportPath ? [{ label: '--report', path: reportPath }] : []),
+        ...(values['stats-out'] ? [{ label: '--stats-out', path: values['stats-out'] }] : []),
+      ],
+    });
     const quiet = Boolean(values.quiet);
     const say = (line: string) => !quiet && io.out(line);
     const bar = new ProgressLine(io.interactive && !quiet);
@@ -162,7 +173,7 @@ example:
     }
     if (values['stats-out']) files.push({ path: values['stats-out'], bytes: encodeModelStats(result.stats, models) });
     io.signal.throwIfAborted();
-    await writeOutputs(files);
+    await writeOutputs(files, io.signal);
     seconds.write = (performance.now() - t0) / 1000;
 
     const zipped = result.points.length;

@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
 import { singleDataInput } from '@zipit/core';
 import { executor } from '../plugins.js';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { computeStatistics, encodeModelStats } from '@zipit/pipeline';
-import { parseIntFlag, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
-import { writeOutputs } from '../files.js';
+import { parseArgs, parseIntFlag, RANGES, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
+import { checkPaths, specFiles, writeOutputs } from '../files.js';
 import { interleave, loadForMerge, openAll } from '../load.js';
 import { ProgressLine } from '../progress.js';
 
@@ -37,8 +36,12 @@ example:
     const out = requireFlag(values.out, '--out');
     const specs = values.data ?? [];
     if (specs.length === 0) throw new UsageError('missing required option --data');
-    const samples = parseIntFlag(values.samples, '--samples', 512);
+    const samples = parseIntFlag(values.samples, '--samples', 512, RANGES.samples);
     const threads = parseThreadsFlag(values.threads);
+    await checkPaths({
+      inputs: [...positionals.map((path) => ({ label: 'input model', path })), ...specs.flatMap((s) => specFiles(s))],
+      outputs: [{ label: '--out', path: out }],
+    });
     const { models, mergeGraph } = await loadForMerge(positionals);
     const sets = await openAll(specs, singleDataInput(models[0].graph, models[0].file), 'train');
     const perSet = Math.ceil(samples / specs.length);
@@ -52,7 +55,7 @@ example:
     });
     bar.done();
     io.signal.throwIfAborted();
-    await writeOutputs([{ path: out, bytes: encodeModelStats(stats, models) }]);
+    await writeOutputs([{ path: out, bytes: encodeModelStats(stats, models) }], io.signal);
     if (!values.quiet) io.out(`wrote ${out}: ${mergeGraph.points.length} merge points, ${stats.count(0)} samples at the first (${total} images)`);
     return 0;
   },

@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
 import { singleDataInput } from '@zipit/core';
 import { executor } from '../plugins.js';
 import { defaultMatcherRegistry, type MatcherParams } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { decodeModelStats, evaluateTasks, mergeModels } from '@zipit/pipeline';
-import { parseIntFlag, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
+import { parseArgs, parseIntFlag, parseNumberList, RANGES, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
 import { readInput, writeOutputs } from '../files.js';
 import { encodeSweepReport, sweepReportFormat, SweepReportBuilder } from './sweep-report.js';
 import { interleave, labelled, loadForMerge, openAll, taskOutputs, testSpec } from '../load.js';
@@ -17,14 +16,6 @@ function list(text: string | undefined, flag: string, fallback: string[]): strin
   const items = text.split(',').map((s) => s.trim()).filter(Boolean);
   if (items.length === 0) throw new UsageError(`${flag} expects a comma-separated list`);
   return items;
-}
-
-function numbers(text: string | undefined, flag: string, fallback: number[]): number[] {
-  return list(text, flag, fallback.map(String)).map((s) => {
-    const n = Number(s);
-    if (!Number.isFinite(n)) throw new UsageError(`${flag}: "${s}" is not a number`);
-    return n;
-  });
 }
 
 export const sweepCommand: Command = {
@@ -74,10 +65,10 @@ example:
     const methods = list(values.methods, '--methods', ['zipit', 'permute', 'average']);
     const reportFormat = sweepReportFormat(values.report);
     methods.forEach((m) => matchers.get(m));
-    const alphas = numbers(values.alpha, '--alpha', [0.5]);
-    const betas = numbers(values.beta, '--beta', [1]);
+    const alphas = parseNumberList(values.alpha, '--alpha', RANGES.alpha, [0.5]);
+    const betas = parseNumberList(values.beta, '--beta', RANGES.beta, [1]);
     const stops = list(values['stop-at'], '--stop-at', ['all']).map((s) => (/^-?\d+$/.test(s) ? Number(s) : s));
-    const samples = parseIntFlag(values.samples, '--samples', 512);
+    const samples = parseIntFlag(values.samples, '--samples', 512, RANGES.samples);
     const threads = parseThreadsFlag(values.threads);
 
     const { models, mergeGraph } = await loadForMerge(positionals);

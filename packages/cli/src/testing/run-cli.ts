@@ -20,3 +20,27 @@ export function runCli(args: string[], opts: { cwd?: string; timeoutMs?: number 
   );
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/**
+ * Runs `zipit <args>` inside this process (no child process, no tsx start-up: fast enough for
+ * generated suites of hundreds of cases). Same exit codes and stderr lines as the executable;
+ * relative paths resolve against `process.cwd()`. `signal` stands in for Ctrl-C.
+ */
+export async function runCliInProcess(args: string[], opts: { signal?: AbortSignal } = {}): Promise<CliResult> {
+  const { runZipit } = await import('../cli.js');
+  const { Writable } = await import('node:stream');
+  const sink = () => {
+    const chunks: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer | string, _enc, done) {
+        chunks.push(String(chunk));
+        done();
+      },
+    });
+    return { stream, text: () => chunks.join('') };
+  };
+  const out = sink();
+  const err = sink();
+  const code = await runZipit(args, { stdout: out.stream, stderr: err.stream, stderrIsTTY: false, signal: opts.signal });
+  return { code, stdout: out.text(), stderr: err.text() };
+}
