@@ -5,21 +5,26 @@ import type { Batches } from '@zipit/pipeline';
 import { readOnnxFile } from '@zipit/io-onnx/node';
 import { prepareModels, type ModelInput } from '@zipit/pipeline';
 import { builtinArchitectures } from './architectures.js';
+import { withSymbolicBatch } from './fixed-batch.js';
+
+/** A model as loaded for merging; `batch` is the fixed batch it was exported with (null: symbolic). */
+export type LoadedModel = ModelInput & { batch: number | null };
 
 /**
  * Reads the models, with parameters that the exporter wrote as nodes turned back into
- * initializers; names come from file names (`a.onnx` → `a`), made unique.
+ * initializers and a fixed batch axis made symbolic (`withSymbolicBatch`); names come from file
+ * names (`a.onnx` → `a`), made unique.
  */
-export async function loadModels(files: readonly string[]): Promise<ModelInput[]> {
+export async function loadModels(files: readonly string[]): Promise<LoadedModel[]> {
   const taken = new Set<string>();
-  const out: ModelInput[] = [];
+  const out: LoadedModel[] = [];
   for (const file of files) {
-    const graph = inlineParameters(await readOnnxFile(file));
+    const { graph, batch } = await withSymbolicBatch(inlineParameters(await readOnnxFile(file)), file);
     const base = basename(file).replace(/\.onnx$/i, '');
     let name = base;
     for (let k = 2; taken.has(name); k++) name = `${base}_${k}`;
     taken.add(name);
-    out.push({ name, graph, file });
+    out.push({ name, graph, file, batch });
   }
   return out;
 }
@@ -30,6 +35,11 @@ export interface MergeInputs {
   mergeGraph: MergeGraph;
   /** The recognising plugin's variant (e.g. `resnet20`), or null when the merge graph was derived. */
   architecture: string | null;
+  /**
+   * The fixed batch every input was exported with, which the merged model keeps; null when some
+   * input has a symbolic batch (then so does the merged model).
+   */
+  batch: number | null;
 }
 
 /**
@@ -48,7 +58,8 @@ export async function loadForMerge(files: readonly string[], registry: Architect
   const models = found?.arch.prepare ? loaded.map((m) => ({ ...m, graph: found!.arch.prepare!(m.graph) })) : loaded;
   try {
     const mergeGraph = prepareModels(models, found?.arch.mergeGraph(models[0].graph));
-    return { models, mergeGraph, architecture: found?.variant ?? null };
+    const batch = loaded.every((m) => m.batch !== null && m.batch === loaded[0].batch) ? loaded[0].batch : null;
+    return { models, mergeGraph, architecture: found?.variant ?? null, batch };
   } catch (e) {
     throw attachFile(e, files[0]);
   }

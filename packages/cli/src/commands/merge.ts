@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import { defaultMatcherRegistry, modelCost, type MatcherParams, InvalidArgumentError } from '@zipit/core';
+import { defaultMatcherRegistry, fixBatch, modelCost, type MatcherParams, InvalidArgumentError } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { writeOnnx } from '@zipit/io-onnx';
 import { singleDataInput } from '@zipit/core';
@@ -102,7 +102,7 @@ example:
     const seconds: MergeReport['seconds'] = {};
     let t0 = performance.now();
 
-    const { models, mergeGraph } = await loadForMerge(positionals);
+    const { models, mergeGraph, batch } = await loadForMerge(positionals);
     const input = singleDataInput(models[0].graph, models[0].file);
     const mergeSets = await openAll(specs, input, 'train');
     const perSet = Math.ceil(samples / specs.length);
@@ -166,7 +166,8 @@ example:
     };
 
     t0 = performance.now();
-    const files = [{ path: out, bytes: writeOnnx(result.graph) }];
+    // The merged model keeps the inputs' fixed batch, if they had one.
+    const files = [{ path: out, bytes: writeOnnx(batch === null ? result.graph : fixBatch(result.graph, batch)) }];
     if (reportPath) {
       const text = reportFormat === '.json' ? JSON.stringify(report, null, 2) + '\n' : reportFormat === '.md' ? renderMarkdown(report) : renderVisualHtml(report, await loadReportAssets());
       files.push({ path: reportPath, bytes: new TextEncoder().encode(text) });
