@@ -19,7 +19,8 @@ export function sweepReportFormat(path: string | undefined): '.json' | '.md' | '
 
 /**
  * Collects a sweep's merges for its report: every row with the merged model's cost, and the
- * merge points of the best configuration by joint accuracy (the first one on ties).
+ * merge points of the best configuration by joint accuracy among those that zip something (the
+ * first one on ties; `none` reproduces the ensemble and has no merge points to show).
  */
 export class SweepReportBuilder {
   readonly rows: SweepRow[] = [];
@@ -29,7 +30,9 @@ export class SweepReportBuilder {
   add(row: Omit<SweepRow, 'parameters' | 'flops'>, result: MergeModelsResult): void {
     const cost = modelCost(result.graph);
     this.rows.push({ ...row, parameters: cost.parameters, flops: cost.flops });
-    if (this.best >= 0 && row.joint <= this.rows[this.best].joint) return;
+    const current = this.best >= 0 ? this.rows[this.best] : undefined;
+    const zips = row.stopIndex >= 0;
+    if (current && !(zips && (current.stopIndex < 0 || row.joint > current.joint))) return;
     this.best = this.rows.length - 1;
     this.bestPoints = result.mergeGraph.points.map((p) => {
       const done = result.points.find((r) => r.index === p.index);
