@@ -40,10 +40,14 @@ describe('onnxFormat', () => {
     expect(formatForWrite(registry, 'out.ONNX').write(graph)).toEqual(writeOnnx(graph));
   });
 
-  it('says why each format declined, naming the file', () => {
+  it('says why each format declined, naming the file; a named extension reads anyway, for its precise error', async () => {
     const registry = createFormatRegistry([onnxFormat, magic]);
-    expect(() => detectFormat(registry, 'notes.onnx', new TextEncoder().encode('hello'))).toThrow(FormatError);
-    expect(() => detectFormat(registry, 'notes.onnx', new TextEncoder().encode('hello'))).toThrow(/notes\.onnx.*onnx: the content is not onnx although the name ends in \.onnx; magic: the content is not magic/);
+    const text = new TextEncoder().encode('hello');
+    expect(() => detectFormat(registry, 'notes.txt', text)).toThrow(FormatError);
+    expect(() => detectFormat(registry, 'notes.txt', text)).toThrow(/notes\.txt: no registered format recognises the file \(onnx: the content is not onnx; magic: the content is not magic\)/);
+    const named = detectFormat(registry, 'notes.onnx', text);
+    expect(named.name).toBe('onnx');
+    await expect(async () => named.read(text, { file: 'notes.onnx' })).rejects.toThrow(/notes\.onnx: not a valid ONNX model/);
     expect(detectFormat(registry, 'x.onnx', Uint8Array.of(0x4d, 0x47)).name).toBe('magic');
     expect(() => formatForWrite(registry, 'out.magic')).toThrow(UnsupportedError);
     expect(() => formatForWrite(registry, 'out.pt')).toThrow(/writable: \.onnx \(onnx\)/);

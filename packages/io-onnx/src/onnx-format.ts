@@ -48,7 +48,7 @@ export const onnxFormat: ModelFormat = {
   read(bytes: Uint8Array, opts: ReadOptions = {}) {
     return readOnnx(bytes, { file: opts.file, external: opts.external as ExternalDataSource | undefined });
   },
-  write(graph) {
-    return writeOnnx(graph);
+  write(graph, opts) {
+    return writeOnnx(graph, { file: opts?.file });
   },
 };

@@ -1,4 +1,4 @@
-import { UnsupportedError, type Graph, type ModelFormat, type ReadOptions } from '@zipit/core';
+import { UnsupportedError, type Graph, type ModelFormat, type ReadOptions, type Tensor, type WriteOptions } from '@zipit/core';
 import { decodeSafetensors, encodeSafetensors, sniffSafetensors } from './safetensors-codec.js';
 import { loadStateDict, toStateDict } from './state-dict.js';
 
@@ -8,13 +8,19 @@ export interface SafetensorsReadOptions extends ReadOptions {
   strict?: boolean;
 }
 
+/** Options of {@link safetensorsFormat}'s `write`, beyond `file` and `model`. */
+export interface SafetensorsWriteOptions extends WriteOptions {
+  /** The original state_dict: its keys and order, buffers the graph does not hold (see `toStateDict`). */
+  template?: ReadonlyMap<string, Tensor>;
+}
+
 /**
  * The safetensors format plugin (pure; weights only). `read` needs `structure`: a graph of the
  * same module whose initializers carry the state_dict's names (an ONNX export with parameter
  * names kept, or an architecture plugin's reference model); the checkpoint's tensors replace
- * them by name. `write` stores every initializer under its name; for a merged graph with task
- * heads, or to match a module's state_dict exactly, use `toStateDict` with `model` and
- * `template`, then `encodeSafetensors`.
+ * them by name. `write` stores the graph's initializers under their names: for a merged graph
+ * with task heads give `model` (that model's view, under the original names) and, to match a
+ * module's state_dict key for key, `template` (see `toStateDict`).
  */
 export const safetensorsFormat: ModelFormat = {
   name: 'safetensors',
@@ -32,7 +38,7 @@ export const safetensorsFormat: ModelFormat = {
     }
     return loadStateDict(opts.structure, tensors, { file: opts.file, strict: opts.strict }).graph;
   },
-  write(graph: Graph): Uint8Array {
-    return encodeSafetensors(toStateDict(graph).tensors);
+  write(graph: Graph, opts: SafetensorsWriteOptions = {}): Uint8Array {
+    return encodeSafetensors(toStateDict(graph, { model: opts.model, template: opts.template }).tensors);
   },
 };

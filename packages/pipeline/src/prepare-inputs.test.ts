@@ -1,4 +1,5 @@
-import { buildSmallCnn, createArchitectureRegistry, deriveMergeGraph, MismatchError, type Architecture, type Graph } from '@zipit/core';
+import { createArchitectureRegistry, deriveMergeGraph, MismatchError, type Architecture, type Graph } from '@zipit/core';
+import { buildSmallCnn } from '@zipit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { inspectGraph } from './inspect-model.js';
 import { modelNameOf, namedModels, prepareForMerge } from './prepare-inputs.js';
@@ -11,7 +12,7 @@ const cnnArch: Architecture = {
   name: 'cnn',
   description: 'test plugin',
   recognise: (g) => (g.initializers.has('conv1.weight') ? { match: true, variant: 'cnn-w8', summary: 'a small CNN' } : { match: false, reason: 'no conv1.weight' }),
-  prepare: (g: Graph) => ({ ...g, metadata: [...g.metadata, { key: 'prepared', value: 'yes' }] }),
+  prepare: (g: Graph) => ({ ...g, metadata: [...g.metadata, ['prepared', 'yes']] }),
   mergeGraph: (g) => {
     const mg = deriveMergeGraph(g);
     return { ...mg, points: mg.points.map((p, i) => ({ ...p, name: `cnn.${i}` })) };
@@ -39,7 +40,7 @@ describe('model inputs', () => {
     registry.register(cnnArch);
     const inputs = prepareForMerge(namedModels([{ file: 'a.onnx', graph: a }, { file: 'b.onnx', graph: b }]), registry);
     expect(inputs.architecture).toBe('cnn-w8');
-    expect(inputs.models.every((m) => m.graph.metadata.some((e) => e.key === 'prepared'))).toBe(true);
+    expect(inputs.models.every((m) => m.graph.metadata.some((e) => e[0] === 'prepared'))).toBe(true);
     const seen = inspectGraph(a, 'a.onnx', registry);
     expect(seen.declined).toEqual([{ architecture: 'never', reason: 'never matches' }]);
     expect(seen.prepared).toBe(true);

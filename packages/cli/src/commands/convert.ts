@@ -1,26 +1,9 @@
-import { extname } from 'node:path';
-import { UnsupportedError, type Graph } from '@zipit/core';
-import { writeOnnx } from '@zipit/io-onnx';
-import { readOnnxFile } from '@zipit/io-onnx/node';
+import { formatForWrite, type Graph } from '@zipit/core';
+import { decodeSafetensors } from '@zipit/io-safetensors';
 import { parseArgs, UsageError, usageErrors, type Command } from '../command.js';
-import { checkPaths, writeOutputs } from '../files.js';
-
-/**
- * Model formats convert can read and encode, by file extension. More arrive with more io
- * plugins. Writing goes through the CLI's one write path (checked up front, temporary file,
- * rename after success).
- */
-const FORMATS: Record<string, { read(path: string): Promise<Graph>; encode(graph: Graph, path: string): Uint8Array }> = {
-  '.onnx': { read: readOnnxFile, encode: (graph, file) => writeOnnx(graph, { file }) },
-};
-
-function formatOf(path: string) {
-  const format = FORMATS[extname(path).toLowerCase()];
-  if (!format) {
-    throw new UnsupportedError(`unknown model format "${extname(path) || '(no extension)'}"; supported: ${Object.keys(FORMATS).join(', ')}`, { file: path });
-  }
-  return format;
-}
+import { checkPaths, readInput, writeOutputs } from '../files.js';
+import { readModelFile } from '../model-files.js';
+import { plugins } from '../plugins.js';
 
 function countParameters(graph: Graph): number {
   let n = 0;
@@ -30,33 +13,51 @@ function countParameters(graph: Graph): number {
 
 export const convertCommand: Command = {
   name: 'convert',
-  summary: 'read a model and write it back (ONNX → ONNX round trip; more formats as io plugins arrive)',
-  help: `usage: zipit convert IN.onnx OUT.onnx [--quiet]
+  summary: 'read a model and write it in another (or the same) format: ONNX, safetensors',
+  help: `usage: zipit convert IN OUT [--structure S.onnx] [--model NAME] [--like STATE.safetensors] [--quiet]
 
-Reads IN into zipit's graph IR and writes it to OUT. For ONNX → ONNX the result runs in
+Reads IN into zipit's graph IR and writes it to OUT. IN's format is recognised from its content
+(then its extension), OUT's from its extension: .onnx (graph and weights) or .safetensors
+(weights only, e.g. a PyTorch state_dict). For ONNX → ONNX the result runs in
 onnxruntime with identical outputs: weights are copied bit for bit, and every field of the file
 (metadata, doc strings, local functions, …) is kept. External tensor data next to IN is read and
 written inline into OUT. OUT is written through a temporary file, so it is never left half-written.
 
 Reads ONNX IR versions 6–10 with ai.onnx opsets 11–21 (ai.onnx.ml and com.microsoft imports allowed).
 
+A safetensors IN holds weights only: --structure names an ONNX export of the same module whose
+initializers carry the state_dict's names (export with training=TrainingMode.PRESERVE and
+do_constant_folding=False); the weights replace them by name.
+
 options:
-  --quiet     print nothing on success
+  --structure S.onnx           the graph a weights-only IN belongs to
+  --model NAME                 writing a merged model as safetensors: the model whose head (and
+                               per-model layers) to write under the original names
+  --like STATE.safetensors     writing safetensors: the original state_dict, whose keys and order
+                               OUT takes (so PyTorch's strict load_state_dict accepts it)
+  --quiet                      print nothing on success
 
 example:
-  zipit convert packages/io-onnx/fixtures/resnet_block_opset17.onnx /tmp/resnet_block.onnx`,
+  zipit convert packages/io-onnx/fixtures/resnet_block_opset17.onnx /tmp/resnet_block.onnx
+  zipit convert merged.onnx merged_a.safetensors --model a --like a.safetensors`,
 
   async run(argv, io) {
     const { values, positionals } = usageErrors(() =>
-      parseArgs({ args: argv, allowPositionals: true, options: { quiet: { type: 'boolean' } } }),
+      parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { quiet: { type: 'boolean' }, structure: { type: 'string' }, model: { type: 'string' }, like: { type: 'string' } },
+      }),
     );
     if (positionals.length !== 2) throw new UsageError(`expected IN and OUT, got ${positionals.length} path${positionals.length === 1 ? '' : 's'}`);
     const [input, output] = positionals;
-    const reader = formatOf(input);
-    const writer = formatOf(output);
-    await checkPaths({ inputs: [{ label: 'IN', path: input }], outputs: [{ label: 'OUT', path: output }] });
-    const graph = await reader.read(input);
-    await writeOutputs([{ path: output, bytes: writer.encode(graph, output) }], io.signal);
+    const writer = formatForWrite(plugins.formats, output);
+    const extra = [...(values.structure ? [{ label: '--structure', path: values.structure }] : []), ...(values.like ? [{ label: '--like', path: values.like }] : [])];
+    await checkPaths({ inputs: [{ label: 'IN', path: input }, ...extra], outputs: [{ label: 'OUT', path: output }] });
+    const structure = values.structure ? (await readModelFile(values.structure)).graph : undefined;
+    const { graph } = await readModelFile(input, { structure });
+    const template = values.like ? decodeSafetensors(await readInput(values.like), values.like).tensors : undefined;
+    await writeOutputs([{ path: output, bytes: writer.write(graph, { file: output, model: values.model, template }) }], io.signal);
     if (!values.quiet) {
       const opsets = graph.opsetImports.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ');
       io.out(`read ${input}: IR ${graph.irVersion}, opset ${opsets}, ${graph.nodes.length} nodes, ${graph.initializers.size} initializers (${countParameters(graph)} values)`);

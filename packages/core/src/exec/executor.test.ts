@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../errors.js';
-import { createExecutorRegistry, pickExecutor, type Executor } from './executor.js';
+import { createExecutorRegistry, deferredExecutor, pickExecutor, type Executor } from './executor.js';
 
 function executor(name: string, priority: number, reason?: string): Executor {
   return {
@@ -31,5 +31,14 @@ describe('pickExecutor', () => {
 
   it('refuses duplicate names', () => {
     expect(() => createExecutorRegistry([executor('cpu', 1), executor('cpu', 2)])).toThrow(/executor "cpu" is already registered/);
+  });
+
+  it('defers the choice to the first session', async () => {
+    const reg = createExecutorRegistry([executor('gpu', 5, 'no device')]);
+    const auto = deferredExecutor(reg);
+    expect(await auto.availability()).toEqual({ available: false, reason: expect.stringMatching(/gpu: no device/) });
+    reg.register(executor('cpu', 1));
+    const late = deferredExecutor(reg);
+    await expect(late.createSession({} as never)).rejects.toThrow('not used');
   });
 });

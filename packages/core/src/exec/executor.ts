@@ -78,3 +78,28 @@ export async function pickExecutor(registry: ExecutorRegistry, name?: string): P
     hint: reasons.length ? reasons.join('; ') : 'register an executor plugin (e.g. ortExecutor from @zipit/runtime-ort)',
   });
 }
+
+/**
+ * An executor that stands for the best one of a registry ({@link pickExecutor}), resolved on the
+ * first session: programs can hand it to the pipeline without loading any runtime up front
+ * (a CLI's `--help` stays fast).
+ */
+export function deferredExecutor(registry: ExecutorRegistry, name?: string): Executor {
+  let picked: Promise<Executor> | undefined;
+  const pick = () => (picked ??= pickExecutor(registry, name));
+  return {
+    name: name ?? 'auto',
+    description: name ? `the registered executor "${name}"` : 'the available registered executor of highest priority',
+    priority: 0,
+    async availability() {
+      try {
+        return await (await pick()).availability();
+      } catch (e) {
+        return { available: false, reason: e instanceof Error ? e.message : String(e) };
+      }
+    },
+    async createSession(graph, opts) {
+      return (await pick()).createSession(graph, opts);
+    },
+  };
+}

@@ -22,6 +22,19 @@ export interface ReadOptions {
   [option: string]: unknown;
 }
 
+/** Options every `write` accepts; formats document their own extras. */
+export interface WriteOptions {
+  /** File named in error messages. */
+  file?: string;
+  /**
+   * For weights-only formats and a merged graph with per-model layers (task heads): the model
+   * whose view to write, under the original parameter names.
+   */
+  model?: string;
+  /** Format-specific settings. */
+  [option: string]: unknown;
+}
+
 /** What a format can hold; callers check before asking for more than that. */
 export interface FormatCapabilities {
   /** The format stores the computation (nodes), not only weights. Default true. */
@@ -48,7 +61,7 @@ export interface ModelFormat {
   /** Decodes a checkpoint; FormatError (naming `opts.file`) when the bytes are corrupt. */
   read(bytes: Uint8Array, opts?: ReadOptions): Graph | Promise<Graph>;
   /** Encodes a graph; absent for read-only formats. */
-  write?(graph: Graph): Uint8Array;
+  write?(graph: Graph, opts?: WriteOptions): Uint8Array;
 }
 
 export type FormatRegistry = Registry<ModelFormat>;
@@ -79,8 +92,9 @@ function sniffScore(format: ModelFormat, bytes: Uint8Array): number {
 /**
  * The format of a file to read, from its content first and its extension second: the format
  * whose `sniff` is most confident wins (ties go to the one the extension names, then to
- * registration order). When no format recognises the bytes, a FormatError naming the file lists
- * why each candidate declined.
+ * registration order). When no format recognises the bytes, the format the extension names
+ * reads them anyway, so that its own error says what is wrong (a truncated ONNX file); without
+ * one, a FormatError naming the file lists why each candidate declined.
  */
 export function detectFormat(registry: FormatRegistry, file: string, bytes: Uint8Array): ModelFormat {
   const ext = extensionOf(file);
@@ -90,13 +104,15 @@ export function detectFormat(registry: FormatRegistry, file: string, bytes: Uint
     const score = sniffScore(format, bytes);
     const byExt = format.extensions.includes(ext);
     if (score <= 0) {
-      reasons.push(`${format.name}: the content is not ${format.name}${byExt ? ` although the name ends in ${ext}` : ''}`);
+      reasons.push(`${format.name}: the content is not ${format.name}`);
       continue;
     }
     const rank = score + (byExt ? 0.5 : 0);
     if (!best || rank > best.score) best = { format, score: rank };
   }
   if (best) return best.format;
+  const named = registry.list().find((f) => f.extensions.includes(ext));
+  if (named) return named;
   throw new FormatError(registry.list().length ? 'no registered format recognises the file' : 'no model format is registered', {
     file,
     hint: reasons.length ? reasons.join('; ') : 'register a format plugin (e.g. onnxFormat from @zipit/io-onnx)',
@@ -107,11 +123,11 @@ export function detectFormat(registry: FormatRegistry, file: string, bytes: Uint
  * The format to write a file in, from its extension; an UnsupportedError naming the file lists
  * the extensions that can be written.
  */
-export function formatForWrite(registry: FormatRegistry, file: string): ModelFormat & { write(graph: Graph): Uint8Array } {
+export function formatForWrite(registry: FormatRegistry, file: string): ModelFormat & { write(graph: Graph, opts?: WriteOptions): Uint8Array } {
   const ext = extensionOf(file);
   const writable = registry.list().filter((f) => f.write && f.capabilities?.write !== false);
   const format = writable.find((f) => f.extensions.includes(ext));
-  if (format) return format as ModelFormat & { write(graph: Graph): Uint8Array };
+  if (format) return format as ModelFormat & { write(graph: Graph, opts?: WriteOptions): Uint8Array };
   const readOnly = registry.list().find((f) => f.extensions.includes(ext));
   if (readOnly) throw new UnsupportedError(`the ${readOnly.name} format cannot be written`, { file });
   const known = writable.flatMap((f) => f.extensions.map((e) => `${e} (${f.name})`)).join(', ') || 'none';

@@ -1,0 +1,36 @@
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, runCli } from '../testing/run-cli.js';
+
+const FIXTURES = join(REPO_ROOT, 'packages', 'io-safetensors', 'fixtures');
+const f = (name: string) => join(FIXTURES, name);
+
+describe('zipit convert with safetensors', () => {
+  it('writes one model of a merged ONNX file as the PyTorch state_dict the fixtures hold', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zipit-convert-st-'));
+    const out = join(dir, 'merged_a.safetensors');
+    const r = runCli(['convert', f('merged.onnx'), out, '--model', 'a', '--like', f('a.safetensors'), '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(out).equals(readFileSync(f('merged_a.safetensors')))).toBe(true);
+  });
+
+  it('reads a state_dict onto its structure and writes ONNX; without the structure or the model it says what to give', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zipit-convert-st-'));
+    const out = join(dir, 'a.onnx');
+    expect(runCli(['convert', f('a.safetensors'), out, '--structure', f('structure.onnx'), '--quiet']).code).toBe(0);
+    const back = join(dir, 'a.safetensors');
+    expect(runCli(['convert', out, back, '--like', f('a.safetensors'), '--quiet']).code).toBe(0);
+    expect(readFileSync(back).equals(readFileSync(f('a.safetensors')))).toBe(true);
+
+    const noStructure = runCli(['convert', f('a.safetensors'), join(dir, 'x.onnx')]);
+    expect(noStructure.code).toBe(1);
+    expect(noStructure.stderr).toMatch(/a\.safetensors: a safetensors file holds weights only/);
+    const noModel = runCli(['convert', f('merged.onnx'), join(dir, 'y.safetensors')]);
+    expect(noModel.code).toBe(1);
+    expect(noModel.stderr).toMatch(/per-model parameters for a, b/);
+    expect(readdirSync(dir).sort()).toEqual(['a.onnx', 'a.safetensors']);
+  });
+});

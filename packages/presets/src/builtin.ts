@@ -1,0 +1,45 @@
+import { registerResnet } from '@zipit/arch-resnet';
+import { registerVgg } from '@zipit/arch-vgg';
+import { registerVit } from '@zipit/arch-vit';
+import {
+  createArchitectureRegistry, createExecutorRegistry, createFormatRegistry, defaultMatcherRegistry,
+  type ArchitectureRegistry, type ExecutorRegistry, type FormatRegistry, type MatcherRegistry,
+} from '@zipit/core';
+import { onnxFileFormat } from '@zipit/io-onnx/node';
+import { safetensorsFormat } from '@zipit/io-safetensors';
+import { ortExecutor } from '@zipit/runtime-ort';
+
+/** One registry per plugin kind, as a program wires them. */
+export interface Plugins {
+  architectures: ArchitectureRegistry;
+  matchers: MatcherRegistry;
+  formats: FormatRegistry;
+  executors: ExecutorRegistry;
+}
+
+/**
+ * The architecture plugins that ship with zipit, in the order they are asked to recognise a
+ * model (the first that recognises it wins).
+ */
+export function builtinArchitectures(): ArchitectureRegistry {
+  const registry = createArchitectureRegistry();
+  registerResnet(registry);
+  registerVgg(registry);
+  registerVit(registry);
+  return registry;
+}
+
+/** ONNX (files on disk, external data beside them) and safetensors (weights onto a structure). */
+export function builtinFormats(): FormatRegistry {
+  return createFormatRegistry([onnxFileFormat, safetensorsFormat]);
+}
+
+/** onnxruntime-node. */
+export function builtinExecutors(): ExecutorRegistry {
+  return createExecutorRegistry([ortExecutor]);
+}
+
+/** Fresh registries holding every built-in plugin; add your own with `register`. */
+export function builtinPlugins(): Plugins {
+  return { architectures: builtinArchitectures(), matchers: defaultMatcherRegistry(), formats: builtinFormats(), executors: builtinExecutors() };
+}
