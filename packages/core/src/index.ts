@@ -11,6 +11,8 @@ export * from './match/zipit-matcher.js';
 export * from './match/zipit-reference.js';
 export * from './match/permute-matcher.js';
 export * from './match/average-matcher.js';
+export * from './match/orthogonal-matcher.js';
+export * from './match/jacobi-svd.js';
 export * from './match/builtin.js';
 export * from './graph/builder.js';
 export * from './io/npy.js';
