@@ -1,6 +1,6 @@
 /**
  * Cached row maxima of a square similarity matrix, for the ZipIt matcher: per row the best
- * value and the first column attaining it, plus the two indexes the matcher needs to touch only
+ * value and the first column attaining it (in the matcher's tie order), plus the two indexes the matcher needs to touch only
  * rows whose maximum may change — which rows watch a given column (their best sits there), and
  * which rows have a non-positive best — and a tournament tree answering "first row holding the
  * global maximum" in O(1) with O(log n) updates.
@@ -17,11 +17,18 @@ export class RowMaxima {
   private readonly nextN: Int32Array;
   private readonly prevN: Int32Array;
   private readonly inNonPos: Uint8Array;
-  /** Tournament tree over rows: tree[node] = winning row (max value, then smallest index); -1 = none. */
+  /** Tournament tree over rows: tree[node] = winning row (max value, then `prefer`, then smallest index); -1 = none. */
   private readonly tree: Int32Array;
   private readonly leaves: number;
 
-  constructor(readonly n: number) {
+  /**
+   * `prefer(value, a, colA, b, colB)`: whether row a's best pair comes before row b's when both
+   * have this value (default: never; the smaller row wins either way on identical keys).
+   */
+  constructor(
+    readonly n: number,
+    private readonly prefer: (value: number, a: number, colA: number, b: number, colB: number) => boolean = () => false,
+  ) {
     this.value = new Float64Array(n).fill(-Infinity);
     this.column = new Int32Array(n).fill(-1);
     this.head = new Int32Array(n).fill(-1);
@@ -50,7 +57,6 @@ export class RowMaxima {
   }
 
   set(k: number, value: number, column: number): void {
-    const changed = value !== this.value[k];
     this.value[k] = value;
     if (column !== this.column[k]) {
       this.unlink(k);
@@ -58,7 +64,8 @@ export class RowMaxima {
     }
     if (value <= 0) this.addNonPos(k);
     else this.removeNonPos(k);
-    if (changed) this.update(k);
+    // Also on an unchanged value: the tie order of the row's best pair may have changed.
+    this.update(k);
   }
 
   /** Removes row k (a dead feature) from every index. */
@@ -71,7 +78,7 @@ export class RowMaxima {
     this.propagate(k);
   }
 
-  /** First row (smallest index) holding the largest cached value; -1 when no row is left. */
+  /** First row (by `prefer`, then smallest index) holding the largest cached value; -1 when no row is left. */
   top(): number {
     return this.tree[1];
   }
@@ -93,7 +100,10 @@ export class RowMaxima {
     if (b < 0) return a;
     const va = this.value[a];
     const vb = this.value[b];
-    return vb > va || (vb === va && b < a) ? b : a;
+    if (vb !== va) return vb > va ? b : a;
+    if (this.prefer(va, b, this.column[b], a, this.column[a])) return b;
+    if (this.prefer(va, a, this.column[a], b, this.column[b])) return a;
+    return b < a ? b : a;
   }
 
   private update(k: number): void {

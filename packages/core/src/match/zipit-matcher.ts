@@ -1,5 +1,6 @@
-import { correlationRow32, stdDevs32 } from '../stats/correlation.js';
+import { stdDevs32 } from '../stats/correlation.js';
 import { RowMaxima } from './row-maxima.js';
+import { TwinTies } from './zipit-ties.js';
 import { checkCovariance, fromAssignment, param, squareSize, type Matcher, type MatcherParams, type MatchResult } from './matcher.js';
 
 /**
@@ -7,7 +8,9 @@ import { checkCovariance, fromAssignment, param, squareSize, type Matcher, type 
  * merge the most correlated pair of features — across models and within a model — until C
  * remain. Reproduces the reference implementation decision for decision (see
  * fixtures/golden/README.md for the exact rules, including its α ≤ 0 and budget quirks), except
- * where the reference degenerates (see the −∞ note in the loop).
+ * where the reference degenerates (see the −∞ note in the loop) and where similarities tie at 1:
+ * twins across models win those ties, so that a self-merge or a permuted copy is recovered
+ * exactly (zipit-ties.ts has the rules and why).
  *
  * The reference scans and copies the whole similarity matrix at every step: O(n³) time and
  * memory traffic. Here the matrix stays in place and dead features are skipped. Every row
@@ -22,19 +25,24 @@ import { checkCovariance, fromAssignment, param, squareSize, type Matcher, type 
 export function zipitMatch(covariance: Float32Array | Float64Array, numModels: number, alpha: number, beta: number): MatchResult {
   const o = squareSize(covariance);
   const c = checkCovariance(covariance, o, numModels);
-  // Correlation in float32 (as the reference), diagonal −∞, and each row's maximum in one pass.
+  const origin = new Int32Array(o);
+  for (let i = 0; i < o; i++) origin[i] = Math.floor(i / c);
+  // Correlation in float32 (as the reference, with the twin rules of zipit-ties.ts), diagonal
+  // −∞, and each row's maximum in one pass.
+  const ties = new TwinTies(covariance, o, origin);
   const S = new Float32Array(o * o);
-  const maxima = new RowMaxima(o);
+  const maxima = new RowMaxima(o, (v, a, ca, b, cb) => v === 1 && ties.before(a, ca, b, cb));
   const std = stdDevs32(covariance, o);
   for (let i = 0; i < o; i++) {
     const row = i * o;
-    correlationRow32(covariance, o, std, i, S, row);
+    ties.similarityRow(std, i, S, row);
     S[row + i] = -Infinity;
     let bc = 0;
     let bv = S[row];
     for (let j = 1; j < o; j++) {
-      if (S[row + j] > bv) {
-        bv = S[row + j];
+      const v = S[row + j];
+      if (v > bv || (v === 1 && bv === 1 && ties.before(i, j, i, bc))) {
+        bv = v;
         bc = j;
       }
     }
@@ -47,8 +55,6 @@ export function zipitMatch(covariance: Float32Array | Float64Array, numModels: n
   const everyRow = useAlpha && a32 > 1;
   const toRemove = o - c;
   const budget = new Int32Array(numModels).fill(zipitBudget(toRemove, numModels, beta));
-  const origin = new Int32Array(o);
-  for (let i = 0; i < o; i++) origin[i] = Math.floor(i / c);
 
   // Alive features in original order: position p in the reference's shrunk matrix is act[p].
   const act = new Int32Array(o);
@@ -85,6 +91,9 @@ export function zipitMatch(covariance: Float32Array | Float64Array, numModels: n
     const hi = bi < bj ? bj : bi;
     const ro = origin[lo];
     const co = origin[hi];
+    // From now on lo is a merged feature: its pairs lose the twin tie-break (see zipit-ties.ts).
+    const loWasMerged = ties.merged[lo];
+    ties.merged[lo] = 1;
 
     // Column `lo` becomes min(col lo, col hi)·α, or −∞ against both origin ranges (logged).
     logLo[logLen] = lo;
@@ -115,9 +124,11 @@ export function zipitMatch(covariance: Float32Array | Float64Array, numModels: n
       const v = S[k * o + lo];
       const b = bestCol[k];
       if (b === lo || b === hi) {
-        if (v >= bestVal[k]) maxima.set(k, v, lo);
+        // Strictly larger: the new maximum. Equal: still the first best, unless a tie at 1
+        // changed its key (any other column with that key lies after hi); then rescan.
+        if (v > bestVal[k] || (v === bestVal[k] && (v !== 1 || ties.keepsKey(k, b, lo, b === lo ? loWasMerged : ties.merged[hi])))) maxima.set(k, v, lo);
         else pending[pendingLen++] = k;
-      } else if (v > bestVal[k] || (v === bestVal[k] && lo < b)) {
+      } else if (v > bestVal[k] || (v === bestVal[k] && (v === 1 ? ties.precedes(k, lo, k, b) : lo < b))) {
         maxima.set(k, v, lo);
       }
     }
@@ -163,12 +174,12 @@ export function zipitMatch(covariance: Float32Array | Float64Array, numModels: n
       }
     }
 
-    rescan(S, o, act, len, lo, maxima);
-    for (let q = 0; q < pendingLen; q++) rescan(S, o, act, len, pending[q], maxima);
+    rescan(S, o, act, len, lo, maxima, ties);
+    for (let q = 0; q < pendingLen; q++) rescan(S, o, act, len, pending[q], maxima, ties);
     if (killed >= 0) {
       for (let p = 0; p < len; p++) {
         const k = act[p];
-        if (k !== lo && origin[k] === killed && origin[bestCol[k]] === killed) rescan(S, o, act, len, k, maxima);
+        if (k !== lo && origin[k] === killed && origin[bestCol[k]] === killed) rescan(S, o, act, len, k, maxima, ties);
       }
     }
   }
@@ -180,15 +191,15 @@ export function zipitMatch(covariance: Float32Array | Float64Array, numModels: n
   return fromAssignment(groupOf, c, numModels);
 }
 
-/** Recomputes row k's maximum over alive columns (first column on ties). Row k must be replayed. */
-function rescan(S: Float32Array, o: number, act: Int32Array, len: number, k: number, maxima: RowMaxima): void {
+/** Recomputes row k's maximum over alive columns (tie order of zipit-ties.ts, then first column). Row k must be replayed. */
+function rescan(S: Float32Array, o: number, act: Int32Array, len: number, k: number, maxima: RowMaxima, ties: TwinTies): void {
   const row = k * o;
   let bc = act[0];
   let bv = S[row + bc];
   for (let q = 1; q < len; q++) {
     const j = act[q];
     const v = S[row + j];
-    if (v > bv) {
+    if (v > bv || (v === 1 && bv === 1 && ties.before(k, j, k, bc))) {
       bv = v;
       bc = j;
     }

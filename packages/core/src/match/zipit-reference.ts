@@ -1,10 +1,11 @@
-import { correlation32 } from '../stats/correlation.js';
+import { stdDevs32 } from '../stats/correlation.js';
+import { TwinTies } from './zipit-ties.js';
 import { checkCovariance, squareSize } from './matcher.js';
 
 /**
  * A straightforward port of the reference ZipIt! loop: every step takes the argmax of the whole
  * shrunk matrix, then builds a copy without the merged column and row, as the reference's
- * `remove_col` does. O(n³) time. Kept only as the baseline of `apps/bench` and as an
+ * `remove_col` does — with the same tie rules as `zipitMatch` (zipit-ties.ts). O(n³) time. Kept only as the baseline of `apps/bench` and as an
  * independent oracle in randomized tests; use `zipitMatch`.
  * Returns `groupOf[r]`: the merged feature of stacked feature r.
  */
@@ -12,8 +13,13 @@ export function zipitMatchReferencePort(covariance: Float32Array | Float64Array,
   const o = squareSize(covariance);
   const om = checkCovariance(covariance, o, numModels);
   let n = o;
-  let sims: Float32Array = correlation32(covariance, o);
+  const ties = new TwinTies(covariance, o, Int32Array.from({ length: o }, (_, i) => Math.floor(i / om)));
+  let sims: Float32Array = new Float32Array(o * o);
+  const std = stdDevs32(covariance, o);
+  for (let i = 0; i < o; i++) ties.similarityRow(std, i, sims, i * o);
   for (let i = 0; i < o; i++) sims[i * o + i] = -Infinity;
+  // Original index of the feature at each position of the shrunk matrix (for the tie rules).
+  let orig = Int32Array.from({ length: o }, (_, i) => i);
   const a = Math.fround(alpha);
   const remainder = om;
   const toRemove = o - remainder;
@@ -27,7 +33,11 @@ export function zipitMatchReferencePort(covariance: Float32Array | Float64Array,
 
   while (n > remainder) {
     let best = 0;
-    for (let k = 1; k < n * n; k++) if (sims[k] > sims[best]) best = k;
+    for (let k = 1; k < n * n; k++) {
+      const v = sims[k];
+      const b = sims[best];
+      if (v > b || (v === 1 && b === 1 && ties.before(orig[Math.floor(k / n)], orig[k % n], orig[Math.floor(best / n)], orig[best % n]))) best = k;
+    }
     // All −∞: the reference would merge feature 0 with itself and drop it; take the first pair instead (as zipitMatch does).
     if (sims[best] === -Infinity) best = 1;
     let row = best % n;
@@ -35,6 +45,7 @@ export function zipitMatchReferencePort(covariance: Float32Array | Float64Array,
     if (col < row) [row, col] = [col, row];
     const rowOrigin = originalModel[row];
     const colOrigin = originalModel[col];
+    ties.merged[orig[row]] = 1;
 
     for (let i = 0; i < o; i++) perm[i * n + row] += perm[i * n + col];
     perm = removeColumn(perm, o, n, col);
@@ -63,6 +74,9 @@ export function zipitMatchReferencePort(covariance: Float32Array | Float64Array,
     const next = new Int32Array(n);
     for (let i = 0, k = 0; i <= n; i++) if (i !== col) next[k++] = originalModel[i];
     originalModel = next;
+    const nextOrig = new Int32Array(n);
+    for (let i = 0, k = 0; i <= n; i++) if (i !== col) nextOrig[k++] = orig[i];
+    orig = nextOrig;
     if (rowOrigin === colOrigin) {
       const origin = originalModel[row];
       budget[origin]--;

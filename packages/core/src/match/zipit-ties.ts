@@ -1,0 +1,143 @@
+import { CORRELATION_EPS, correlationRow32 } from '../stats/correlation.js';
+
+/**
+ * Where ZipIt's similarity departs from the reference implementation so that a model merged
+ * with itself (or with a copy whose hidden units are permuted) is recovered exactly at every
+ * depth. The reference computes correlations in float32 and takes the first maximum in
+ * row-major order; on exact twins that loses in three ways, all measured on late,
+ * low-resolution layers (few samples per feature):
+ *
+ * 1. **Dead features.** A feature that is zero on every merge sample (a dead ReLU) has σ = 0,
+ *    so its correlation with its twin is 0/1e-7 = 0 — while merged features keep positive
+ *    similarities to each other, so they merge together before the dead twins do. Twins whose
+ *    σ is below the clamp (σσ < 1e-7) lose the same way.
+ * 2. **Rounding.** f(cov)/f(σ·σ) puts a twin's correlation one or two float32 ulps below (or
+ *    above) 1, while a within-model pair that is perfectly correlated on the few samples (two
+ *    features active on the same single image) can land on 1.0 or above.
+ * 3. **Ties.** Among equal values the first in row-major order wins, which is a within-model
+ *    pair (its column comes before the twin's) or the wrong cross-model partner.
+ *
+ * The rules, which change nothing where the reference's values are not tied at 1 (golden
+ * parity holds):
+ *
+ * - two features **of different models** that are identical on the merge data — their
+ *   normalised distance δ = (σᵢ² + σⱼ² − 2 covᵢⱼ)/(σᵢ² + σⱼ²), in float64, is ≤ 2⁻²¹, or both have
+ *   zero variance (see below) — have similarity exactly 1: merging them loses nothing the data
+ *   can show;
+ * - float32 correlations within 2⁻²¹ of 1, or above it, are 1: float32 cannot tell them from a
+ *   perfect correlation;
+ * - among similarities tied at 1, pairs across models come before pairs within one model, then
+ *   pairs of unmerged features by smaller δ (the closer twin), then the reference's row-major
+ *   order (pairs with a merged feature compare by that order only). Ties below 1 keep the
+ *   reference's row-major order: a twin is at 1, and breaking ties among the many zeros of dead
+ *   features would cost rescans for nothing.
+ *
+ * With three or more models and α < 1, a merged pair of twins is at α from the third twin, so a
+ * within-model pair of that model tied near 1 (perfectly correlated on the samples) merges
+ * first: self-merges of N ≥ 3 models are exact only without such pairs.
+ *
+ * Zero-variance features (dead on every merge sample) cannot be told apart by covariance: within
+ * one model they keep the reference's similarity 0, and across models the k-th of each model
+ * pair up (exact for a self-merge; for a permuted copy, exact on the data, where they are
+ * constant).
+ */
+
+/** Similarities at or above this are 1 (8 float32 ulps below 1: the rounding of f(cov)/f(σσ)). */
+export const NEAR_ONE = 1 - 2 ** -21;
+
+/** (σᵢσⱼ)² below which the reference clamps the correlation's denominator. */
+const CLAMP_SQUARED = CORRELATION_EPS * CORRELATION_EPS;
+
+/** The tie-break data of one ZipIt matching: the covariance (for δ) and each feature's model. */
+export class TwinTies {
+  private readonly diag: Float64Array;
+  /** 1 once a feature has absorbed another (its similarities are no longer correlations). */
+  readonly merged: Uint8Array;
+
+  /** Per feature of zero variance, its rank among its model's zero-variance features; −1 otherwise. */
+  private readonly constantRank: Int32Array;
+
+  constructor(
+    private readonly cov: Float32Array | Float64Array,
+    private readonly n: number,
+    /** Model of each original feature (the merged feature keeps its lower member's). */
+    readonly origin: Int32Array,
+  ) {
+    this.diag = new Float64Array(n);
+    for (let i = 0; i < n; i++) this.diag[i] = cov[i * n + i];
+    this.merged = new Uint8Array(n);
+    this.constantRank = new Int32Array(n).fill(-1);
+    const seen = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      if (this.diag[i] > 0) continue;
+      const k = seen.get(origin[i]) ?? 0;
+      this.constantRank[i] = k;
+      seen.set(origin[i], k + 1);
+    }
+  }
+
+  /**
+   * Normalised squared distance of features i and j in float64 (0: identical on the data).
+   * Zero-variance features are indistinguishable; the k-th of one model is taken as the twin of
+   * the k-th of another (distance 0) and as unrelated to the others (distance 1), which is
+   * what a tie-break in index order would pair, without ties among all of them.
+   */
+  distance(i: number, j: number): number {
+    const ri = this.constantRank[i];
+    const rj = this.constantRank[j];
+    if (ri >= 0 || rj >= 0) return ri === rj ? 0 : 1;
+    const s = this.diag[i] + this.diag[j];
+    return (s - 2 * this.cov[i * this.n + j]) / s;
+  }
+
+  /**
+   * Row i of the similarity matrix: the reference's float32 correlation with the rules above
+   * (the diagonal is left as the correlation; callers set it to −∞).
+   */
+  similarityRow(std32: Float64Array, i: number, out: Float32Array, at: number): void {
+    const n = this.n;
+    correlationRow32(this.cov, n, std32, i, out, at);
+    const oi = this.origin[i];
+    const di = this.diag[i];
+    for (let j = 0; j < n; j++) {
+      const v = out[at + j];
+      if (v >= NEAR_ONE) out[at + j] = 1;
+      // δ ≤ 2⁻²¹ implies a correlation ≥ 1 − δ (σᵢ² + σⱼ² ≥ 2σᵢσⱼ) unless σσ is under the clamp:
+      // only those pairs need it.
+      else if (this.origin[j] !== oi && (v >= 0.999 || di * this.diag[j] < CLAMP_SQUARED) && this.distance(i, j) <= 1 - NEAR_ONE) out[at + j] = 1;
+    }
+  }
+
+  /**
+   * Whether pair (k, j) comes before pair (k2, j2) when both have similarity 1, both
+   * given as (row, column) with any order inside a pair. False on identical keys: then the
+   * caller's row-major order decides.
+   */
+  before(k: number, j: number, k2: number, j2: number): boolean {
+    const o = this.origin;
+    const cross = o[k] !== o[j];
+    if (cross !== (o[k2] !== o[j2])) return cross;
+    const fresh = !this.merged[k] && !this.merged[j];
+    const fresh2 = !this.merged[k2] && !this.merged[j2];
+    if (fresh !== fresh2) return fresh;
+    if (!fresh) return false;
+    return this.distance(k, j) < this.distance(k2, j2);
+  }
+
+  /**
+   * After feature `lo` absorbed another, whether pair (k, lo) has the same tie key as (k, b)
+   * had before (b = lo or the absorbed feature; `bWasMerged`: b's flag before this merge). Then
+   * an unchanged value keeps column lo as row k's first best, without a rescan.
+   */
+  keepsKey(k: number, b: number, lo: number, bWasMerged: number): boolean {
+    const o = this.origin;
+    return (o[k] !== o[lo]) === (o[k] !== o[b]) && (this.merged[k] === 1 || bWasMerged === 1);
+  }
+
+  /** Row-major total order on similarities tied at 1: `before`, then smaller row, then smaller column. */
+  precedes(k: number, j: number, k2: number, j2: number): boolean {
+    if (this.before(k, j, k2, j2)) return true;
+    if (this.before(k2, j2, k, j)) return false;
+    return k !== k2 ? k < k2 : j < j2;
+  }
+}
