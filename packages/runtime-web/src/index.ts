@@ -1,0 +1,2 @@
+/** The onnxruntime-web executor plugin (WebAssembly): ZipIt's passes in a browser. */
+export { registerWeb, webExecutor, webThreads } from './web-executor.js';
