@@ -57,7 +57,7 @@ export { interleave, labelled, taskOutputs } from '@zipit/pipeline';
 /** Canonical spec of a dataset as evaluated on its test split (built-in) or as given (.npy). */
 export function testSpec(spec: string): string {
   const p = parseDatasetSpec(spec);
-  if (p.kind === 'npy') return spec;
+  if (p.kind !== 'builtin') return spec;
   return `${p.dataset}:${p.classes.join(',')}:test`;
 }
 

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, NumericError, type Tensor } from '@zipit/core';
 import type { Split } from './builtin.js';
+import type { ImagePreprocessing } from './image-preprocess.js';
 import type { Preprocessing } from './preprocess.js';
 
 /**
@@ -15,13 +16,14 @@ export interface DataBatch {
 export interface DatasetInfo {
   /** The spec in canonical form (`mnist:0-4:test`, `X.npy:Y.npy`). */
   spec: string;
-  kind: 'builtin' | 'npy';
+  kind: 'builtin' | 'npy' | 'folder';
   /**
    * Original class of each label: label k means class `classes[k]` of the source dataset
-   * (`mnist:5-9` → [5, 6, 7, 8, 9]). For `.npy` data, [0 … max label]; null without labels.
+   * (`mnist:5-9` → [5, 6, 7, 8, 9]). For `.npy` data, [0 … max label]; for an image folder, the
+   * class folders' indices among all its class folders (ImageFolder's class_to_idx); null without labels.
    */
   classes: readonly number[] | null;
-  /** Human-readable names of `classes` (built-in datasets), else null. */
+  /** Human-readable names of `classes` (built-in datasets; class folder names), else null. */
   classNames: readonly string[] | null;
   /** Number of distinct labels a head for this task has (classes.length), or null without labels. */
   numClasses: number | null;
@@ -33,6 +35,8 @@ export interface DatasetInfo {
   sampleShape: readonly number[];
   /** The preprocessing applied (built-in datasets), else null. */
   preprocessing: Preprocessing | null;
+  /** The preprocessing applied to the files of an image folder. */
+  imagePreprocessing?: ImagePreprocessing;
 }
 
 export interface BatchOptions {

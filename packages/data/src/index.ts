@@ -1,6 +1,11 @@
 export * from './builtin.js';
 export * from './builtin-dataset.js';
 export * from './dataset.js';
+export * from './image-decode.js';
+export * from './image-export.js';
+export * from './image-folder.js';
+export * from './image-folder-dataset.js';
+export * from './image-preprocess.js';
 export * from './input-shape.js';
 export { ImageJsonDecoder, readJsonImages } from './json-images.js';
 export * from './npy-dataset.js';

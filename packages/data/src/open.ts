@@ -1,6 +1,8 @@
 import type { ValueInfo } from '@zipit/core';
 import type { Split } from './builtin.js';
 import { openBuiltinDataset } from './builtin-dataset.js';
+import { openImageFolder } from './image-folder-dataset.js';
+import type { ImagePreprocessOptions } from './image-preprocess.js';
 import type { Dataset } from './dataset.js';
 import { checkSampleShape, preprocessingForInput } from './input-shape.js';
 import { openNpyDataset } from './npy-dataset.js';
@@ -21,8 +23,15 @@ export interface OpenDatasetOptions {
   input?: ValueInfo;
   /** Preprocessing of built-in images (size, channels, mean, std); ignored for `.npy` data. */
   preprocess?: PreprocessOptions;
-  /** Directory that relative `.npy` paths resolve against (default: the working directory). */
+  /** Directory that relative `.npy` paths and folders resolve against (default: the working directory). */
   baseDir?: string;
+  /**
+   * Preprocessing of image-folder files (preset, resize, crop, mean, std); ignored for other
+   * data. Folders need it: there is no safe default for files of unknown origin.
+   */
+  images?: ImagePreprocessOptions;
+  /** Seed of the per-class sample an image folder draws for a pass with a `limit` (default 0). */
+  seed?: number;
 }
 
 /** Opens a dataset from a spec (see `parseDatasetSpec` for the forms). */
@@ -31,6 +40,8 @@ export async function openDataset(spec: string | DatasetSpec, opts: OpenDatasetO
   let dataset: Dataset;
   if (parsed.kind === 'npy') {
     dataset = await openNpyDataset(parsed, { baseDir: opts.baseDir });
+  } else if (parsed.kind === 'folder') {
+    dataset = await openImageFolder(parsed, { input: opts.input, preprocess: opts.images, seed: opts.seed, baseDir: opts.baseDir });
   } else {
     const fromInput = opts.input ? preprocessingForInput(opts.input, parsed.text) : {};
     dataset = openBuiltinDataset(parsed, { defaultSplit: opts.defaultSplit, preprocess: { ...fromInput, ...opts.preprocess } });

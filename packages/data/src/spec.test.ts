@@ -27,9 +27,20 @@ describe('parseDatasetSpec', () => {
     expect(parseDatasetSpec('C:/d/x.npy:C:/d/y.npy')).toMatchObject({ images: 'C:/d/x.npy', labels: 'C:/d/y.npy' });
   });
 
+  it('reads image folders: a path, optionally followed by the class subfolders a head predicts', () => {
+    expect(parseDatasetSpec('digits/train')).toEqual({ kind: 'folder', text: 'digits/train', dir: 'digits/train' });
+    expect(parseDatasetSpec('pets:cat,dog')).toEqual({ kind: 'folder', text: 'pets:cat,dog', dir: 'pets', classes: ['cat', 'dog'] });
+    expect(parseDatasetSpec('digits/test:5-9')).toMatchObject({ kind: 'folder', dir: 'digits/test', classes: ['5-9'] });
+    expect(parseDatasetSpec('cifar10:0-4')).toMatchObject({ kind: 'folder', dir: 'cifar10', classes: ['0-4'] });
+    // a colon followed by a path is part of the path; built-in names win (./mnist is a folder)
+    expect(parseDatasetSpec('C:/data/pets')).toMatchObject({ kind: 'folder', dir: 'C:/data/pets' });
+    expect(parseDatasetSpec('./mnist:0-4')).toMatchObject({ kind: 'folder', dir: './mnist', classes: ['0-4'] });
+  });
+
   it.each([
     ['', 'empty'],
-    ['cifar10:0-4', 'unknown dataset "cifar10"'],
+    ['digits:a,,b', 'empty class name'],
+    ['digits:cat,cat', 'listed twice'],
     ['mnist:0-10', 'bad class item "0-10"'],
     ['mnist:4-0', 'backwards'],
     ['mnist:1,1', 'listed twice'],
@@ -60,7 +71,7 @@ describe('formatDatasetSpec', () => {
   });
 
   it('round-trips through parseDatasetSpec', () => {
-    for (const text of ['mnist:0-4', 'mnist:0,2,7:train', 'fashion:0-9:test', 'a/X.npy']) {
+    for (const text of ['mnist:0-4', 'mnist:0,2,7:train', 'fashion:0-9:test', 'a/X.npy', 'pets:cat,dog', 'a/b']) {
       const spec = parseDatasetSpec(text);
       expect(parseDatasetSpec(formatDatasetSpec(spec))).toMatchObject({ ...spec, text: formatDatasetSpec(spec) });
     }

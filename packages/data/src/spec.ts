@@ -12,11 +12,13 @@ import type { BuiltinName, Split } from './builtin.js';
  * | `…:train`, `…:test` | a split (default: chosen by the caller — data to merge or compute statistics on uses `train`, evaluation uses `test`) |
  * | `X.npy:Y.npy` | images (float32, already in the model's input layout, [N, …]) and labels (int64 [N]) |
  * | `X.npy` | images only, no labels (statistics, BatchNorm re-estimation) |
+ * | `DIR` | a folder of images: class subfolders (labels = sorted subfolder names, as torchvision's `ImageFolder`) or loose images (no labels) |
+ * | `DIR:cat,dog`, `DIR:5-9` | the class subfolders a head predicts (a range `a-b` selects the integer-named folders a…b) |
  *
  * `fashion-mnist` is accepted for `fashion`. Labels of a class selection are remapped to
  * 0..k−1 in sorted class order (a head trained on digits 5–9 has 5 outputs).
  */
-export type DatasetSpec = BuiltinSpec | NpySpec;
+export type DatasetSpec = BuiltinSpec | NpySpec | FolderSpec;
 
 export interface BuiltinSpec {
   kind: 'builtin';
@@ -37,8 +39,16 @@ export interface NpySpec {
   labels?: string;
 }
 
+export interface FolderSpec {
+  kind: 'folder';
+  text: string;
+  dir: string;
+  /** Class folders (or `a-b` ranges of integer-named ones) as written; absent for all classes. */
+  classes?: string[];
+}
+
 /** The valid spec forms, for error messages and `--help`. */
-export const DATASET_SPEC_FORMS = 'mnist:0-4, mnist:0,2,7, fashion:5-9, mnist (all classes), any of these + :train or :test, X.npy:Y.npy, X.npy';
+export const DATASET_SPEC_FORMS = 'mnist:0-4, mnist:0,2,7, fashion:5-9, mnist (all classes), any of these + :train or :test, X.npy:Y.npy, X.npy, DIR (image folder), DIR:cat,dog (its class subfolders cat and dog), DIR:5-9';
 
 const ALIASES: Record<string, BuiltinName> = { mnist: 'mnist', fashion: 'fashion', 'fashion-mnist': 'fashion' };
 
@@ -53,7 +63,7 @@ export function parseDatasetSpec(text: string): DatasetSpec {
 
   const parts = spec.split(':');
   const dataset = ALIASES[parts[0].toLowerCase()];
-  if (!dataset) fail(`unknown dataset "${parts[0]}" (built-in: mnist, fashion; or give .npy files)`);
+  if (!dataset) return parseFolder(spec, text, fail);
   let rest = parts.slice(1);
   let split: Split | undefined;
   const last = rest[rest.length - 1]?.toLowerCase();
@@ -70,6 +80,26 @@ function parseNpy(spec: string, text: string, fail: (p: string) => never): NpySp
   const m = /^(.+?\.npy)(?::(.+\.npy))?$/i.exec(spec);
   if (!m) fail('expected X.npy:Y.npy or X.npy');
   return m![2] === undefined ? { kind: 'npy', text, images: m![1] } : { kind: 'npy', text, images: m![1], labels: m![2] };
+}
+
+/**
+ * `DIR` or `DIR:a,b,…`: the part after the last ":" is a class list unless it looks like a path
+ * (holds a slash), so `C:\\images` and `./a:b/c` stay whole. Built-in names win over folders of the
+ * same name: write `./mnist` for a folder called mnist.
+ */
+function parseFolder(spec: string, text: string, fail: (p: string) => never): FolderSpec {
+  const colon = spec.lastIndexOf(':');
+  const tail = colon < 0 ? '' : spec.slice(colon + 1);
+  if (colon <= 0 || /[\\/]/.test(tail)) return { kind: 'folder', text, dir: spec };
+  const dir = spec.slice(0, colon);
+  const classes = tail.split(',').map((c) => c.trim());
+  if (classes.some((c) => c === '')) fail(`empty class name in "${tail}" (write DIR:cat,dog)`);
+  const seen = new Set<string>();
+  for (const c of classes) {
+    if (seen.has(c)) fail(`class ${c} is listed twice`);
+    seen.add(c);
+  }
+  return { kind: 'folder', text, dir, classes };
 }
 
 function parseClasses(list: string, fail: (p: string) => never): number[] {
@@ -95,6 +125,7 @@ function range(lo: number, hi: number): number[] {
 
 /** The spec written back in canonical form (`mnist:0-4:test`, `fashion:0,2,7`). */
 export function formatDatasetSpec(spec: DatasetSpec): string {
+  if (spec.kind === 'folder') return spec.classes ? `${spec.dir}:${spec.classes.join(',')}` : spec.dir;
   if (spec.kind === 'npy') return spec.labels === undefined ? spec.images : `${spec.images}:${spec.labels}`;
   const groups: string[] = [];
   for (let i = 0; i < spec.classes.length; ) {
