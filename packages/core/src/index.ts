@@ -26,6 +26,7 @@ export * from './stats/batchnorm-stats-graph.js';
 export * from './stats/batchnorm-average.js';
 export * from './match/block-match.js';
 export * from './graph/inline-parameters.js';
+export * from './graph/relax-batch.js';
 export * from './stats/repair.js';
 export * from './stats/channel-moments.js';
 export * from './stats/observation-graph.js';
