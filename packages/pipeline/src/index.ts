@@ -15,3 +15,4 @@ export * from './evaluate-merge.js';
 export * from './merge-report.js';
 export * from './inspect-model.js';
 export * from './text-table.js';
+export * from './auto-stop.js';
