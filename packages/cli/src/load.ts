@@ -1,5 +1,5 @@
 import type { ArchitectureRegistry, ValueInfo } from '@zipit/core';
-import { openDataset, parseDatasetSpec, type Dataset, type Split } from '@zipit/data';
+import { openDataset, parseDatasetSpec, type Dataset, type ImagePreprocessOptions, type Split } from '@zipit/data';
 import { namedModels, prepareForMerge, type MergeInputs as PreparedInputs, type ModelInput } from '@zipit/pipeline';
 import { readModelFile } from './model-files.js';
 import { plugins } from './plugins.js';
@@ -46,9 +46,12 @@ export async function loadForMerge(files: readonly string[], registry: Architect
   return { models, mergeGraph, architecture, batch };
 }
 
-/** Opens every spec for a model input, with the split used when a spec names none. */
-export async function openAll(specs: readonly string[], input: ValueInfo, defaultSplit: Split): Promise<Dataset[]> {
-  return Promise.all(specs.map((s) => openDataset(s, { defaultSplit, input })));
+/**
+ * Opens every spec for a model input, with the split used when a spec names none; image folders
+ * are preprocessed with `opts.images` and sampled with `opts.seed`.
+ */
+export async function openAll(specs: readonly string[], input: ValueInfo, defaultSplit: Split, opts: { images?: ImagePreprocessOptions; seed?: number } = {}): Promise<Dataset[]> {
+  return Promise.all(specs.map((s) => openDataset(s, { defaultSplit, input, images: opts.images, seed: opts.seed })));
 }
 
 /** Mixing merge data per batch, one dataset as labelled batches, the output per task: see `@zipit/pipeline`. */

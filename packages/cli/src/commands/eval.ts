@@ -7,6 +7,7 @@ import { accuracyTable, evaluateTasks } from '@zipit/pipeline';
 import { parseArgs, parseIntFlag, RANGES, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
 import { labelled, openAll } from '../load.js';
 import { ProgressLine } from '../progress.js';
+import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, parseTaskOptions, requireImagePreprocessing } from '../data-options.js';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -23,6 +24,7 @@ options:
                     (for .npy data: NAME=X.npy:Y.npy)
   --json            print one JSON object: {"tasks", "perTask", "joint", "average", "samples"}
   --quiet           no progress
+${DATA_OPTIONS_HELP}
 
 example:
   zipit eval merged.onnx --task a=mnist:0-4 --task b=mnist:5-9 --json`,
@@ -32,7 +34,7 @@ example:
       parseArgs({
         args: argv,
         allowPositionals: true,
-        options: { task: { type: 'string', multiple: true }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, threads: { type: 'string' }, 'batch-size': { type: 'string' } },
+        options: { task: { type: 'string', multiple: true }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, threads: { type: 'string' }, ...DATA_OPTIONS },
       }),
     );
     if (positionals.length !== 1) throw new UsageError(`give exactly one model (got ${positionals.length})`);
@@ -51,8 +53,10 @@ example:
       });
     }
     const threads = parseThreadsFlag(values.threads);
-    const batchSize = parseIntFlag(values['batch-size'], '--batch-size', 64, RANGES.batchSize);
-    const sets = await openAll(tasks.map((t) => t.spec), singleDataInput(graph, file), 'test');
+    const dataOpts = parseDataOptions(values);
+    const batchSize = dataOpts.batchSize;
+    requireImagePreprocessing(tasks.map((t) => t.spec), dataOpts);
+    const sets = await openAll(tasks.map((t) => t.spec), singleDataInput(graph, file), 'test', dataOpts);
     sets.forEach((d, k) => {
       const heads = graph.outputs[k].shape?.[1];
       if (typeof heads === 'number' && d.info.numClasses !== null && d.info.numClasses > heads) {

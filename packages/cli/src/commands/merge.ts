@@ -13,6 +13,7 @@ import { parseArgs, parseIntFlag, parseNumberFlag, RANGES, requireFlag, UsageErr
 import { checkPaths, readInput, specFiles, writeOutputs } from '../files.js';
 import { interleave, labelled, hasTestSplits, loadForMerge, openAll, taskOutputs, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
+import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, parseTaskOptions, requireImagePreprocessing } from '../data-options.js';
 
 const matchers = defaultMatcherRegistry();
 const BATCH = 64;
@@ -23,6 +24,7 @@ export const mergeCommand: Command = {
   help: `usage: zipit merge A.onnx B.onnx [C.onnx …] --data SPEC [--data SPEC …] --out MERGED.onnx
                    [--method ${matchers.list().map((m) => m.name).join('|')}] [--alpha A] [--beta B]
                    [--stop-at NAME|INDEX|all|none] [--reset-bn|--no-reset-bn] [--samples N]
+                   [--task NAME=SPEC …] [--preprocess P] [--batch-size N] [--seed S]
                    [--report REPORT.json|.md|.html] [--stats-out FILE] [--stats-in FILE] [--no-eval] [--quiet]
 
 Collects feature statistics of the models on the merge data, matches features per merge point,
@@ -44,6 +46,9 @@ options:
   --stats-out FILE    save the statistics (reuse them with --stats-in or zipit sweep)
   --stats-in FILE     use saved statistics instead of a statistics pass
   --no-eval           skip the evaluation of inputs, ensemble and merged model
+  --task NAME=SPEC    labelled data to evaluate task k (model k's output) on, one per model;
+                      default: the test split of each built-in --data spec
+${DATA_OPTIONS_HELP}
   --quiet             no progress and no summary
 
 example:
@@ -60,6 +65,7 @@ example:
           'stop-at': { type: 'string' }, 'reset-bn': { type: 'boolean' }, 'no-reset-bn': { type: 'boolean' }, samples: { type: 'string' },
           out: { type: 'string' }, report: { type: 'string' }, 'stats-out': { type: 'string' }, 'stats-in': { type: 'string' },
           'no-eval': { type: 'boolean' }, quiet: { type: 'boolean' }, threads: { type: 'string' },
+          task: { type: 'string', multiple: true }, ...DATA_OPTIONS,
         },
       }),
     );
@@ -68,6 +74,10 @@ example:
     if (values['reset-bn'] && values['no-reset-bn']) throw new UsageError('give either --reset-bn or --no-reset-bn, not both');
     const specs = values.data ?? [];
     if (specs.length === 0) throw new UsageError('missing required option --data');
+    const dataOpts = parseDataOptions(values);
+    const evalTasks = parseTaskOptions(values.task ?? []);
+    if (evalTasks.length > 0 && evalTasks.length !== positionals.length) throw new UsageError(`give one --task per model (${positionals.length} models, ${evalTasks.length} --task)`);
+    requireImagePreprocessing([...specs, ...evalTasks.map((t) => t.spec)], dataOpts);
     const method = values.method ?? 'zipit';
     const matcher = matchers.get(method);
     const params: MatcherParams = {};
@@ -104,9 +114,9 @@ example:
 
     const { models, mergeGraph, batch } = await loadForMerge(positionals);
     const input = singleDataInput(models[0].graph, models[0].file);
-    const mergeSets = await openAll(specs, input, 'train');
+    const mergeSets = await openAll(specs, input, 'train', dataOpts);
     const perSet = Math.ceil(samples / specs.length);
-    const data = interleave(mergeSets, BATCH, perSet);
+    const data = interleave(mergeSets, dataOpts.batchSize, perSet);
     const total = mergeSets.reduce((t, d) => t + Math.min(d.info.samples, perSet), 0);
     const stats = values['stats-in'] ? decodeModelStats(await readInput(values['stats-in']), values['stats-in'], models, mergeGraph) : undefined;
     seconds.load = (performance.now() - t0) / 1000;
@@ -122,15 +132,15 @@ example:
 
     const tasks = models.map((m) => m.name);
     const accuracy: MergeReport['accuracy'] = [];
-    const canEvaluate = !values['no-eval'] && specs.length === models.length && hasTestSplits(specs);
+    const canEvaluate = !values['no-eval'] && (evalTasks.length > 0 || (specs.length === models.length && hasTestSplits(specs)));
     if (canEvaluate) {
       t0 = performance.now();
-      const testSets = await openAll(specs.map(testSpec), input, 'test');
+      const testSets = await openAll(evalTasks.length > 0 ? evalTasks.map((t) => t.spec) : specs.map(testSpec), input, 'test', dataOpts);
       const ensemble = ensembleGraph(models, mergeGraph);
       const evaluate = async (label: string, graph: typeof ensemble.graph, outputs: string[]) => {
         const r = await evaluateTasks(
           graph,
-          outputs.map((output, k) => ({ name: tasks[k], output, data: labelled(testSets[k], BATCH) })),
+          outputs.map((output, k) => ({ name: tasks[k], output, data: labelled(testSets[k], dataOpts.batchSize) })),
           { executor, threads, signal: io.signal, onProgress: (task, p) => bar.update(`evaluating ${label} on ${task}`, p.samples, testSets[tasks.indexOf(task)].info.samples) },
         );
         bar.done();
@@ -184,7 +194,7 @@ example:
       : bn.repaired ? `BatchNorm folded into the layers: REPAIR corrected the statistics of ${bn.repaired.length} zipped layers on ${total} images`
       : `BatchNorm: re-estimated ${bn.reset.length} layers on ${total} images`);
     if (accuracy.length) say('\n' + accuracyTable(report) + '\n');
-    else if (!values['no-eval']) say('(no evaluation: it needs one built-in --data spec per model, whose test split it uses; evaluate .npy data with zipit eval)');
+    else if (!values['no-eval']) say('(no evaluation: give one --task NAME=SPEC per model, or one built-in --data spec per model, whose test split it uses)');
     say(`wrote ${out}${reportPath ? ` and ${reportPath}` : ''}${values['stats-out'] ? ` and ${values['stats-out']}` : ''}`);
     return 0;
   },

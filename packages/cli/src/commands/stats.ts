@@ -6,6 +6,7 @@ import { parseArgs, parseIntFlag, RANGES, requireFlag, UsageError, usageErrors, 
 import { checkPaths, specFiles, writeOutputs } from '../files.js';
 import { interleave, loadForMerge, openAll } from '../load.js';
 import { ProgressLine } from '../progress.js';
+import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, parseTaskOptions, requireImagePreprocessing } from '../data-options.js';
 
 export const statsCommand: Command = {
   name: 'stats',
@@ -20,6 +21,7 @@ options:
   --data SPEC    merge data. Forms: ${DATASET_SPEC_FORMS}
   --samples N    images in total, split evenly over the --data specs (default 512)
   --out FILE     where to write the statistics
+${DATA_OPTIONS_HELP}
 
 example:
   zipit stats a.onnx b.onnx --data mnist:0-4 --data mnist:5-9 --out ab.zstats`,
@@ -29,7 +31,7 @@ example:
       parseArgs({
         args: argv,
         allowPositionals: true,
-        options: { data: { type: 'string', multiple: true }, out: { type: 'string' }, samples: { type: 'string' }, quiet: { type: 'boolean' }, threads: { type: 'string' } },
+        options: { data: { type: 'string', multiple: true }, out: { type: 'string' }, samples: { type: 'string' }, quiet: { type: 'boolean' }, threads: { type: 'string' }, ...DATA_OPTIONS },
       }),
     );
     if (positionals.length < 2) throw new UsageError(`give at least two models (got ${positionals.length})`);
@@ -43,11 +45,13 @@ example:
       outputs: [{ label: '--out', path: out }],
     });
     const { models, mergeGraph } = await loadForMerge(positionals);
-    const sets = await openAll(specs, singleDataInput(models[0].graph, models[0].file), 'train');
+    const dataOpts = parseDataOptions(values);
+    requireImagePreprocessing(specs, dataOpts);
+    const sets = await openAll(specs, singleDataInput(models[0].graph, models[0].file), 'train', dataOpts);
     const perSet = Math.ceil(samples / specs.length);
     const total = sets.reduce((t, d) => t + Math.min(d.info.samples, perSet), 0);
     const bar = new ProgressLine(io.interactive && !values.quiet);
-    const stats = await computeStatistics(models, mergeGraph, interleave(sets, 64, perSet)(), {
+    const stats = await computeStatistics(models, mergeGraph, interleave(sets, dataOpts.batchSize, perSet)(), {
       threads,
       signal: io.signal,
       onProgress: (p) => bar.update('statistics', p.samples, total),

@@ -8,6 +8,7 @@ import { readInput, writeOutputs } from '../files.js';
 import { encodeSweepReport, sweepReportFormat, SweepReportBuilder } from './sweep-report.js';
 import { interleave, labelled, loadForMerge, openAll, taskOutputs, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
+import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, parseTaskOptions, requireImagePreprocessing } from '../data-options.js';
 
 const matchers = defaultMatcherRegistry();
 
@@ -55,6 +56,7 @@ example:
           'stats-in': { type: 'string' }, data: { type: 'string', multiple: true }, methods: { type: 'string' }, alpha: { type: 'string' },
           beta: { type: 'string' }, 'stop-at': { type: 'string' }, samples: { type: 'string' }, 'no-reset-bn': { type: 'boolean' },
           json: { type: 'boolean' }, quiet: { type: 'boolean' }, threads: { type: 'string' }, report: { type: 'string' },
+          task: { type: 'string', multiple: true }, ...DATA_OPTIONS,
         },
       }),
     );
@@ -74,9 +76,13 @@ example:
     const { models, mergeGraph } = await loadForMerge(positionals);
     const stats = decodeModelStats(await readInput(statsFile), statsFile, models, mergeGraph);
     const input = singleDataInput(models[0].graph, models[0].file);
-    const mergeSets = await openAll(specs, input, 'train');
-    const testSets = await openAll(specs.map(testSpec), input, 'test');
-    const data = interleave(mergeSets, 64, Math.ceil(samples / specs.length));
+    const dataOpts = parseDataOptions(values);
+    const evalTasks = parseTaskOptions(values.task ?? []);
+    if (evalTasks.length > 0 && evalTasks.length !== positionals.length) throw new UsageError(`give one --task per model (${positionals.length} models, ${evalTasks.length} --task)`);
+    requireImagePreprocessing([...specs, ...evalTasks.map((t) => t.spec)], dataOpts);
+    const mergeSets = await openAll(specs, input, 'train', dataOpts);
+    const testSets = await openAll(evalTasks.length > 0 ? evalTasks.map((t) => t.spec) : specs.map(testSpec), input, 'test', dataOpts);
+    const data = interleave(mergeSets, dataOpts.batchSize, Math.ceil(samples / specs.length));
     const tasks = models.map((m) => m.name);
     const bar = new ProgressLine(io.interactive && !values.quiet && !values.json);
 
@@ -90,7 +96,7 @@ example:
     for (const [i, c] of configs.entries()) {
       bar.update(`sweep ${c.method} ${JSON.stringify(c.params)} stop ${c.stop}`, i, configs.length, 'merges');
       const r = await mergeModels(models, { method: c.method, params: c.params, stopAt: c.stop, mergeGraph, data, stats, executor, threads, signal: io.signal, resetBatchNorm: !values['no-reset-bn'] });
-      const acc = await evaluateTasks(r.graph, taskOutputs(r.outputs, models).map((output, k) => ({ name: tasks[k], output, data: labelled(testSets[k], 64) })), { executor, threads, signal: io.signal });
+      const acc = await evaluateTasks(r.graph, taskOutputs(r.outputs, models).map((output, k) => ({ name: tasks[k], output, data: labelled(testSets[k], dataOpts.batchSize) })), { executor, threads, signal: io.signal });
       rows.push({
         method: c.method, alpha: c.params.alpha ?? null, beta: c.params.beta ?? null,
         stop: r.stop < 0 ? 'none' : mergeGraph.points[r.stop].name, stopIndex: r.stop,
