@@ -1,13 +1,11 @@
 import { singleDataInput } from '@zipit/core';
-import { executor } from '../plugins.js';
+import { executor, plugins } from '../plugins.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NotFoundError } from '@zipit/core';
-import {
-  accuracyRow, accuracyTable, computeStatistics, ensembleGraph, evaluateTasks, mergeModels, type MergeReport,
-} from '@zipit/pipeline';
+import { accuracyRow, accuracyTable, computeStatistics, evaluateInputs, evaluateMerged, mergeModels } from '@zipit/pipeline';
 import { parseArgs, parseIntFlag, RANGES, usageErrors, parseThreadsFlag, type Command } from '../command.js';
-import { interleave, labelled, loadForMerge, openAll, taskOutputs, testSpec } from '../load.js';
+import { interleave, labelled, loadForMerge, openAll, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
 import { REPO_FIXTURES } from '../repo.js';
 
@@ -77,26 +75,23 @@ example:
       const testSets = await openAll(pair.specs.map(testSpec), input, 'test');
       const data = interleave(mergeSets, 64, Math.ceil(samples / pair.specs.length));
       const tasks = pair.specs;
-      const evalTasks = (outputs: string[]) => outputs.map((output, k) => ({ name: tasks[k], output, data: labelled(testSets[k], 64) }));
+      const tests = testSets.map((t, k) => ({ name: tasks[k], data: labelled(t, 64) }));
+      const pass = { executor, threads, signal: io.signal };
       // Partial zipping at the middle and at the first stop point (layers after it stay per model).
       const stops = mergeGraph.points.filter((p) => p.stopPoint);
       const partial = [...new Set([stops[Math.floor((stops.length - 1) / 2)], stops[0]])].filter((p) => p && p.index !== stops.at(-1)!.index);
       bar.update(`${pair.title}: statistics`, 0, null, '');
       const stats = await computeStatistics(models, mergeGraph, data(), { executor, threads, signal: io.signal, onProgress: (p) => bar.update(`${pair.title}: statistics`, p.samples, samples) });
-      const rows: MergeReport['accuracy'] = [];
-      const ensemble = ensembleGraph(models, mergeGraph);
       bar.update(`${pair.title}: evaluating the ensemble`, 0, null, '');
-      const ens = await evaluateTasks(ensemble.graph, evalTasks(taskOutputs(ensemble.outputs, models)), { executor, threads, signal: io.signal });
-      models.forEach((m, k) => rows.push({ model: `${m.name} alone`, perTask: tasks.map((_, t) => (t === k ? ens.perTask[k] : null)), joint: null, average: null }));
-      rows.push(accuracyRow(`ensemble (${models.length} models)`, ens));
+      const { rows } = await evaluateInputs(models, mergeGraph, tests, { ...pass, inputSuffix: ' alone', ensembleLabel: `ensemble (${models.length} models)` });
       const configs = [
         ...['average', 'permute', 'zipit'].map((method) => ({ method, stop: 'all' as string, label: `${method}, full` })),
         ...partial.flatMap((p) => ['permute', 'zipit'].map((method) => ({ method, stop: p.name, label: `${method}, up to ${p.name}` }))),
       ];
       for (const c of configs) {
         bar.update(`${pair.title}: ${c.label}`, 0, null, '');
-        const r = await mergeModels(models, { method: c.method, stopAt: c.stop, mergeGraph, data, stats, executor, threads, signal: io.signal });
-        rows.push(accuracyRow(c.label, await evaluateTasks(r.graph, evalTasks(taskOutputs(r.outputs, models)), { executor, threads, signal: io.signal })));
+        const r = await mergeModels(models, { method: c.method, stopAt: c.stop, mergeGraph, data, stats, matchers: plugins.matchers, ...pass });
+        rows.push(accuracyRow(c.label, await evaluateMerged(c.label, r, models, tests, pass)));
       }
       bar.done();
       io.out(`${pair.title} (merge data: ${samples} images; test: ${testSets.map((t) => t.info.samples).join(' + ')} images)`);

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { singleDataInput } from '@zipit/core';
 import { executor } from '../plugins.js';
-import { readOnnxFile } from '@zipit/io-onnx/node';
+import { readModelFile } from '../model-files.js';
 import { accuracyTable, evaluateTasks } from '@zipit/pipeline';
 import { parseArgs, parseIntFlag, RANGES, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
 import { labelled, openAll } from '../load.js';
@@ -45,7 +45,7 @@ example:
       return { name: t.slice(0, eq), spec: t.slice(eq + 1) };
     });
     if (tasks.length === 0) throw new UsageError('missing required option --task');
-    const graph = await readOnnxFile(file);
+    const { graph } = await readModelFile(file);
     if (graph.outputs.length !== tasks.length) {
       throw new InvalidArgumentError(`the model has ${graph.outputs.length} outputs (${graph.outputs.map((o) => o.name).join(', ')}) but ${tasks.length} tasks were given`, {
         file,

@@ -1,21 +1,21 @@
 import { extname } from 'node:path';
-import { defaultMatcherRegistry, fixBatch, modelCost, type MatcherParams, InvalidArgumentError } from '@zipit/core';
+import { fixBatch, type MatcherParams, InvalidArgumentError } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { writeOnnx } from '@zipit/io-onnx';
 import { singleDataInput } from '@zipit/core';
-import { executor } from '../plugins.js';
+import { executor, plugins } from '../plugins.js';
 import {
-  accuracyRow, accuracyTable, costRow, decodeModelStats, encodeModelStats, ensembleGraph, evaluateTasks, mergeModels, modelFingerprints,
-  networkView, renderMarkdown, renderVisualHtml, type MergeReport,
+  accuracyRow, accuracyTable, decodeModelStats, encodeModelStats, evaluateInputs, evaluateMerged, mergeModels, mergeReport, renderMarkdown,
+  renderVisualHtml, type MergeReport,
 } from '@zipit/pipeline';
 import { loadReportAssets } from '@zipit/pipeline/node';
 import { parseArgs, parseIntFlag, parseNumberFlag, RANGES, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
 import { checkPaths, readInput, specFiles, writeOutputs } from '../files.js';
-import { interleave, labelled, hasTestSplits, loadForMerge, openAll, taskOutputs, testSpec } from '../load.js';
+import { interleave, labelled, hasTestSplits, loadForMerge, openAll, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
 import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, parseTaskOptions, requireImagePreprocessing } from '../data-options.js';
 
-const matchers = defaultMatcherRegistry();
+const matchers = plugins.matchers;
 const BATCH = 64;
 
 export const mergeCommand: Command = {
@@ -122,7 +122,7 @@ example:
     seconds.load = (performance.now() - t0) / 1000;
 
     const result = await mergeModels(models, {
-      method, params, stopAt, mergeGraph, data, stats, executor, threads, signal: io.signal,
+      method, params, stopAt, mergeGraph, data, stats, matchers, executor, threads, signal: io.signal,
       resetBatchNorm: !values['no-reset-bn'],
       onStage: () => bar.done(),
       onProgress: (stage, p) => bar.update(stage === 'statistics' ? 'statistics' : 'BatchNorm reset', p.samples, total),
@@ -136,44 +136,30 @@ example:
     if (canEvaluate) {
       t0 = performance.now();
       const testSets = await openAll(evalTasks.length > 0 ? evalTasks.map((t) => t.spec) : specs.map(testSpec), input, 'test', dataOpts);
-      const ensemble = ensembleGraph(models, mergeGraph);
-      const evaluate = async (label: string, graph: typeof ensemble.graph, outputs: string[]) => {
-        const r = await evaluateTasks(
-          graph,
-          outputs.map((output, k) => ({ name: tasks[k], output, data: labelled(testSets[k], dataOpts.batchSize) })),
-          { executor, threads, signal: io.signal, onProgress: (task, p) => bar.update(`evaluating ${label} on ${task}`, p.samples, testSets[tasks.indexOf(task)].info.samples) },
-        );
-        bar.done();
-        return r;
+      const tests = testSets.map((t, k) => ({ name: tasks[k], data: labelled(t, dataOpts.batchSize) }));
+      const pass = {
+        executor, threads, signal: io.signal,
+        onProgress: (label: string, task: string, p: { samples: number }) => bar.update(`evaluating ${label} on ${task}`, p.samples, testSets[tasks.indexOf(task)].info.samples),
       };
-      const ens = await evaluate('ensemble', ensemble.graph, taskOutputs(ensemble.outputs, models));
-      models.forEach((m, k) => accuracy.push({ model: `${m.name} (input)`, perTask: tasks.map((_, t) => (t === k ? ens.perTask[k] : null)), joint: null, average: null }));
-      accuracy.push(accuracyRow('ensemble', ens));
-      const merged = await evaluate('merged', result.graph, taskOutputs(result.outputs, models));
-      accuracy.push(accuracyRow(`merged (${method})`, merged));
+      accuracy.push(...(await evaluateInputs(models, mergeGraph, tests, pass)).rows);
+      accuracy.push(accuracyRow(`merged (${method})`, await evaluateMerged('merged', result, models, tests, pass)));
+      bar.done();
       seconds.evaluation = (performance.now() - t0) / 1000;
     }
 
-    const ensembleCost = modelCost(ensembleGraph(models, mergeGraph).graph);
-    const report: MergeReport = {
+    const report = mergeReport({
       tool: 'zipit merge',
-      inputs: models.map((m, k) => ({ name: m.name, file: m.file, fingerprint: modelFingerprints([m])[0], task: specs[k] ?? '' })),
+      models,
+      tasks: specs,
       settings: {
         method, params, stopAt: String(stopText), stopIndex: result.stop, resetBatchNorm: !values['no-reset-bn'],
         data: mergeSets.map((d) => d.info.spec), samples: total,
       },
       output: out,
-      mergePoints: result.mergeGraph.points.map((p) => {
-        const done = result.points.find((r) => r.index === p.index);
-        return done ? { ...done, zipped: true } : { index: p.index, name: p.name, channels: p.channels, zipped: false, summary: { onlyFrom: [], acrossModels: 0, withinModel: [], groupSizes: [] } };
-      }),
-      batchNorm: result.batchNorm,
+      result,
       accuracy,
-      tasks,
-      network: networkView(result.mergeGraph, models[0].graph.nodes.map((n) => n.name)),
-      cost: [...models.map((m) => costRow(m.name, modelCost(m.graph))), costRow('ensemble', ensembleCost), costRow('merged', modelCost(result.graph))],
       seconds,
-    };
+    });
 
     t0 = performance.now();
     // The merged model keeps the inputs' fixed batch, if they had one.
