@@ -119,7 +119,6 @@ export async function checkPaths(plan: { inputs: readonly PathUse[]; outputs: re
     for (const i of ins) {
       if (sameFile(o, i)) {
         throw new InvalidArgumentError(`${o.use.label} ${o.use.path} is the same file as ${i.use.label} ${i.use.path}: writing it would destroy the input`, {
-          file: o.use.path,
           hint: 'choose another output path',
         });
       }
@@ -129,7 +128,6 @@ export async function checkPaths(plan: { inputs: readonly PathUse[]; outputs: re
       if (sameFile(o, p) || caseOnly) {
         const how = sameFile(o, p) ? 'is the same file as' : 'differs only in letter case from';
         throw new InvalidArgumentError(`${o.use.label} ${o.use.path} ${how} ${p.use.label} ${p.use.path}: one would overwrite the other`, {
-          file: o.use.path,
           hint: 'give every output its own path',
         });
       }
