@@ -1,16 +1,16 @@
 import { singleDataInput } from '@zipit/core';
-import { executor } from '../plugins.js';
-import { defaultMatcherRegistry, type MatcherParams } from '@zipit/core';
+import { executor, plugins } from '../plugins.js';
+import type { MatcherParams } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
-import { decodeModelStats, evaluateTasks, mergeModels } from '@zipit/pipeline';
+import { decodeModelStats, evaluateMerged, mergeModels, sweepTable, type SweepRow } from '@zipit/pipeline';
 import { parseArgs, parseIntFlag, parseNumberList, RANGES, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
 import { checkPaths, readInput, specFiles, writeOutputs } from '../files.js';
 import { encodeSweepReport, sweepReportFormat, SweepReportBuilder } from './sweep-report.js';
-import { interleave, labelled, loadForMerge, openAll, taskOutputs, testSpec } from '../load.js';
+import { interleave, labelled, loadForMerge, openAll, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
 import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, parseTaskOptions, requireImagePreprocessing } from '../data-options.js';
 
-const matchers = defaultMatcherRegistry();
+const matchers = plugins.matchers;
 
 function list(text: string | undefined, flag: string, fallback: string[]): string[] {
   if (text === undefined) return fallback;
@@ -98,18 +98,18 @@ example:
       const grid: MatcherParams[] = method === 'zipit' ? alphas.flatMap((alpha) => betas.map((beta) => ({ alpha, beta }))) : [{}];
       for (const params of grid) for (const stop of stops) configs.push({ method, params, stop });
     }
-    const rows: Record<string, unknown>[] = [];
+    const rows: SweepRow[] = [];
     const report = reportFormat ? new SweepReportBuilder() : undefined;
     for (const [i, c] of configs.entries()) {
       bar.update(`sweep ${c.method} ${JSON.stringify(c.params)} stop ${c.stop}`, i, configs.length, 'merges');
-      const r = await mergeModels(models, { method: c.method, params: c.params, stopAt: c.stop, mergeGraph, data, stats, executor, threads, signal: io.signal, resetBatchNorm: !values['no-reset-bn'] });
-      const acc = await evaluateTasks(r.graph, taskOutputs(r.outputs, models).map((output, k) => ({ name: tasks[k], output, data: labelled(testSets[k], dataOpts.batchSize) })), { executor, threads, signal: io.signal });
+      const r = await mergeModels(models, { method: c.method, params: c.params, stopAt: c.stop, mergeGraph, data, stats, matchers, executor, threads, signal: io.signal, resetBatchNorm: !values['no-reset-bn'] });
+      const acc = await evaluateMerged(c.method, r, models, testSets.map((t, k) => ({ name: tasks[k], data: labelled(t, dataOpts.batchSize) })), { executor, threads, signal: io.signal });
       rows.push({
         method: c.method, alpha: c.params.alpha ?? null, beta: c.params.beta ?? null,
         stop: r.stop < 0 ? 'none' : mergeGraph.points[r.stop].name, stopIndex: r.stop,
         perTask: Object.fromEntries(tasks.map((t, k) => [t, acc.perTask[k]])), joint: acc.joint, average: acc.average,
       });
-      report?.add(rows.at(-1) as Parameters<SweepReportBuilder['add']>[0], r);
+      report?.add(rows.at(-1)!, r);
     }
     bar.done();
     if (report && values.report && reportFormat) {
@@ -120,15 +120,7 @@ example:
       io.out(JSON.stringify(rows));
       return 0;
     }
-    const pct = (x: number) => (100 * x).toFixed(2);
-    const head = ['method', 'alpha', 'beta', 'stop', ...tasks.map((t) => `${t} %`), 'joint %', 'avg %'];
-    const body = rows.map((r) => [
-      String(r.method), r.alpha === null ? '—' : String(r.alpha), r.beta === null ? '—' : String(r.beta), `${r.stopIndex}:${r.stop}`,
-      ...tasks.map((t) => pct((r.perTask as Record<string, number>)[t])), pct(r.joint as number), pct(r.average as number),
-    ]);
-    const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-    const line = (cells: string[]) => cells.map((x, i) => (i < 4 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');
-    io.out([line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n'));
+    io.out(sweepTable(rows, tasks));
     return 0;
   },
 };
