@@ -1,8 +1,8 @@
 import {
-  assertSameStructure, defaultMatcherRegistry, foldRepairNorms, insertRepairNorms, repairSites, repairTarget, deriveMergeGraph, matchMergeGraph, MismatchError, observationGraph, resolveStopAt, summarizeMatch, zipGraphs,
+  assertSameStructure, defaultMatcherRegistry, repairSites, deriveMergeGraph, matchMergeGraph, MismatchError, observationGraph, resolveStopAt, summarizeMatch, zipGraphs,
   type Executor, type FeatureStats, type Graph, type MatcherParams, type MatcherRegistry, type MatchSummary, type MergeGraph, type StopAt, type ZipResult,
 } from '@zipit/core';
-import { channelMoments, collectStatistics, resetBatchNorm, type Batches, type Progress } from './passes/index.js';
+import { collectStatistics, repairModel, resetBatchNorm, type Batches, type Progress } from './passes/index.js';
 import { fingerprint } from './fingerprint.js';
 import { correlationView, type CorrelationView } from './report-data.js';
 
@@ -163,17 +163,9 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
     const sites = repairSites(mergeGraph, graph, stop);
     if (sites.length === 0) batchNorm.skipped = 'the models have no BatchNormalization nodes and no zipped Conv/Gemm layer to correct';
     else {
-      graph = await timed('batchnorm', async () => {
+      graph = await timed('batchnorm', () => {
         const pass = { executor: opts.executor, threads: opts.threads, signal: opts.signal, onProgress: (p: Progress) => opts.onProgress?.('batchnorm', p) };
-        const perModel: { mean: Float64Array; std: Float64Array }[][] = [];
-        for (const m of models) perModel.push(await channelMoments(m.graph, sites.map((s) => s.value), opts.data(), pass));
-        const targets = sites.map((s, i) => {
-          const concat = (key: 'mean' | 'std') => Float64Array.from(perModel.flatMap((mm) => Array.from(mm[i][key])));
-          return repairTarget(transforms[s.point]!.merge, s.channels, concat('mean'), concat('std'));
-        });
-        const { graph: withNorms, norms } = insertRepairNorms(graph, sites, targets);
-        const reset = await resetBatchNorm(withNorms, opts.data(), pass);
-        return foldRepairNorms(reset.graph, norms);
+        return repairModel(graph, models.map((m) => m.graph), sites, sites.map((s) => transforms[s.point]!.merge), opts.data, pass);
       });
       batchNorm.repaired = sites.map((s) => s.node);
     }

@@ -2,5 +2,6 @@ export { walkBatches, type Batch, type Batches, type PassOptions, type Progress 
 export { channelMoments } from './channel-moments.js';
 export { collectStatistics, type CollectStatisticsOptions } from './collect-statistics.js';
 export { argmaxRows, evaluateModel, type EvaluatedBatch, type Evaluation, type EvaluateOptions } from './evaluate.js';
+export { repairModel } from './repair.js';
 export { resetBatchNorm, type ResetBatchNormResult } from './reset-batchnorm.js';
 export { runModel, type BatchResult, type RunModelOptions } from './run-model.js';
