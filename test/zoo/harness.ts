@@ -77,14 +77,14 @@ interface MergeOptions {
   defaults?: boolean;
 }
 
-export async function merge(inputs: MergeInputs, models: readonly ModelInput[], x: Tensor, method: string, opts: MergeOptions = {}) {
+export async function merge(inputs: MergeInputs, models: readonly ModelInput[], x: Tensor<'float32'>, method: string, opts: MergeOptions = {}) {
   return mergeModels(models, {
     executor: ortExecutor, method, stopAt: opts.stopAt ?? 'all', data: () => [{ x }], mergeGraph: inputs.mergeGraph, threads: 1,
     resetBatchNorm: opts.defaults ?? false, stats: opts.stats,
   });
 }
 
-function statistics(inputs: MergeInputs, models: readonly ModelInput[], x: Tensor): Promise<FeatureStats> {
+function statistics(inputs: MergeInputs, models: readonly ModelInput[], x: Tensor<'float32'>): Promise<FeatureStats> {
   return computeStatistics(models, inputs.mergeGraph, [{ x }], { executor: ortExecutor, threads: 1 });
 }
 
