@@ -1,20 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  averageMatch,
-  buildSmallCnn,
-  buildTokenMlp,
-  deriveMergeGraph,
-  fromAssignment,
-  GraphBuilder,
-  permuteModel,
-  tensor,
-  zipGraphs,
-  type Graph,
-  type MergeGraph,
-  type PointTransform,
-  type StopAt,
-  type Tensor,
-} from '@zipit/core';
+import { averageMatch, deriveMergeGraph, fromAssignment, GraphBuilder, permuteModel, tensor, zipGraphs, type Graph, type MergeGraph, type PointTransform, type StopAt, type Tensor } from '@zipit/core';
+import { buildSmallCnn, buildTokenMlp } from '@zipit/core/testing';
 import { ModelSession } from '@zipit/runtime-ort';
 import { readOnnxFile } from '@zipit/io-onnx/node';
 

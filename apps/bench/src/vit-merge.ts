@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { prepareVit, vitArch } from '@zipit/arch-vit';
 import {
-  defaultMatcherRegistry, matchMergeGraph, permuteModel, randomPointPermutations, SeededRandom, type FeatureStats, type Graph, type MatcherParams, type MergeGraph,
+  defaultMatcherRegistry, getPointMatcher, matchMergeGraph, permuteModel, randomPointPermutations, SeededRandom, type FeatureStats, type Graph, type MatcherParams, type MergeGraph,
 } from '@zipit/core';
 import { openDataset } from '@zipit/data';
 import { ortExecutor as executor } from '@zipit/runtime-ort';
@@ -135,7 +135,7 @@ async function layerNormReport(models: ModelInput[], mg: MergeGraph, stats: Feat
   console.log(`| LayerNorm input | ${cases.map((c) => c.title).join(' | ')} |`);
   console.log(`|---|${cases.map(() => '---|').join('')}`);
   const transforms = cases.map((c) => {
-    const res = matchMergeGraph(mg, (i) => c.st.covariance(i), 2, defaultMatcherRegistry().get(c.method), c.method === 'zipit' && c.pair[1] === 2 ? { alpha: 0.01, beta: 0 } : undefined, { alignBlocks: true });
+    const res = matchMergeGraph(mg, (i) => c.st.covariance(i), 2, getPointMatcher(defaultMatcherRegistry(), c.method), c.method === 'zipit' && c.pair[1] === 2 ? { alpha: 0.01, beta: 0 } : undefined, { alignBlocks: true });
     return res[stream.index]!;
   });
   lnInputs.forEach((value, i) => {

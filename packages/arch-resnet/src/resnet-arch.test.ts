@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildSmallCnn,
-  createArchitectureRegistry,
-  deriveMergeGraph,
-  detectArchitecture,
-  diffMergeGraphs,
-  GraphBuilder,
-  NotFoundError,
-  UnsupportedError,
-} from '@zipit/core';
+import { createArchitectureRegistry, deriveMergeGraph, detectArchitecture, diffMergeGraphs, GraphBuilder, NotFoundError, UnsupportedError } from '@zipit/core';
+import { buildSmallCnn } from '@zipit/core/testing';
 import { buildResNet18, buildResNet20, buildResNet50 } from './build.js';
 import { registerResnet, resnetArch } from './resnet-arch.js';
 

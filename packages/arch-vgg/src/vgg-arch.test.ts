@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildSmallCnn, buildTokenMlp, createArchitectureRegistry, deriveMergeGraph, detectArchitecture, diffMergeGraphs, UnsupportedError,
-  validateMergeGraph, type MergeGraph,
-} from '@zipit/core';
+import { createArchitectureRegistry, deriveMergeGraph, detectArchitecture, diffMergeGraphs, UnsupportedError, validateMergeGraph, type MergeGraph } from '@zipit/core';
+import { buildSmallCnn, buildTokenMlp } from '@zipit/core/testing';
 import { buildVgg, registerVgg, VGG_VARIANTS, vggArch, vggWidths, type VggBatchNorm } from './index.js';
 
 const BN_MODES: VggBatchNorm[] = ['kept', 'folded', 'none'];

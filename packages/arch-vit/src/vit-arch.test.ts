@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildSmallCnn, createArchitectureRegistry, detectArchitecture, type Graph } from '@zipit/core';
+import { createArchitectureRegistry, detectArchitecture, type Graph } from '@zipit/core';
+import { buildSmallCnn } from '@zipit/core/testing';
 import { buildVit } from './build.js';
 import { prepareVit } from './prepare.js';
 import { registerVit, vitArch } from './vit-arch.js';

@@ -6,6 +6,7 @@ export * from './stats/correlation.js';
 export * from './stats/feature-stats.js';
 export * from './stats/stats-file.js';
 export * from './match/matcher.js';
+export * from './match/graph-matcher.js';
 export * from './match/lap.js';
 export * from './match/zipit-matcher.js';
 export * from './match/zipit-reference.js';

@@ -1,4 +1,5 @@
-import { buildSmallCnn, deriveMergeGraph, SeededRandom } from '@zipit/core';
+import { deriveMergeGraph, SeededRandom } from '@zipit/core';
+import { buildSmallCnn } from '@zipit/core/testing';
 import { ortExecutor as executor } from '@zipit/runtime-ort';
 import { describe, expect, it } from 'vitest';
 import { evaluateInputs, evaluateMerged, taskOutputs } from './evaluate-merge.js';

@@ -1,4 +1,5 @@
-import { buildSmallCnn, MismatchError, SeededRandom, type Graph } from '@zipit/core';
+import { MismatchError, SeededRandom, type Graph } from '@zipit/core';
+import { buildSmallCnn } from '@zipit/core/testing';
 import { ModelSession, ortExecutor as executor } from '@zipit/runtime-ort';
 import type { Batch } from './passes/index.js';
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 import {
-  assertSameStructure, defaultMatcherRegistry, repairSites, deriveMergeGraph, matchMergeGraph, MismatchError, observationGraph, resolveStopAt, summarizeMatch, zipGraphs,
+  assertSameStructure, defaultMatcherRegistry, repairSites, deriveMergeGraph, asGraphMatcher, MismatchError, resolveMatcherParams, observationGraph, resolveStopAt, summarizeMatch, zipGraphs,
   type Executor, type FeatureStats, type Graph, type MatcherParams, type MatcherRegistry, type MatchSummary, type MergeGraph, type StopAt, type ZipResult,
 } from '@zipit/core';
 import { collectStatistics, repairModel, resetBatchNorm, type Batches, type Progress } from './passes/index.js';
@@ -20,6 +20,7 @@ export interface MergeModelsOptions {
   executor: Executor;
   /** Matcher name (`zipit`, `permute`, `average`, or any registered one). */
   method: string;
+  /** Overrides of the matcher's declared defaults (`resolveMatcherParams`: an undeclared name or a value out of range is an error). */
   params?: MatcherParams;
   /** Last zipped merge point: index, name, `'all'` (default) or `'none'`/-1. */
   stopAt?: StopAt;
@@ -120,7 +121,8 @@ export async function computeStatistics(
 export async function mergeModels(models: readonly ModelInput[], opts: MergeModelsOptions): Promise<MergeModelsResult> {
   const mergeGraph = prepareModels(models, opts.mergeGraph);
   const stop = resolveStopAt(mergeGraph, opts.stopAt ?? 'all');
-  const matcher = (opts.matchers ?? defaultMatcherRegistry()).get(opts.method);
+  const matcher = asGraphMatcher((opts.matchers ?? defaultMatcherRegistry()).get(opts.method));
+  const params = resolveMatcherParams(matcher, opts.params);
   const seconds: Partial<Record<Stage, number>> = {};
   const timed = async <T>(stage: Stage, fn: () => Promise<T> | T): Promise<T> => {
     opts.onStage?.(stage);
@@ -140,7 +142,9 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
   const points: PointReport[] = [];
   const transforms = await timed('matching', () => {
     const alignBlocks = opts.alignBlocks ?? matcher.name !== 'average';
-    const results = matchMergeGraph(mergeGraph, (i) => stats.covariance(i), models.length, matcher, opts.params, { upTo: stop, alignBlocks });
+    const results = matcher.matchGraph({
+      mergeGraph, numModels: models.length, graphs: models.map((m) => m.graph), covariance: (i) => stats.covariance(i), params, upTo: stop, alignBlocks,
+    });
     return results.map((res, i) => {
       if (!res) return undefined;
       const p = mergeGraph.points[i];

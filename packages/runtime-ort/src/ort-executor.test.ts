@@ -1,4 +1,5 @@
-import { buildSmallCnn, createExecutorRegistry, pickExecutor, SeededRandom, tensor } from '@zipit/core';
+import { createExecutorRegistry, pickExecutor, SeededRandom, tensor } from '@zipit/core';
+import { buildSmallCnn } from '@zipit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { ortExecutor } from './ort-executor.js';
 

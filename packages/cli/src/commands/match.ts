@@ -1,5 +1,5 @@
 import {
-  decodeNpy, defaultMatcherRegistry, encodeNpy, NumericError, ShapeError, summarizeMatch, UnsupportedError,
+  decodeNpy, defaultMatcherRegistry, encodeNpy, getPointMatcher, NumericError, ShapeError, summarizeMatch, UnsupportedError,
   type MatcherParams,
 } from '@zipit/core';
 import { parseArgs, parseIntFlag, parseNumberFlag, RANGES, requireFlag, usageErrors, type Command } from '../command.js';
@@ -47,7 +47,7 @@ example:
     const numModels = parseIntFlag(requireFlag(values.models, '--models'), '--models', 0, RANGES.models);
     const mergeOut = requireFlag(values['merge-out'], '--merge-out');
     const unmergeOut = requireFlag(values['unmerge-out'], '--unmerge-out');
-    const matcher = matchers.get(requireFlag(values.method, '--method'));
+    const matcher = getPointMatcher(matchers, requireFlag(values.method, '--method'));
     const params: MatcherParams = {};
     if (values.alpha !== undefined) params.alpha = parseNumberFlag(values.alpha, '--alpha', 0, RANGES.alpha);
     if (values.beta !== undefined) params.beta = parseNumberFlag(values.beta, '--beta', 0, RANGES.beta);

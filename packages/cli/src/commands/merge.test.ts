@@ -2,7 +2,8 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSmallCnn, encodeNpy } from '@zipit/core';
+import { encodeNpy } from '@zipit/core';
+import { buildSmallCnn } from '@zipit/core/testing';
 import { writeOnnxFile } from '@zipit/io-onnx/node';
 import { runCli } from '../testing/run-cli.js';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, NotFoundError, ShapeError } from '../errors.js';
-import { GraphBuilder, SeededRandom, buildSmallCnn, buildTokenMlp, tokenMlpActivation } from './builder.js';
+import { GraphBuilder, SeededRandom } from './builder.js';
+import { buildSmallCnn, buildTokenMlp, tokenMlpActivation } from '../testing/models.js';
 import { getAttribute, intsAttr, producers } from './graph.js';
 
 describe('SeededRandom', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tensor } from '../tensor/tensor.js';
-import { buildSmallCnn, buildTokenMlp, GraphBuilder } from './builder.js';
+import { GraphBuilder } from './builder.js';
+import { buildSmallCnn, buildTokenMlp } from '../testing/models.js';
 import { inferShapes, reshapeShape } from './infer-shapes.js';
 
 describe('inferShapes', () => {

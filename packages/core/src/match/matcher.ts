@@ -1,5 +1,6 @@
 import { InvalidArgumentError, NumericError, ShapeError } from '../errors.js';
 import { Registry } from '../registry.js';
+import type { AnyMatcher, ParameterSpec } from './graph-matcher.js';
 
 /**
  * The result of matching one space of N models with C channels each.
@@ -29,11 +30,13 @@ export interface Matcher {
   readonly description: string;
   /** Parameter names with their defaults. */
   readonly defaults: MatcherParams;
+  /** What each parameter means and which values it takes (optional; `--param` checks them). */
+  readonly parameters?: Readonly<Record<string, ParameterSpec>>;
   match(covariance: Float32Array | Float64Array, numModels: number, params?: MatcherParams): MatchResult;
 }
 
-/** Registry of matchers, keyed by name. */
-export type MatcherRegistry = Registry<Matcher>;
+/** Registry of matchers (per-point or graph-level, see `GraphMatcher`), keyed by name. */
+export type MatcherRegistry = Registry<AnyMatcher>;
 
 /**
  * Validates a covariance matrix for N models and returns C. Errors name the problem in one
@@ -91,8 +94,8 @@ export function fromAssignment(groupOf: Int32Array, channels: number, numModels:
 }
 
 /** Creates a matcher registry holding the given matchers (core registers nothing by itself). */
-export function createMatcherRegistry(list: readonly Matcher[]): MatcherRegistry {
-  const reg = new Registry<Matcher>('matcher');
+export function createMatcherRegistry(list: readonly AnyMatcher[]): MatcherRegistry {
+  const reg = new Registry<AnyMatcher>('matcher');
   for (const m of list) reg.register(m);
   return reg;
 }

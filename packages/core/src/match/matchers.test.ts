@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { flat32, goldenFile, goldenIndex, type GoldenMatch } from '../testing/golden.js';
 import { defaultMatcherRegistry } from './builtin.js';
+import { getPointMatcher } from './graph-matcher.js';
 import { zipitMatch } from './zipit-matcher.js';
 import { zipitMatchReferencePort } from './zipit-reference.js';
 import { permuteMatch } from './permute-matcher.js';
@@ -96,7 +97,7 @@ describe('golden parity with the reference ZipIt! implementation', () => {
       const g = goldenFile<GoldenMatch>(gc.file);
       const cov = flat32(g.covariance);
       const params: Record<string, number> = g.params ? { alpha: g.params.a, beta: g.params.b } : {};
-      const res = registry.get(METHOD[gc.function]).match(cov, gc.num_models, params);
+      const res = getPointMatcher(registry, METHOD[gc.function]).match(cov, gc.num_models, params);
       expect(Array.from(res.unmerge)).toEqual(g.unmerge.flat());
       expect(maxAbsDiff(res.merge, g.merge.flat())).toBeLessThanOrEqual(1e-6);
       if (g.groups) expect(groupsOf(res)).toEqual(g.groups);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildSmallCnn, buildTokenMlp, GraphBuilder } from '../graph/builder.js';
+import { GraphBuilder } from '../graph/builder.js';
+import { buildSmallCnn, buildTokenMlp } from '../testing/models.js';
 import type { Graph } from '../graph/graph.js';
 import { tensor } from '../tensor/tensor.js';
 import { deriveMergeGraph } from './derive.js';

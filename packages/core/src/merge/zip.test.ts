@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, MismatchError, ShapeError } from '../errors.js';
-import { buildSmallCnn, GraphBuilder } from '../graph/builder.js';
+import { GraphBuilder } from '../graph/builder.js';
+import { buildSmallCnn } from '../testing/models.js';
 import type { Graph } from '../graph/graph.js';
 import { applySparseAlongAxis, sparseRows } from '../tensor/apply-along-axis.js';
 import type { Tensor } from '../tensor/tensor.js';

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, MismatchError, NotFoundError, UnsupportedError } from '../errors.js';
-import { GraphBuilder, buildSmallCnn, buildTokenMlp, tokenMlpActivation } from '../graph/builder.js';
+import { GraphBuilder } from '../graph/builder.js';
+import { buildSmallCnn, buildTokenMlp, tokenMlpActivation } from '../testing/models.js';
 import { describe, expect, it } from 'vitest';
 import { buildStatisticsGraph } from './statistics-graph.js';
 

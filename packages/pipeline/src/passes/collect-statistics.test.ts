@@ -1,16 +1,5 @@
-import {
-  InvalidArgumentError,
-  MismatchError,
-  NumericError,
-  SeededRandom,
-  ShapeError,
-  buildSmallCnn,
-  buildTokenMlp,
-  tokenMlpActivation,
-  type Graph,
-  type SpaceRequest,
-  type Tensor,
-} from '@zipit/core';
+import { InvalidArgumentError, MismatchError, NumericError, SeededRandom, ShapeError, type Graph, type SpaceRequest, type Tensor } from '@zipit/core';
+import { buildSmallCnn, buildTokenMlp, tokenMlpActivation } from '@zipit/core/testing';
 import { describe, expect, it } from 'vitest';
 import type { Batch } from './batches.js';
 import { collectStatistics } from './collect-statistics.js';

@@ -1,4 +1,5 @@
-import { InvalidArgumentError, SeededRandom, ShapeError, buildSmallCnn, tensor } from '@zipit/core';
+import { InvalidArgumentError, SeededRandom, ShapeError, tensor } from '@zipit/core';
+import { buildSmallCnn } from '@zipit/core/testing';
 import { describe, expect, it } from 'vitest';
 import type { Batch } from './batches.js';
 import { argmaxRows, evaluateModel, type EvaluatedBatch } from './evaluate.js';

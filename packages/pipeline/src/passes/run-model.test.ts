@@ -1,4 +1,5 @@
-import { GraphBuilder, NotFoundError, SeededRandom, ShapeError, buildSmallCnn, buildTokenMlp, tensor, tokenMlpActivation, type Graph, type Tensor } from '@zipit/core';
+import { GraphBuilder, NotFoundError, SeededRandom, ShapeError, tensor, type Graph, type Tensor } from '@zipit/core';
+import { buildSmallCnn, buildTokenMlp, tokenMlpActivation } from '@zipit/core/testing';
 import { describe, expect, it } from 'vitest';
 import type { Batch } from './batches.js';
 import { runModel } from './run-model.js';
