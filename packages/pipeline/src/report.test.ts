@@ -29,6 +29,14 @@ describe('merge reports', () => {
     expect(md).toContain('| BatchNorm reset | yes (2 layers) |');
     expect(md).toContain('| 0 | `layer1:stream` | 8 | yes | 1 | 2 | 5 | 1 / 0 |');
     expect(md).toContain('| merged | 69,405 | 25.00 M |');
+    expect(md).not.toContain('## Barriers');
+  });
+
+  it('name the barriers that stopped zipping (issue 9 item 4)', () => {
+    const network = { points: [], edges: [], heads: [], barriers: [{ node: '/custom/TopK', opType: 'TopK', reason: 'no propagation rule for operator TopK', after: 0 }] };
+    const md = renderMarkdown({ ...report, network });
+    expect(md).toContain('## Barriers');
+    expect(md).toContain('| `/custom/TopK` | TopK | 0 | no propagation rule for operator TopK |');
   });
 
   it('render the same content as a standalone HTML page with escaped text', () => {

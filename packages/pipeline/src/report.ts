@@ -70,6 +70,12 @@ export function renderMarkdown(r: MergeReport): string {
   for (const p of r.mergePoints) {
     out.push(`| ${p.index} | \`${p.name}\` | ${p.channels} | ${p.zipped ? 'yes' : 'no'} | ${p.summary.onlyFrom.join(' | ')} | ${p.summary.acrossModels} | ${p.summary.withinModel.join(' / ')} |`);
   }
+  const barriers = r.network?.barriers ?? [];
+  if (barriers.length > 0) {
+    out.push('', '## Barriers', '', 'Nodes merging cannot pass: the points they touch are not merge points, and zipping stops before them.', '');
+    out.push('| node | operator | after point | reason |', '|---|---|---:|---|');
+    for (const b of barriers) out.push(`| \`${b.node}\` | ${b.opType} | ${b.after} | ${b.reason} |`);
+  }
   out.push('', '## Time', '', '| stage | seconds |', '|---|---:|');
   for (const [k, v] of Object.entries(r.seconds)) out.push(`| ${k} | ${v!.toFixed(2)} |`);
   out.push('');
