@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { InvalidArgumentError } from '@zipit/core';
 import { BUILTIN_DATASETS, IMAGE_SIZE, type Split } from './builtin.js';
 import { readBuiltinImages } from './builtin-dataset.js';
+import type { RawImage } from './image-preprocess.js';
 import type { BuiltinSpec } from './spec.js';
 
 export type ExportFormat = 'png' | 'jpeg' | 'webp';
@@ -19,6 +20,14 @@ export interface ExportImagesOptions {
   quality?: number;
   signal?: AbortSignal;
   onProgress?: (written: number, total: number) => void;
+}
+
+/** Encodes interleaved 8-bit pixels (1 channel: grey, 3: RGB) as an image file with sharp. */
+export async function writeImageFile(path: string, image: RawImage, format: ExportFormat, quality = 90): Promise<void> {
+  const img = sharp(Buffer.from(image.pixels.buffer, image.pixels.byteOffset, image.pixels.byteLength), {
+    raw: { width: image.width, height: image.height, channels: image.channels as 1 | 3 },
+  }).toColourspace(image.channels === 1 ? 'b-w' : 'srgb');
+  await (format === 'png' ? img.png() : format === 'jpeg' ? img.jpeg({ quality }) : img.webp({ quality })).toFile(path);
 }
 
 export interface ExportSummary {
@@ -70,8 +79,7 @@ export async function exportBuiltinImages(spec: BuiltinSpec, dir: string, opts: 
       }
       opts.signal?.throwIfAborted();
       const file = join(temp, names[label], `${names[label]}_${String(written[label]++).padStart(5, '0')}.${ext}`);
-      const img = sharp(Buffer.from(image), { raw: { width: IMAGE_SIZE, height: IMAGE_SIZE, channels: 1 } }).toColourspace('b-w');
-      const write = (format === 'png' ? img.png() : format === 'jpeg' ? img.jpeg({ quality }) : img.webp({ quality })).toFile(file);
+      const write = writeImageFile(file, { pixels: image, width: IMAGE_SIZE, height: IMAGE_SIZE, channels: 1 }, format, quality);
       write.catch(() => undefined);
       pending.push(write);
       done++;
