@@ -1,5 +1,5 @@
 import { InvalidArgumentError, relaxBatch, SeededRandom, tensor, type Graph, type Tensor } from '@zipit/core';
-import { ModelSession } from '@zipit/runtime-ort';
+import { executor } from './plugins.js';
 
 /**
  * A model as merging runs it: with a symbolic batch axis. `torch.onnx.export` without
@@ -33,7 +33,7 @@ export async function withSymbolicBatch(graph: Graph, file: string): Promise<{ g
       file,
       hint: 'export it with dynamic_axes={"input": {0: "batch"}} (and the outputs likewise), or avoid x.view(1, …)-style reshapes that hard-code the batch',
     });
-  const fixedSession = await ModelSession.create(graph, { threads: 1 });
+  const fixedSession = await executor.createSession(graph, { threads: 1 });
   let single: Record<string, Tensor>[];
   try {
     single = [await fixedSession.run(singleFeeds[0]), await fixedSession.run(singleFeeds[1])];
@@ -42,7 +42,7 @@ export async function withSymbolicBatch(graph: Graph, file: string): Promise<{ g
   }
   let pair: Record<string, Tensor>;
   try {
-    const session = await ModelSession.create(relaxed.graph, { threads: 1 });
+    const session = await executor.createSession(relaxed.graph, { threads: 1 });
     try {
       pair = await session.run(pairFeeds);
     } finally {

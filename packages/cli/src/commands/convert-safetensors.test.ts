@@ -33,4 +33,12 @@ describe('zipit convert with safetensors', () => {
     expect(noModel.stderr).toMatch(/per-model parameters for a, b/);
     expect(readdirSync(dir).sort()).toEqual(['a.onnx', 'a.safetensors']);
   });
+
+  it('merge refuses a weights-only --out before any work, pointing to convert --model', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zipit-convert-st-'));
+    const r = runCli(['merge', f('structure.onnx'), f('merged.onnx'), '--data', f('x.npy'), '--out', join(dir, 'm.safetensors')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/m\.safetensors: the safetensors format holds weights only.*zipit convert MERGED\.onnx OUT\.safetensors --model NAME/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });

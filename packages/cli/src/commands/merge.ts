@@ -1,7 +1,6 @@
 import { extname } from 'node:path';
 import { fixBatch, type MatcherParams, InvalidArgumentError } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
-import { writeOnnx } from '@zipit/io-onnx';
 import { singleDataInput } from '@zipit/core';
 import { executor, plugins } from '../plugins.js';
 import {
@@ -14,6 +13,7 @@ import { checkPaths, readInput, specFiles, writeOutputs } from '../files.js';
 import { interleave, labelled, hasTestSplits, loadForMerge, openAll, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
 import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, parseTaskOptions, requireImagePreprocessing } from '../data-options.js';
+import { outputFormat } from '../model-files.js';
 
 const matchers = plugins.matchers;
 const BATCH = 64;
@@ -80,6 +80,13 @@ example:
     requireImagePreprocessing([...specs, ...evalTasks.map((t) => t.spec)], dataOpts);
     const method = values.method ?? 'zipit';
     const matcher = matchers.get(method);
+    const writer = outputFormat(out);
+    if (writer.capabilities?.graph === false) {
+      throw new InvalidArgumentError(`the ${writer.name} format holds weights only, not the merged graph with its per-model heads`, {
+        file: out,
+        hint: `write MERGED.onnx, then one model's weights with zipit convert MERGED.onnx OUT${writer.extensions[0]} --model NAME`,
+      });
+    }
     const params: MatcherParams = {};
     for (const [k, v] of Object.entries(matcher.defaults)) params[k] = v;
     if (values.alpha !== undefined) params.alpha = parseNumberFlag(values.alpha, '--alpha', 0, RANGES.alpha);
@@ -163,7 +170,7 @@ example:
 
     t0 = performance.now();
     // The merged model keeps the inputs' fixed batch, if they had one.
-    const files = [{ path: out, bytes: writeOnnx(batch === null ? result.graph : fixBatch(result.graph, batch)) }];
+    const files = [{ path: out, bytes: writer.write(batch === null ? result.graph : fixBatch(result.graph, batch), { file: out }) }];
     if (reportPath) {
       const text = reportFormat === '.json' ? JSON.stringify(report, null, 2) + '\n' : reportFormat === '.md' ? renderMarkdown(report) : renderVisualHtml(report, await loadReportAssets());
       files.push({ path: reportPath, bytes: new TextEncoder().encode(text) });
