@@ -71,8 +71,8 @@ const BATCHED_MIN_POSITIONS = 16;
 /**
  * Builds ONE graph that runs N models side by side on the same input and emits, per space,
  * the blocks of the Gram matrix and the row sums of the models' stacked activations, so that
- * the heavy arithmetic happens in onnxruntime's GEMM and only n×n numbers per space reach
- * JavaScript.
+ * the heavy arithmetic happens in the executor's GEMM (onnxruntime's, with the built-in
+ * executors) and only n×n numbers per space reach JavaScript.
  *
  * Model k's nodes, values and initializers get the prefix `model<k>/` (subgraphs included),
  * except its data input, which becomes the shared input (model 0's input name). Per space, each
@@ -81,7 +81,7 @@ const BATCHED_MIN_POSITIONS = 16;
  * over the batch; [B, T, C] becomes [B·T, C] and the blocks are X_kᵀX_l. Only the blocks k ≤ l
  * are computed — the rest follow by symmetry — so no activation is concatenated or transposed
  * in memory, and the Gram costs N(N+1)/2 · 2C²P flops instead of 2(NC)²P. Model outputs are
- * dropped, so onnxruntime skips every layer after the deepest requested space.
+ * dropped, so the runtime skips every layer after the deepest requested space.
  */
 export function buildStatisticsGraph(models: readonly Graph[], spaces: readonly SpaceRequest[], opts: StatisticsGraphOptions = {}): StatisticsGraph {
   const file = opts.file;
