@@ -68,7 +68,7 @@ class LineSink {
 }
 
 /** Commands whose results are files: their stdout is only a summary, so losing it is not a failure. */
-const WRITES_FILES = new Set(['merge', 'stats', 'match', 'convert']);
+const WRITES_FILES = new Set(['merge', 'stats', 'match', 'convert', 'export-images']);
 
 /**
  * Runs `zipit <argv>` and returns the exit code (README "Exit codes"): every failure is one

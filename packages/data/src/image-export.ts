@@ -1,7 +1,7 @@
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { InvalidArgumentError } from '@zipit/core';
+import { FormatError, InvalidArgumentError, ZipitError } from '@zipit/core';
 import { BUILTIN_DATASETS, IMAGE_SIZE, type Split } from './builtin.js';
 import { readBuiltinImages } from './builtin-dataset.js';
 import type { RawImage } from './image-preprocess.js';
@@ -61,6 +61,8 @@ export async function exportBuiltinImages(spec: BuiltinSpec, dir: string, opts: 
   const total = wanted.reduce((a, b) => a + b, 0);
 
   const target = resolve(dir);
+  const kind = await stat(target).catch(() => null);
+  if (kind && !kind.isDirectory()) throw new InvalidArgumentError(`exists and is not a folder; nothing was written`, { file: dir, hint: 'choose a new folder' });
   const existing = await readdir(target).catch(() => null);
   if (existing && existing.length > 0) throw new InvalidArgumentError(`${dir} exists and is not empty; nothing was written`, { file: dir, hint: 'choose a new folder' });
   const temp = join(dirname(target), `.${target.split(/[\\/]/).pop()}.partial-${process.pid}`);
@@ -94,6 +96,8 @@ export async function exportBuiltinImages(spec: BuiltinSpec, dir: string, opts: 
     return { dir, classes: names.map((name, k) => ({ name, images: written[k] })) };
   } catch (e) {
     await rm(temp, { recursive: true, force: true });
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (e instanceof ZipitError || !code || opts.signal?.aborted) throw e;
+    throw new FormatError(`cannot write the images (${code}); nothing was written`, { file: dir, hint: 'check that the folder is writable and the disk has space', cause: e });
   }
 }
