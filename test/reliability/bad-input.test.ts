@@ -112,6 +112,12 @@ function optionTargets(w: Work): { name: string; args: (flag: string, value: str
       flags: [['--batch-size', { integer: true, min: 1, max: 65536 }], ['--threads', { integer: true, min: 1, max: MAX_THREADS }]],
       late: /missing\.npy: cannot open/,
     },
+    {
+      name: 'export-images',
+      args: (f, v) => ['export-images', 'mnist:test', '--out', w.a, f, v],
+      flags: [['--quality', { integer: true, min: 1, max: 100 }], ['--per-class', { integer: true, min: 1, max: 1_000_000 }]],
+      late: /a\.onnx: exists and is not a folder/,
+    },
   ];
 }
 
@@ -329,6 +335,8 @@ describe('outputs aliased onto inputs', () => {
 describe('exit code contract and the one write path', () => {
   it('usage errors exit 2 with one line', async () => {
     const w = work();
+    const folderOut = await check(w, ['export-images', 'mnist:test', '--out', w.a, '--per-class', '1'], { codes: [1] });
+    expect(folderOut.stderr).toMatch(/exists and is not a folder/);
     for (const args of [['frobnicate'], ['merge', w.a, w.b, '--bogus'], ['merge', w.a], ['match', '--cov'], ['eval'], ['convert', w.a], ['stats', w.a, w.b, '--data', w.x], ['inspect', w.a, '--alpha', '1']]) {
       await check(w, args, { codes: [2] });
     }
