@@ -4,16 +4,17 @@ import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { singleDataInput } from '@zipit/core';
 import { executor, plugins } from '../plugins.js';
 import {
-  accuracyRow, accuracyTable, decodeModelStats, encodeModelStats, evaluateInputs, evaluateMerged, mergeModels, mergeReport, renderMarkdown,
-  renderVisualHtml, type MergeReport,
+  accuracyRow, accuracyTable, decodeModelStats, encodeModelStats, evaluateInputs, evaluateMerged, mergeAutoStop, mergeModels, mergeReport, renderMarkdown,
+  renderVisualHtml, skipSamples, type AutoStopResult, type MergeModelsResult, type MergeReport,
 } from '@zipit/pipeline';
 import { loadReportAssets } from '@zipit/pipeline/node';
 import { parseArgs, parseIntFlag, parseNumberFlag, RANGES, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
 import { checkPaths, readInput, specFiles, writeOutputs } from '../files.js';
+import { matcherParamsHelp, parseMatcherParams } from '../matcher-params.js';
 import { interleave, labelled, hasTestSplits, loadForMerge, openAll, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
-import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, parseTaskOptions, requireImagePreprocessing } from '../data-options.js';
 import { outputFormat } from '../model-files.js';
+import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, parseTaskOptions, requireImagePreprocessing } from '../data-options.js';
 
 const matchers = plugins.matchers;
 const BATCH = 64;
@@ -22,8 +23,8 @@ export const mergeCommand: Command = {
   name: 'merge',
   summary: 'merge models trained on different tasks into one ONNX model (the main job)',
   help: `usage: zipit merge A.onnx B.onnx [C.onnx …] --data SPEC [--data SPEC …] --out MERGED.onnx
-                   [--method ${matchers.list().map((m) => m.name).join('|')}] [--alpha A] [--beta B]
-                   [--stop-at NAME|INDEX|all|none] [--reset-bn|--no-reset-bn] [--samples N]
+                   [--method ${matchers.list().map((m) => m.name).join('|')}] [--param NAME=VALUE …] [--alpha A] [--beta B]
+                   [--stop-at NAME|INDEX|all|none|auto] [--max-drop P] [--holdout N] [--reset-bn|--no-reset-bn] [--samples N]
                    [--task NAME=SPEC …] [--preprocess P] [--batch-size N] [--seed S]
                    [--report REPORT.json|.md|.html] [--stats-out FILE] [--stats-in FILE] [--no-eval] [--quiet]
 
@@ -36,8 +37,16 @@ options:
   --data SPEC         merge data; give one per model (its task) to also evaluate on each task's
                       test split. Forms: ${DATASET_SPEC_FORMS}
   --method NAME       matcher (default zipit)
-  --alpha A, --beta B zipit parameters (defaults 0.5, 1)
-  --stop-at P         last zipped merge point (see zipit inspect); default all
+  --param NAME=VALUE  a parameter of the matcher (repeatable); each matcher's and its default:
+${matcherParamsHelp(matchers)}
+  --alpha A, --beta B same as --param alpha=A / --param beta=B (zipit's)
+  --stop-at P         last zipped merge point (see zipit inspect); default all. \`auto\`: the
+                      deepest stop point whose merged model stays within --max-drop of the
+                      ensemble on held-out merge images (the --holdout images after the merge
+                      images of each --data spec): joint accuracy when there is one built-in
+                      --data spec per model, else agreement with the ensemble's predictions
+  --max-drop P        for --stop-at auto: the loss allowed, in points (default 3)
+  --holdout N         for --stop-at auto: held-out images in total (default 256)
   --no-reset-bn       keep the zipped BatchNorm statistics instead of re-estimating them
   --samples N         merge images in total, split evenly over the --data specs (default 512)
   --report FILE       write a report; the format follows the extension (.json, .md, or .html:
@@ -61,16 +70,23 @@ example:
         args: argv,
         allowPositionals: true,
         options: {
-          data: { type: 'string', multiple: true }, method: { type: 'string' }, alpha: { type: 'string' }, beta: { type: 'string' },
+          data: { type: 'string', multiple: true }, method: { type: 'string' }, alpha: { type: 'string' }, beta: { type: 'string' }, param: { type: 'string', multiple: true },
           'stop-at': { type: 'string' }, 'reset-bn': { type: 'boolean' }, 'no-reset-bn': { type: 'boolean' }, samples: { type: 'string' },
           out: { type: 'string' }, report: { type: 'string' }, 'stats-out': { type: 'string' }, 'stats-in': { type: 'string' },
           'no-eval': { type: 'boolean' }, quiet: { type: 'boolean' }, threads: { type: 'string' },
-          task: { type: 'string', multiple: true }, ...DATA_OPTIONS,
+          task: { type: 'string', multiple: true }, 'max-drop': { type: 'string' }, holdout: { type: 'string' }, ...DATA_OPTIONS,
         },
       }),
     );
     if (positionals.length < 2) throw new UsageError(`give at least two models to merge (got ${positionals.length})`);
     const out = requireFlag(values.out, '--out');
+    const writer = outputFormat(out);
+    if (writer.capabilities?.graph === false) {
+      throw new InvalidArgumentError(`the ${writer.name} format holds weights only, not the merged graph with its per-model heads`, {
+        file: out,
+        hint: `write MERGED.onnx, then one model's weights with zipit convert MERGED.onnx OUT${writer.extensions[0]} --model NAME`,
+      });
+    }
     if (values['reset-bn'] && values['no-reset-bn']) throw new UsageError('give either --reset-bn or --no-reset-bn, not both');
     const specs = values.data ?? [];
     if (specs.length === 0) throw new UsageError('missing required option --data');
@@ -80,21 +96,18 @@ example:
     requireImagePreprocessing([...specs, ...evalTasks.map((t) => t.spec)], dataOpts);
     const method = values.method ?? 'zipit';
     const matcher = matchers.get(method);
-    const writer = outputFormat(out);
-    if (writer.capabilities?.graph === false) {
-      throw new InvalidArgumentError(`the ${writer.name} format holds weights only, not the merged graph with its per-model heads`, {
-        file: out,
-        hint: `write MERGED.onnx, then one model's weights with zipit convert MERGED.onnx OUT${writer.extensions[0]} --model NAME`,
-      });
-    }
-    const params: MatcherParams = {};
-    for (const [k, v] of Object.entries(matcher.defaults)) params[k] = v;
-    if (values.alpha !== undefined) params.alpha = parseNumberFlag(values.alpha, '--alpha', 0, RANGES.alpha);
-    if (values.beta !== undefined) params.beta = parseNumberFlag(values.beta, '--beta', 0, RANGES.beta);
+    const params: MatcherParams = parseMatcherParams(matcher, values.param, {
+      ...(values.alpha !== undefined ? { alpha: parseNumberFlag(values.alpha, '--alpha', 0, RANGES.alpha) } : {}),
+      ...(values.beta !== undefined ? { beta: parseNumberFlag(values.beta, '--beta', 0, RANGES.beta) } : {}),
+    });
     const samples = parseIntFlag(values.samples, '--samples', 512, RANGES.samples);
     const threads = parseThreadsFlag(values.threads);
     const stopText = values['stop-at'] ?? 'all';
     const stopAt = /^-?\d+$/.test(stopText) ? Number(stopText) : stopText;
+    const autoStop = stopText === 'auto';
+    if (!autoStop && (values['max-drop'] !== undefined || values.holdout !== undefined)) throw new UsageError('--max-drop and --holdout go with --stop-at auto');
+    const maxDrop = parseNumberFlag(values['max-drop'], '--max-drop', 3, { min: 0, max: 100 }) / 100;
+    const holdout = parseIntFlag(values.holdout, '--holdout', 256, RANGES.samples);
     const reportPath = values.report;
     const reportFormat = reportPath ? extname(reportPath).toLowerCase() : '';
     if (reportPath && !['.json', '.md', '.html'].includes(reportFormat)) {
@@ -128,12 +141,34 @@ example:
     const stats = values['stats-in'] ? decodeModelStats(await readInput(values['stats-in']), values['stats-in'], models, mergeGraph) : undefined;
     seconds.load = (performance.now() - t0) / 1000;
 
-    const result = await mergeModels(models, {
-      method, params, stopAt, mergeGraph, data, stats, matchers, executor, threads, signal: io.signal,
+    const mergeOpts = {
+      method, params, mergeGraph, data, stats, matchers, executor, threads, signal: io.signal,
       resetBatchNorm: !values['no-reset-bn'],
       onStage: () => bar.done(),
-      onProgress: (stage, p) => bar.update(stage === 'statistics' ? 'statistics' : 'BatchNorm reset', p.samples, total),
-    });
+      onProgress: (stage: string, p: { samples: number }) => bar.update(stage === 'statistics' ? 'statistics' : 'BatchNorm reset', p.samples, total),
+    };
+    let result: MergeModelsResult;
+    let auto: AutoStopResult | undefined;
+    if (autoStop) {
+      // Held-out merge images: the next ones of each --data spec's train split after the merge images.
+      const perHeld = Math.ceil(holdout / specs.length);
+      const held = mergeSets.map((d) => skipSamples(d, perSet));
+      const labelledTasks = specs.length === models.length && hasTestSplits(specs);
+      auto = await mergeAutoStop(models, {
+        ...mergeOpts,
+        maxDrop,
+        ...(labelledTasks
+          ? { tasks: held.map((h, k) => ({ name: models[k].name, data: labelled(h, dataOpts.batchSize, perHeld) })) }
+          : { heldOut: interleave(held, dataOpts.batchSize, perHeld) }),
+        onCandidate: (c) => {
+          bar.done();
+          say(`  stop at ${c.name.padEnd(24)} ${(100 * c.score).toFixed(1).padStart(5)} %  ${(c.flops / 1e6).toFixed(1).padStart(8)} MFLOPs`);
+        },
+      });
+      result = auto.result;
+    } else {
+      result = await mergeModels(models, { ...mergeOpts, stopAt });
+    }
     bar.done();
     Object.assign(seconds, result.seconds);
 
@@ -172,7 +207,10 @@ example:
     // The merged model keeps the inputs' fixed batch, if they had one.
     const files = [{ path: out, bytes: writer.write(batch === null ? result.graph : fixBatch(result.graph, batch), { file: out }) }];
     if (reportPath) {
-      const text = reportFormat === '.json' ? JSON.stringify(report, null, 2) + '\n' : reportFormat === '.md' ? renderMarkdown(report) : renderVisualHtml(report, await loadReportAssets());
+      const autoJson = auto ? { autoStop: { metric: auto.metric, reference: auto.reference, maxDrop: auto.maxDrop, chosen: auto.chosen.name, curve: auto.curve } } : {};
+      const text = reportFormat === '.json' ? JSON.stringify({ ...report, ...autoJson }, null, 2) + '\n'
+        : reportFormat === '.md' ? renderMarkdown(report) + (auto ? '\n' + autoStopMarkdown(auto) : '')
+        : renderVisualHtml(report, await loadReportAssets());
       files.push({ path: reportPath, bytes: new TextEncoder().encode(text) });
     }
     if (values['stats-out']) files.push({ path: values['stats-out'], bytes: encodeModelStats(result.stats, models) });
@@ -180,6 +218,7 @@ example:
     await writeOutputs(files, io.signal);
     seconds.write = (performance.now() - t0) / 1000;
 
+    if (auto) say(`--stop-at auto: ${auto.metric} within ${(100 * auto.maxDrop).toFixed(1)} points of the ensemble's ${(100 * auto.reference).toFixed(1)} % → stop at ${auto.chosen.name}`);
     const zipped = result.points.length;
     say(`merged ${models.length} models with ${method}: ${zipped} of ${result.mergeGraph.points.length} merge points zipped (stop at ${result.stop < 0 ? 'none' : result.mergeGraph.points[result.stop].name})`);
     const bn = result.batchNorm;
@@ -192,3 +231,17 @@ example:
     return 0;
   },
 };
+
+/** The --stop-at auto curve as a Markdown section: score and FLOPs per stop point, and the choice. */
+function autoStopMarkdown(auto: AutoStopResult): string {
+  const lines = [
+    '## Automatic stop point',
+    '',
+    `Deepest stop point whose ${auto.metric} on held-out merge images stays within ${(100 * auto.maxDrop).toFixed(1)} points of the ensemble's (${(100 * auto.reference).toFixed(1)} %): **${auto.chosen.name}**.`,
+    '',
+    `| zipped up to | ${auto.metric} (%) | MFLOPs | within |`,
+    '|---|---|---|---|',
+    ...auto.curve.map((c) => `| ${c.name}${c === auto.chosen ? ' ←' : ''} | ${(100 * c.score).toFixed(1)} | ${(c.flops / 1e6).toFixed(2)} | ${c.within ? 'yes' : 'no'} |`),
+  ];
+  return lines.join('\n') + '\n';
+}
