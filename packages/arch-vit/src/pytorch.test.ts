@@ -54,7 +54,7 @@ const exported: ReferenceModel[] = await Promise.all(
   FIXTURES.map(async ([file]) => {
     const g = await readOnnxFile(fixture(file));
     const input = g.inputs.find((i) => !g.initializers.has(i.name))!;
-    return { name: file, input: { name: input.name, shape: input.shape ?? [] }, build: ({ seed }) => (seed === 1 ? g : noisy(g, seed)) };
+    return { name: file, input: { name: input.name, shape: (input.shape ?? []).map((d) => d ?? 'batch') }, build: ({ seed }) => (seed === 1 ? g : noisy(g, seed)) };
   }),
 );
 

@@ -9,6 +9,7 @@ import { encodeSweepReport, sweepReportFormat, SweepReportBuilder } from './swee
 import { interleave, labelled, loadForMerge, openAll, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
 import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, parseTaskOptions, requireImagePreprocessing } from '../data-options.js';
+import { checkParamNames, paramGrid, parseParamFlags } from '../matcher-params.js';
 
 const matchers = plugins.matchers;
 
@@ -35,8 +36,10 @@ options:
   --stats-in FILE   statistics from \`zipit stats\` (or merge --stats-out) for these models
   --data SPEC       one per model. Forms: ${DATASET_SPEC_FORMS}
   --methods LIST    matchers (default zipit,permute,average)
-  --alpha LIST      zipit alphas (default 0.5)
-  --beta LIST       zipit betas (default 1)
+  --param NAME=LIST a grid over a matcher parameter (repeatable), for the methods that declare
+                    it (the others keep their defaults); e.g. --param alpha=0.1,0.3,0.5
+  --alpha LIST      same as --param alpha=LIST (zipit; default 0.5)
+  --beta LIST       same as --param beta=LIST (zipit; default 1)
   --stop-at LIST    stop points (default all)
   --samples N       images for BatchNorm re-estimation (default 512)
   --json            print the rows as one JSON array
@@ -53,7 +56,7 @@ example:
         args: argv,
         allowPositionals: true,
         options: {
-          'stats-in': { type: 'string' }, data: { type: 'string', multiple: true }, methods: { type: 'string' }, alpha: { type: 'string' },
+          'stats-in': { type: 'string' }, data: { type: 'string', multiple: true }, methods: { type: 'string' }, alpha: { type: 'string' }, param: { type: 'string', multiple: true },
           beta: { type: 'string' }, 'stop-at': { type: 'string' }, samples: { type: 'string' }, 'no-reset-bn': { type: 'boolean' },
           json: { type: 'boolean' }, quiet: { type: 'boolean' }, threads: { type: 'string' }, report: { type: 'string' },
           task: { type: 'string', multiple: true }, ...DATA_OPTIONS,
@@ -67,8 +70,10 @@ example:
     const methods = list(values.methods, '--methods', ['zipit', 'permute', 'average']);
     const reportFormat = sweepReportFormat(values.report);
     methods.forEach((m) => matchers.get(m));
-    const alphas = parseNumberList(values.alpha, '--alpha', RANGES.alpha, [0.5]);
-    const betas = parseNumberList(values.beta, '--beta', RANGES.beta, [1]);
+    const paramLists = parseParamFlags(values.param);
+    if (values.alpha !== undefined) paramLists.set('alpha', parseNumberList(values.alpha, '--alpha', RANGES.alpha, []));
+    if (values.beta !== undefined) paramLists.set('beta', parseNumberList(values.beta, '--beta', RANGES.beta, []));
+    checkParamNames(paramLists, methods, matchers);
     const stops = list(values['stop-at'], '--stop-at', ['all']).map((s) => (/^-?\d+$/.test(s) ? Number(s) : s));
     const samples = parseIntFlag(values.samples, '--samples', 512, RANGES.samples);
     const threads = parseThreadsFlag(values.threads);
@@ -95,7 +100,7 @@ example:
 
     const configs: { method: string; params: MatcherParams; stop: string | number }[] = [];
     for (const method of methods) {
-      const grid: MatcherParams[] = method === 'zipit' ? alphas.flatMap((alpha) => betas.map((beta) => ({ alpha, beta }))) : [{}];
+      const grid: MatcherParams[] = paramGrid(matchers.get(method), paramLists);
       for (const params of grid) for (const stop of stops) configs.push({ method, params, stop });
     }
     const rows: SweepRow[] = [];
