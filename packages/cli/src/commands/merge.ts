@@ -118,7 +118,7 @@ example:
       inputs: [
         ...positionals.map((path) => ({ label: 'input model', path })),
         ...(values['stats-in'] ? [{ label: '--stats-in', path: values['stats-in'] }] : []),
-        ...specs.flatMap((s) => specFiles(s)),
+        ...specs.flatMap((s) => specFiles(s)), ...(values.task ?? []).flatMap((t) => specFiles(t.slice(t.indexOf('=') + 1), '--task')),
       ],
       outputs: [
         { label: '--out', path: out },
