@@ -80,7 +80,7 @@ example:
     // Before any work: the report may not overwrite a model, the statistics or the data, and its folder must be writable.
     if (values.report) {
       await checkPaths({
-        inputs: [...positionals.map((path) => ({ label: 'input model', path })), { label: '--stats-in', path: statsFile }, ...specs.flatMap((s) => specFiles(s))],
+        inputs: [...positionals.map((path) => ({ label: 'input model', path })), { label: '--stats-in', path: statsFile }, ...specs.flatMap((s) => specFiles(s)), ...(values.task ?? []).flatMap((t) => specFiles(t.slice(t.indexOf('=') + 1), '--task'))],
         outputs: [{ label: '--report', path: values.report }],
       });
     }
