@@ -226,7 +226,7 @@ example:
       : bn.repaired ? `BatchNorm folded into the layers: REPAIR corrected the statistics of ${bn.repaired.length} zipped layers on ${total} images`
       : `BatchNorm: re-estimated ${bn.reset.length} layers on ${total} images`);
     if (accuracy.length) say('\n' + accuracyTable(report) + '\n');
-    else if (!values['no-eval']) say('(no evaluation: give one --task NAME=SPEC per model, or one built-in --data spec per model, whose test split it uses)');
+    else if (!values['no-eval']) say('(no evaluation: it needs one built-in --data spec per model, whose test split it uses, or one --task NAME=SPEC per model)');
     say(`wrote ${out}${reportPath ? ` and ${reportPath}` : ''}${values['stats-out'] ? ` and ${values['stats-out']}` : ''}`);
     return 0;
   },
