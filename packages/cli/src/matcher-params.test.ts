@@ -19,6 +19,13 @@ describe('--param', () => {
     expect(() => parseParamFlags(['alpha=x'])).toThrow(/not a number/);
   });
 
+  it('checks values against zipit\'s declared ranges: β ≥ 0, α any finite number', () => {
+    expect(Object.keys(zipit.parameters ?? {}).sort()).toEqual(Object.keys(zipit.defaults).sort());
+    expect(() => parseMatcherParams(zipit, ['beta=-0.5'])).toThrow(/beta = -0.5 is out of range/);
+    expect(() => parseMatcherParams(zipit, ['beta=-0.5'])).toThrow(expect.objectContaining({ hint: expect.stringMatching(/0 … ∞/) }));
+    expect(parseMatcherParams(zipit, ['alpha=-1', 'beta=1e9'])).toEqual({ alpha: -1, beta: 1e9 });
+  });
+
   it('builds sweep grids per method from the names it declares', () => {
     const lists = parseParamFlags(['alpha=0.1,0.5', 'beta=1']);
     expect(paramGrid(zipit, lists)).toEqual([{ ...zipit.defaults, alpha: 0.1, beta: 1 }, { ...zipit.defaults, alpha: 0.5, beta: 1 }]);

@@ -260,6 +260,15 @@ export const zipitMatcher: Matcher = {
   name: 'zipit',
   description: 'ZipIt!: greedily merge the most correlated features across and within models (alpha, beta)',
   defaults: { alpha: 0.5, beta: 1 },
+  parameters: {
+    alpha: {
+      description: 'similarity decay of a merged feature (its similarities become min · α); any finite number, ≤ 0 forbids re-merging it with its origin models (the reference uses 0.5)',
+    },
+    beta: {
+      description: 'within-model merges each model may make, as a share of ⌊(N−1)·C/N⌋: 0 = only across models, 1 = the reference default; larger values are clamped by the budget',
+      min: 0,
+    },
+  },
   match(covariance: Float32Array | Float64Array, numModels: number, params?: MatcherParams): MatchResult {
     return zipitMatch(covariance, numModels, param(params, 'alpha', 0.5), param(params, 'beta', 1));
   },
