@@ -1,0 +1,33 @@
+import type { MatcherParams, StopAt } from '@zipit/core';
+import { npySource, subsetSource } from './datasets.js';
+import type { BrowserMergeResult, TaskData } from './merge.js';
+
+/** One model's task as the page hands it to the worker: a built-in subset task, or an .npy of merge data. */
+export type JobTask =
+  | { kind: 'subset'; spec: string; mean: number; std: number; train: { bytes: Uint8Array; count: number }; test: { bytes: Uint8Array; count: number } }
+  | { kind: 'npy'; file: string; bytes: Uint8Array };
+
+/** Everything a merge needs, as structured-cloneable data (posted to the worker). */
+export interface MergeJob {
+  models: { file: string; bytes: Uint8Array }[];
+  tasks: JobTask[];
+  method: string;
+  params: MatcherParams;
+  stopAt: StopAt;
+  samples: number;
+  resetBatchNorm: boolean;
+}
+
+/** What the worker posts back. */
+export type WorkerMessage =
+  | { type: 'status'; text: string; fraction?: number }
+  | { type: 'done'; result: Omit<BrowserMergeResult, 'report'> & { report: BrowserMergeResult['report'] } }
+  | { type: 'error'; message: string };
+
+/** The merge's view of a job task: batch sources in the model's input layout. */
+export function taskData(t: JobTask): TaskData {
+  if (t.kind === 'npy') return { spec: t.file, train: (input) => npySource(t.bytes, t.file, input) };
+  const split = (s: { bytes: Uint8Array; count: number }) => (input: Parameters<typeof subsetSource>[1]) =>
+    subsetSource({ spec: t.spec, bytes: s.bytes, count: s.count, mean: t.mean, std: t.std }, input);
+  return { spec: t.spec, train: split(t.train), test: split(t.test) };
+}
