@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   createFormatRegistry, decodeNpy, detectFormat, FormatError, MismatchError, UnsupportedError, type Graph, type Tensor,
 } from '@zipit/core';
+import { buildSmallCnn } from '@zipit/core/testing';
 import { onnxFormat } from '@zipit/io-onnx';
 import { readOnnxFile } from '@zipit/io-onnx/node';
 import { ortExecutor } from '@zipit/runtime-ort';
@@ -92,6 +93,14 @@ describe('state_dict onto a structure', () => {
     expect(loose.matched).toEqual(['fc.weight', 'fc.bias']);
     expect(loose.unmatched.every((n) => n.startsWith('onnx::Conv_'))).toBe(true);
     expect(loose.unused).toContain('bn1.running_mean');
+  });
+
+  it('takes a reference builder\'s graph as the structure (weights of another seed land by name)', () => {
+    const structure = buildSmallCnn({ seed: 1 });
+    const other = buildSmallCnn({ seed: 2 });
+    const graph = safetensorsFormat.read(encodeSafetensors(other.initializers), { structure }) as Graph;
+    expect([...graph.initializers]).toEqual([...other.initializers]);
+    expect(graph.nodes).toBe(structure.nodes);
   });
 
   it('is a format plugin: detected by content, refuses to read without a structure', async () => {
