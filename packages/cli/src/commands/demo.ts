@@ -42,21 +42,22 @@ export function findPairs(dir: string): Pair[] {
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'merge the shipped fixture models with every method and print the comparison table',
-  help: `usage: zipit demo [--models-dir DIR] [--samples N] [--quiet]
+  help: `usage: zipit demo [--models-dir DIR] [--samples N] [--batch-size N] [--quiet]
 
 For every pair of fixture models in DIR (default fixtures/models; files named
 <arch>_<dataset>_<classes>.onnx, e.g. resnet20_mnist_0-4.onnx + resnet20_mnist_5-9.onnx):
 computes feature statistics once on N merge images (default 512) from both tasks' training
 splits, merges with average, permute and zipit — fully, and partially (zipped up to the middle
 and the first stop point, per-model layers after it) — re-estimates BatchNorm, and evaluates every result
-and the ensemble of the inputs on both tasks' test splits.
+and the ensemble of the inputs on both tasks' test splits. --batch-size N: images per
+onnxruntime run (default 64).
 
 example:
   zipit demo`,
 
   async run(argv, io) {
     const { values } = usageErrors(() =>
-      parseArgs({ args: argv, allowPositionals: false, options: { 'models-dir': { type: 'string' }, samples: { type: 'string' }, quiet: { type: 'boolean' }, threads: { type: 'string' } } }),
+      parseArgs({ args: argv, allowPositionals: false, options: { 'models-dir': { type: 'string' }, samples: { type: 'string' }, quiet: { type: 'boolean' }, threads: { type: 'string' }, 'batch-size': { type: 'string' } } }),
     );
     const dir = resolve(values['models-dir'] ?? join(REPO_FIXTURES, 'models'));
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -66,6 +67,7 @@ example:
     if (pairs.length === 0) throw new NotFoundError('no fixture pairs (<arch>_<dataset>_<a>-<b>.onnx) found', { file: dir });
     const samples = parseIntFlag(values.samples, '--samples', 512, RANGES.samples);
     const threads = parseThreadsFlag(values.threads);
+    const batchSize = parseIntFlag(values['batch-size'], '--batch-size', 64, RANGES.batchSize);
     const bar = new ProgressLine(io.interactive && !values.quiet);
 
     for (const pair of pairs) {
@@ -73,9 +75,9 @@ example:
       const input = singleDataInput(models[0].graph, models[0].file);
       const mergeSets = await openAll(pair.specs, input, 'train');
       const testSets = await openAll(pair.specs.map(testSpec), input, 'test');
-      const data = interleave(mergeSets, 64, Math.ceil(samples / pair.specs.length));
+      const data = interleave(mergeSets, batchSize, Math.ceil(samples / pair.specs.length));
       const tasks = pair.specs;
-      const tests = testSets.map((t, k) => ({ name: tasks[k], data: labelled(t, 64) }));
+      const tests = testSets.map((t, k) => ({ name: tasks[k], data: labelled(t, batchSize) }));
       const pass = { executor, threads, signal: io.signal };
       // Partial zipping at the middle and at the first stop point (layers after it stay per model).
       const stops = mergeGraph.points.filter((p) => p.stopPoint);
