@@ -101,13 +101,14 @@ describe('the web app in chromium', () => {
   });
 
   it('merges the ResNet-20 fixture pair like `zipit merge`, and its visual report renders offline', async () => {
-    // The CLI's merge of the same inputs on the same merge data (the first 256 training images of each task).
+    // The CLI's merge of the same inputs on the same merge data (the first 256 training images of each
+    // task), on one thread like the page (whose onnxruntime-web runs single-threaded in its worker).
     const cliDir = join(dir, 'cli');
     await mkdir(cliDir);
     const t0 = performance.now();
     const cli = spawnSync(process.execPath, [
       '--conditions=@zipit/source', '--import', 'tsx', join(repo, 'packages/cli/src/main.ts'), 'merge', ...fixtures,
-      ...TASKS.flatMap((t) => ['--data', t]), '--samples', '512', '--no-eval', '--quiet', '--out', join(cliDir, 'merged.onnx'), '--report', join(cliDir, 'report.json'),
+      ...TASKS.flatMap((t) => ['--data', t]), '--samples', '512', '--threads', '1', '--no-eval', '--quiet', '--out', join(cliDir, 'merged.onnx'), '--report', join(cliDir, 'report.json'),
     ], { cwd: repo, encoding: 'utf8', timeout: 60_000 });
     const cliWall = (performance.now() - t0) / 1000;
     expect(cli.status, cli.stderr).toBe(0);
@@ -177,7 +178,7 @@ describe('the web app in chromium', () => {
     const stages = (s: MergeReport['seconds']) => (s.statistics ?? 0) + (s.matching ?? 0) + (s.zip ?? 0) + (s.batchnorm ?? 0);
     const ratio = stages(browser.stages) / stages(cliReport.seconds);
     console.log(
-      `[bench web] ResNet-20 fixture pair, 512 merge images: browser (onnxruntime-web, wasm) ${stages(browser.stages).toFixed(2)} s vs CLI (onnxruntime-node) ${stages(cliReport.seconds).toFixed(2)} s` +
+      `[bench web] ResNet-20 fixture pair, 512 merge images: browser (onnxruntime-web, wasm, 1 thread) ${stages(browser.stages).toFixed(2)} s vs CLI (onnxruntime-node, 1 thread) ${stages(cliReport.seconds).toFixed(2)} s` +
         ` for statistics + matching + zip + BatchNorm reset: ratio ${ratio.toFixed(2)}× (whole page run ${browser.seconds.toFixed(1)} s incl. evaluation of ${2 * TEST_PER_TASK} images; CLI process ${cliWall.toFixed(1)} s);` +
         ` merged weights max |Δ| ${maxDiff.toExponential(1)}; accuracy on the same ${2 * TEST_PER_TASK} test images: joint ${(100 * accWeb.joint).toFixed(2)} % (web) = ${(100 * accCli.joint).toFixed(2)} % (CLI)`,
     );
