@@ -346,13 +346,16 @@ export function reshapeShape(x: readonly Dim[] | null, target: readonly Dim[], a
   const dims: Dim[] = target.map((t, i) => (t === 0 && !allowZero ? (x ? x[i] ?? null : null) : t));
   const inferred = dims.indexOf(-1);
   if (inferred < 0) return dims;
-  if (!x) return null;
+  // An unknown input dim leaves the inferred one unknown; the rank is still the target's.
+  if (!x || x.includes(null)) {
+    dims[inferred] = null;
+    return dims;
+  }
   let num = 1;
   const sym: Dim[] = [];
   for (const d of x) {
     if (typeof d === 'number') num *= d;
-    else if (d === null) return null;
-    else sym.push(d);
+    else sym.push(d as string);
   }
   let den = 1;
   for (let i = 0; i < dims.length; i++) {
@@ -489,7 +492,7 @@ function strides(shape: readonly number[]): number[] {
 }
 
 function constArith(op: string, node: Node, ctx: InferContext): ConstValue | undefined {
-  if (!['Add', 'Sub', 'Mul', 'Div'].includes(op) || node.inputs.length !== 2) return undefined;
+  if (!['Add', 'Sub', 'Mul', 'Div', 'Mod'].includes(op) || node.inputs.length !== 2) return undefined;
   const a = ctx.constant(node.inputs[0]);
   const b = ctx.constant(node.inputs[1]);
   if (!a || !b) return undefined;
@@ -509,6 +512,8 @@ function constArith(op: string, node: Node, ctx: InferContext): ConstValue | und
     if (op === 'Add') values.push(p + q);
     else if (op === 'Sub') values.push(p - q);
     else if (op === 'Mul') values.push(p * q);
+    // Mod: integer remainder with the divisor's sign (fmod=0), what window padding (Swin) computes.
+    else if (op === 'Mod') values.push(q === 0 ? null : intAttr(node, 'fmod', 0) === 1 ? p % q : ((p % q) + q) % q);
     else values.push(Number.isInteger(p) && Number.isInteger(q) ? Math.trunc(p / q) : p / q);
   }
   return { shape: a.values.length >= b.values.length ? [...a.shape] : [...b.shape], values };

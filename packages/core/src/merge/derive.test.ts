@@ -259,6 +259,19 @@ describe('deriveMergeGraph through flattening, concatenation and splits along ch
     expect(p.stopPoint).toBe(true);
   });
 
+  it('follows channels-last window reshapes whose leading dims are unknown (Swin: [?, 16, C] → [B, 2, 2, 4, 4, C])', () => {
+    const b = new GraphBuilder({ seed: 4 });
+    const x = b.relu(b.conv(b.input('input', ['batch', 3, 8, 8]), 4, { name: 'conv1', pad: 1 }));
+    const t = b.transpose(x, [0, 2, 3, 1]);
+    const windows = b.node('Reshape', [t, b.constant(tensor('int64', [3], BigInt64Array.of(-1n, 16n, 4n)), { name: 'win' })], { name: 'win', shapes: [[null, 16, 4]] })[0];
+    const back = b.node('Reshape', [windows, b.constant(tensor('int64', [4], BigInt64Array.of(-1n, 8n, 8n, 4n)), { name: 'unwin' })], { name: 'unwin', shapes: [['batch', 8, 8, 4]] })[0];
+    const y = b.transpose(back, [0, 3, 1, 2]);
+    b.output(b.gemm(b.flatten(b.globalAveragePool(y)), 3, { name: 'fc' }), 'logits');
+    const mg = deriveMergeGraph(b.build());
+    expect(mg.barriers).toEqual([]);
+    expect(mg.points.map((p) => [p.name, p.channels])).toEqual([['fc:in', 4]]);
+  });
+
   it('gives each input of a channel Concat its own point at its offset (direct sum)', () => {
     const b = new GraphBuilder({ seed: 4 });
     const input = b.input('input', ['batch', 3, 8, 8]);

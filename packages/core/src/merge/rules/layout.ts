@@ -57,7 +57,7 @@ export function channelMajorFlatten(xs: readonly Dim[], c: number, ys: readonly 
     const merged = typeof xs[c] === 'number' ? (xs[c] as number) * inner : null;
     for (let j = 0; j < ys.length; j++) {
       if (merged === null || ys[j] !== merged) continue;
-      if (sameProduct(xs.slice(0, c), ys.slice(0, j)) && sameProduct(xs.slice(last + 1), ys.slice(j + 1))) return { axis: j, inner };
+      if (sameProduct(xs.slice(0, c), ys.slice(0, j)) || sameProduct(xs.slice(last + 1), ys.slice(j + 1))) return { axis: j, inner };
     }
   }
   return null;
@@ -69,7 +69,9 @@ export function mapThroughReshape(xs: readonly Dim[], c: number, ys: readonly Di
   if (typeof channels !== 'number') return null;
   for (let j = 0; j < ys.length; j++) {
     if (ys[j] !== channels) continue;
-    if (sameProduct(xs.slice(0, c), ys.slice(0, j)) && sameProduct(xs.slice(c + 1), ys.slice(j + 1))) return j;
+    // A reshape keeps the element count, so with C entries on both sides, equal products on one
+    // side imply equal products on the other (an unknown window count before [.., 16, C] is fine).
+    if (sameProduct(xs.slice(0, c), ys.slice(0, j)) || sameProduct(xs.slice(c + 1), ys.slice(j + 1))) return j;
   }
   return null;
 }
