@@ -14,7 +14,8 @@ Variants per architecture (see PROVENANCE.md):
                   eval-mode model skips the exporter's Conv+BN fusion), dynamic batch axis
   *.dyn.onnx      (resnet18 only) the folded export with a dynamic batch axis: the same architecture
                   as *.folded.onnx
-Models without BatchNorm (vit, convnext) get a fixed-batch and a dynamic-batch export.
+Models without BatchNorm (vit, convnext) get a fixed-batch and a dynamic-batch export; swin a
+dynamic-batch one.
 
 Sizes are reduced with torchvision's own constructor arguments where it has them (width_mult,
 depth, block counts, growth rate) and otherwise by narrowing the module structure torchvision
@@ -28,7 +29,7 @@ import sys
 import torch
 import torch.nn as nn
 import torchvision
-from torchvision.models import resnet, vgg, densenet, mobilenetv2, efficientnet, vision_transformer, convnext
+from torchvision.models import resnet, vgg, densenet, mobilenetv2, efficientnet, vision_transformer, convnext, swin_transformer
 
 torch.set_num_threads(1)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures')
@@ -90,6 +91,10 @@ def build(name):
         cfg = convnext.CNBlockConfig
         setting = [cfg(8, 16, 1), cfg(16, 32, 1), cfg(32, 64, 1), cfg(64, None, 1)]
         return convnext.ConvNeXt(setting, stochastic_depth_prob=0.0, num_classes=CLASSES), 32
+    if name == 'swin':
+        # swin_t's layout (patch embedding, shifted windows, patch merging) with two stages of one block.
+        return swin_transformer.SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[1, 1], num_heads=[2, 2],
+                                                window_size=[4, 4], num_classes=CLASSES), 32
     raise ValueError(name)
 
 
@@ -133,6 +138,7 @@ SPECS = [
     ('efficientnet_b0', [('folded', False, False), ('bn', True, True)]),
     ('vit', [('fixed', False, False), ('dyn', False, True)]),
     ('convnext', [('fixed', False, False), ('dyn', False, True)]),
+    ('swin', [('dyn', False, True)]),
 ]
 
 
