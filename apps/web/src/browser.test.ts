@@ -122,7 +122,7 @@ describe('the web app in chromium', () => {
     expect(await page.evaluate("[...document.querySelectorAll('#task-list select')].map((s) => s.value)")).toEqual(TASKS);
     if (shots) await page.screenshot({ path: join(shots, 'web-app-ready.png'), fullPage: true });
     await page.click('#merge');
-    await page.waitForFunction('document.body.dataset.state !== undefined', null, { timeout: 90_000 });
+    await page.waitForFunction('document.body.dataset.state !== undefined', null, { timeout: 150_000 });
     expect(await page.textContent('#status'), 'the page reported an error').toMatch(/^merged in/);
     const browser = (await page.evaluate('window.zipitResult')) as { seconds: number; accuracy: MergeReport['accuracy']; stages: MergeReport['seconds'] };
     if (shots) await page.screenshot({ path: join(shots, 'web-app-merged.png'), fullPage: true });
@@ -182,5 +182,5 @@ describe('the web app in chromium', () => {
         ` for statistics + matching + zip + BatchNorm reset: ratio ${ratio.toFixed(2)}× (whole page run ${browser.seconds.toFixed(1)} s incl. evaluation of ${2 * TEST_PER_TASK} images; CLI process ${cliWall.toFixed(1)} s);` +
         ` merged weights max |Δ| ${maxDiff.toExponential(1)}; accuracy on the same ${2 * TEST_PER_TASK} test images: joint ${(100 * accWeb.joint).toFixed(2)} % (web) = ${(100 * accCli.joint).toFixed(2)} % (CLI)`,
     );
-  }, 150_000);
+  }, 240_000);
 });
