@@ -1,7 +1,9 @@
-import { ZipitError } from '@zipit/core';
-import { EXIT, UsageError, type Command, type CommandIO } from './command.js';
-import { commands } from './commands/index.js';
-import { oneLine } from './options.js';
+import type { CommandIO } from './command.js';
+import { commands, type CommandEntry } from './commands/index.js';
+import { EXIT } from './exit-codes.js';
+
+// Only the command table and the exit codes load up front: `zipit --help` imports neither
+// @zipit/core nor any command module (onnxruntime, sharp, the pipeline), see commands/index.ts.
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -95,15 +97,12 @@ export async function runZipit(argv: readonly string[], streams: CliStreams): Pr
     io.out(usage());
     code = name ? EXIT.ok : EXIT.usage;
   } else {
-    const command: Command | undefined = commands.find((c) => c.name === name);
-    if (!command) {
+    const entry = commands.find((c) => c.name === name);
+    if (!entry) {
       io.err(`zipit: unknown command "${name}" (commands: ${commands.map((c) => c.name).join(', ')})`);
       code = EXIT.usage;
-    } else if (rest.includes('--help') || rest.includes('-h')) {
-      io.out(command.help);
-      code = EXIT.ok;
     } else {
-      code = await runCommand(command, rest, io);
+      code = await runCommand(entry, rest, io);
     }
   }
   await stdout.flush();
@@ -121,11 +120,18 @@ export async function runZipit(argv: readonly string[], streams: CliStreams): Pr
   return code;
 }
 
-async function runCommand(command: Command, argv: string[], io: CommandIO): Promise<number> {
-  const name = command.name;
+/** Loads the command's module, then prints its help (`--help`, `-h`) or runs it; every failure is one line and an exit code. */
+async function runCommand(entry: CommandEntry, argv: string[], io: CommandIO): Promise<number> {
+  const name = entry.name;
   try {
+    const command = await entry.load();
+    if (argv.includes('--help') || argv.includes('-h')) {
+      io.out(command.help);
+      return EXIT.ok;
+    }
     return await command.run(argv, io);
   } catch (e) {
+    const [{ ZipitError }, { UsageError, oneLine }] = await Promise.all([import('@zipit/core'), import('./options.js')]);
     if (io.signal.aborted) {
       io.err(`zipit ${name}: interrupted; nothing was written`);
       return EXIT.interrupted;
@@ -142,7 +148,7 @@ async function runCommand(command: Command, argv: string[], io: CommandIO): Prom
       io.err(`zipit ${name}: out of memory: ${oneLine((e as Error).message)} (a declared size in the model or data is too large)${process.env.ZIPIT_DEBUG ? `\n${(e as Error).stack}` : ''}`);
       return EXIT.input;
     }
-    io.err(`zipit ${name}: internal error: ${describeInternal(e)}`);
+    io.err(`zipit ${name}: internal error: ${describeInternal(e, oneLine)}`);
     return EXIT.internal;
   }
 }
@@ -153,7 +159,7 @@ function isAllocationFailure(e: unknown): boolean {
 }
 
 /** One line: the message and the first frame of the stack (the whole stack with ZIPIT_DEBUG=1). */
-function describeInternal(e: unknown): string {
+function describeInternal(e: unknown, oneLine: (text: string) => string): string {
   if (!(e instanceof Error)) return oneLine(String(e));
   if (process.env.ZIPIT_DEBUG) return e.stack ?? e.message;
   const frame = /\n\s+at (.+)/.exec(e.stack ?? '')?.[1];

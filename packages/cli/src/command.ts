@@ -21,18 +21,7 @@ export interface CommandIO {
   signal: AbortSignal;
 }
 
-/** Exit codes, documented in the README. */
-export const EXIT = {
-  ok: 0,
-  /** Bad input: a file, model, dataset or option the user supplied is wrong. The message says which. */
-  input: 1,
-  /** Bad command line: unknown command or flag, missing argument. */
-  usage: 2,
-  /** A bug in zipit: please report it with the message. */
-  internal: 3,
-  /** Interrupted (Ctrl-C); nothing was written. */
-  interrupted: 130,
-} as const;
+export { EXIT } from './exit-codes.js';
 
 /**
  * Runs a parse (util.parseArgs, or anything that throws on bad flags) and turns its errors into

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { EXIT } from './command.js';
+import { EXIT } from './exit-codes.js';
 import { runZipit } from './cli.js';
 
 /**
