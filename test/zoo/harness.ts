@@ -1,7 +1,8 @@
 import { expect, it } from 'vitest';
-import { loadForMerge, type MergeInputs } from '@zipit/cli';
-import { permuteModel, randomPointPermutations, SeededRandom, tensor, type FeatureStats, type Graph, type Tensor } from '@zipit/core';
-import { computeStatistics, mergeModels, type ModelInput } from '@zipit/pipeline';
+import { builtinArchitectures, loadForMerge, type MergeInputs } from '@zipit/cli';
+import { inlineParameters, permuteModel, randomPointPermutations, SeededRandom, tensor, type FeatureStats, type Graph, type Tensor } from '@zipit/core';
+import { readOnnxFile } from '@zipit/io-onnx/node';
+import { computeStatistics, inspectGraph, mergeModels, type ModelInput } from '@zipit/pipeline';
 import { ModelSession, ortExecutor } from '@zipit/runtime-ort';
 
 /**
@@ -98,6 +99,9 @@ export function zooCase(c: ZooCase): void {
     expect(inputs.architecture === null ? null : c.plugin, 'recognising plugin').toBe(c.plugin);
     expect(mg.points.length).toBeGreaterThan(0);
     expect(mg.points.some((p) => p.stopPoint)).toBe(true);
+    // One behaviour (issue 9 item 4): `zipit inspect` lists exactly the points and stop points merging uses.
+    const inspected = inspectGraph(inlineParameters(await readOnnxFile(file)), file, builtinArchitectures()).mergeGraph;
+    expect(inspected.points.map((p) => [p.name, p.stopPoint])).toEqual(mg.points.map((p) => [p.name, p.stopPoint]));
     const x = images(c.size);
     const a = inputs.models[0].graph;
     const want = (await run(a, x)).logits;
