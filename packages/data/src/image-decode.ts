@@ -113,7 +113,7 @@ function padEdges(image: RawImage): Uint8Array {
 
 function decodeError(e: unknown, name: string): Error {
   const message = (e as Error).message ?? String(e);
-  if (/no such file|ENOENT|not found/i.test(message) && !/unsupported|corrupt/i.test(message)) {
+  if (/no such file|ENOENT|not found|input file is missing/i.test(message) && !/unsupported|corrupt/i.test(message)) {
     return new NotFoundError(`cannot read the image (${firstLine(message)})`, { file: name, cause: e });
   }
   return new FormatError(`cannot decode the image: ${firstLine(message)}`, {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -157,6 +157,17 @@ describe('bad image folders get a typed error naming the file', () => {
     const e = await rejection(collect(ds.batches({ batchSize: 1 })));
     expect(e).toBeInstanceOf(FormatError);
     expect(e.message).toContain(`${bad}/a/broken.jpg: cannot decode the image`);
+  });
+
+  it('an image removed after the folder was listed is a NotFoundError naming it', async () => {
+    const gone = join(root, 'gone');
+    mkdirSync(join(gone, 'a'), { recursive: true });
+    copyFileSync(join(FIXTURES, 'grey-28x28.png'), join(gone, 'a', 'x.png'));
+    const ds = await open(gone);
+    rmSync(join(gone, 'a', 'x.png'));
+    const e = await rejection(collect(ds.batches({ batchSize: 1 })));
+    expect(e).toBeInstanceOf(NotFoundError);
+    expect(e.message).toContain(`${gone}/a/x.png: cannot read the image`);
   });
 
   it('an image smaller than the crop is a ShapeError naming it and the fix', async () => {
