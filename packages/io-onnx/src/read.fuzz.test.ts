@@ -15,23 +15,19 @@ describe('fuzzing the reader', () => {
   it.each(['cnn_bn_opset17.onnx', 'mlp_view_opset13.onnx', 'schema_ir8.onnx'])(`${CASES_PER_SEED_FILE} mutations of %s: typed error or valid parse`, (file) => {
     const seedBytes = readFileSync(join(FIXTURES, file));
     const codes = new Map<string, number>();
-    let slowest = 0;
     for (let seed = 1; seed <= CASES_PER_SEED_FILE; seed++) {
       const { kind, bytes } = mutate(seedBytes, seed);
-      const start = performance.now();
       let outcome;
       try {
         outcome = fuzzOnce(bytes);
       } catch (e) {
         throw new Error(`seed ${seed} (${kind}) of ${file} crashed the reader: ${(e as Error).stack}`);
       }
-      slowest = Math.max(slowest, performance.now() - start);
       const key = outcome.ok ? 'parsed' : outcome.code;
       codes.set(key, (codes.get(key) ?? 0) + 1);
     }
     expect([...codes.values()].reduce((a, b) => a + b, 0)).toBe(CASES_PER_SEED_FILE);
     expect(codes.get('E_FORMAT')).toBeGreaterThan(0);
     expect(codes.get('parsed')).toBeGreaterThan(0);
-    expect(slowest).toBeLessThan(1000);
   });
 });
