@@ -3,5 +3,6 @@ export { declareVitMergeGraph } from './declare.js';
 export { readVitLayout, type Attention, type Linear, type Norm, type Projection, type VitBlock, type VitLayout } from './layout.js';
 export { prepareVit } from './prepare.js';
 export { foldNormAffine } from './fold-norms.js';
+export { vitRotateMatcher } from './vit-rotate-matcher.js';
 export { matchVit, vitPointKind, type VitMatchOptions, type VitPointKind, type VitPointMatch } from './vit-match.js';
 export { registerVit, vitArch } from './vit-arch.js';

@@ -1,6 +1,6 @@
 import { registerResnet } from '@zipit/arch-resnet';
 import { registerVgg } from '@zipit/arch-vgg';
-import { registerVit } from '@zipit/arch-vit';
+import { registerVit, vitRotateMatcher } from '@zipit/arch-vit';
 import {
   createArchitectureRegistry, createExecutorRegistry, createFormatRegistry, defaultMatcherRegistry,
   type ArchitectureRegistry, type ExecutorRegistry, type FormatRegistry, type MatcherRegistry,
@@ -39,7 +39,14 @@ export function builtinExecutors(): ExecutorRegistry {
   return createExecutorRegistry([ortExecutor]);
 }
 
+/** Core's matchers plus the architecture plugins' own (arch-vit's `vit-rotate`). */
+export function builtinMatcherRegistry(): MatcherRegistry {
+  const registry = defaultMatcherRegistry();
+  registry.register(vitRotateMatcher);
+  return registry;
+}
+
 /** Fresh registries holding every built-in plugin; add your own with `register`. */
 export function builtinPlugins(): Plugins {
-  return { architectures: builtinArchitectures(), matchers: defaultMatcherRegistry(), formats: builtinFormats(), executors: builtinExecutors() };
+  return { architectures: builtinArchitectures(), matchers: builtinMatcherRegistry(), formats: builtinFormats(), executors: builtinExecutors() };
 }
