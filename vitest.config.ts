@@ -6,7 +6,7 @@ export default defineConfig({
   resolve: { conditions: ['@zipit/source', 'node', 'import', 'default'] },
   ssr: { resolve: { conditions: ['@zipit/source', 'node', 'import', 'default'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     pool: 'forks',
   },

@@ -7,11 +7,14 @@
  * clone has no dist/: the first run builds it.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const turbo = join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'turbo.cmd' : 'turbo');
+const main = join(root, 'packages', 'cli', 'dist', 'main.js');
+if (!existsSync(main)) process.stderr.write('zipit: first run on this checkout: building the packages (a few minutes; later runs only check)\n');
 const build = spawnSync(turbo, ['run', 'build', '--filter=@zipit/cli...', '--output-logs=errors-only'], {
   cwd: root,
   encoding: 'utf8',
@@ -22,4 +25,4 @@ if (build.status !== 0) {
   process.stderr.write(`zipit: building @zipit/cli failed (${build.error ? build.error.message : `turbo exited ${build.status}`}); see above, or run \`pnpm build\`\n`);
   process.exit(3);
 }
-await import(pathToFileURL(join(root, 'packages', 'cli', 'dist', 'main.js')).href);
+await import(pathToFileURL(main).href);
