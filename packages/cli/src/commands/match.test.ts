@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeNpy, encodeNpy } from '@zipit/core';
-import { REPO_ROOT, runCli } from '../testing/run-cli.js';
+import { REPO_ROOT, runCliInProcess } from '../testing/run-cli.js';
 
 const GOLDEN = join(REPO_ROOT, 'fixtures', 'golden');
 
@@ -22,7 +22,7 @@ function writeCov(dir: string, name: string, shape: number[], data: Float32Array
 }
 
 describe('zipit match', () => {
-  it('reproduces the reference on golden cases (zipit, permute, average)', () => {
+  it('reproduces the reference on golden cases (zipit, permute, average)', async () => {
     const dir = tmp();
     const cases: [string, string[]][] = [
       ['zipit_m3_c8_a0.3_b0.125.json', ['--method', 'zipit', '--models', '3', '--alpha', '0.3', '--beta', '0.125']],
@@ -36,7 +36,7 @@ describe('zipit match', () => {
       const cov = writeCov(dir, 'cov.npy', [n, n], Float32Array.from(g.covariance.flat()));
       const m = join(dir, 'm.npy');
       const u = join(dir, 'u.npy');
-      const r = runCli(['match', '--cov', cov, ...flags, '--merge-out', m, '--unmerge-out', u]);
+      const r = await runCliInProcess(['match', '--cov', cov, ...flags, '--merge-out', m, '--unmerge-out', u]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const merge = decodeNpy(readFileSync(m));
@@ -50,11 +50,11 @@ describe('zipit match', () => {
     }
   });
 
-  it('accepts float64 covariance', () => {
+  it('accepts float64 covariance', async () => {
     const dir = tmp();
     const g = golden('zipit_m2_c8_a0.3_b0.125.json');
     const cov = writeCov(dir, 'cov.npy', [16, 16], Float64Array.from(g.covariance.flat()));
-    const r = runCli(['match', '--cov', cov, '--models', '2', '--method', 'zipit', '--merge-out', join(dir, 'm.npy'), '--unmerge-out', join(dir, 'u.npy'), '--quiet']);
+    const r = await runCliInProcess(['match', '--cov', cov, '--models', '2', '--method', 'zipit', '--merge-out', join(dir, 'm.npy'), '--unmerge-out', join(dir, 'u.npy'), '--quiet']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     expect(Array.from(decodeNpy(readFileSync(join(dir, 'u.npy'))).data as Float32Array)).toEqual(g.unmerge.flat());
@@ -82,9 +82,9 @@ describe('zipit match', () => {
       ['missing option', good, ['--method', 'zipit'], /missing required option --models/, 2],
     ];
     for (const [what, cov, flags, message, code] of cases) {
-      it(what, () => {
+      it(what, async () => {
         const out = mkdtempSync(join(dir, 'out-'));
-        const r = runCli(['match', '--cov', cov, ...flags, '--merge-out', join(out, 'm.npy'), '--unmerge-out', join(out, 'u.npy')]);
+        const r = await runCliInProcess(['match', '--cov', cov, ...flags, '--merge-out', join(out, 'm.npy'), '--unmerge-out', join(out, 'u.npy')]);
         expect(r.code).toBe(code);
         expect(r.stdout).toBe('');
         expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -93,8 +93,8 @@ describe('zipit match', () => {
       });
     }
 
-    it('unwritable output path', () => {
-      const r = runCli(['match', '--cov', good, '--models', '2', '--method', 'average', '--merge-out', join(dir, 'm2.npy'), '--unmerge-out', join(dir, 'no-such-dir', 'u.npy')]);
+    it('unwritable output path', async () => {
+      const r = await runCliInProcess(['match', '--cov', good, '--models', '2', '--method', 'average', '--merge-out', join(dir, 'm2.npy'), '--unmerge-out', join(dir, 'no-such-dir', 'u.npy')]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/no-such-dir\/u\.npy: cannot write output/);
       expect(existsSync(join(dir, 'm2.npy'))).toBe(false);
