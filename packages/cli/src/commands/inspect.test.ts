@@ -6,7 +6,7 @@ import { buildVgg } from '@zipit/arch-vgg';
 import { GraphBuilder, type Graph } from '@zipit/core';
 import { buildSmallCnn } from '@zipit/core/testing';
 import { writeOnnxFile } from '@zipit/io-onnx/node';
-import { runCli } from '../testing/run-cli.js';
+import { runCliInProcess } from '../testing/run-cli.js';
 import type { Inspection } from './inspect.js';
 
 /** The CIFAR ResNet-20 of the reference, exported by torch.onnx.export (see packages/arch-resnet/fixtures/README.md). */
@@ -24,8 +24,8 @@ function pointRows(stdout: string): [number, string, number, string][] {
 }
 
 describe('zipit inspect', () => {
-  it('lists the 12 merge points of a PyTorch-exported CIFAR ResNet-20: 9 inside blocks, 3 residual streams', () => {
-    const r = runCli(['inspect', RESNET20]);
+  it('lists the 12 merge points of a PyTorch-exported CIFAR ResNet-20: 9 inside blocks, 3 residual streams', async () => {
+    const r = await runCliInProcess(['inspect', RESNET20]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^architecture: resnet \(resnet20\): ResNet-20/m);
@@ -43,13 +43,13 @@ describe('zipit inspect', () => {
 
   it('lists one merge point per conv layer of a VGG-11, as text and as JSON', async () => {
     const file = await save(buildVgg({ variant: 'vgg11', width: 0.125, seed: 1 }), 'vgg11.onnx');
-    const r = runCli(['inspect', file]);
+    const r = await runCliInProcess(['inspect', file]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^architecture: vgg \(vgg11-bn\): VGG-11 \(CIFAR layout\): 8 conv layers/m);
     expect(pointRows(r.stdout)).toEqual(
       [4, 8, 11, 15, 18, 22, 25].map((i) => `features.${i}:in`).concat('classifier:in').map((n, i) => [i, n, [8, 16, 32, 32, 64, 64, 64, 64][i], 'yes']),
     );
-    const j = runCli(['inspect', file, '--json']);
+    const j = await runCliInProcess(['inspect', file, '--json']);
     expect(j.code).toBe(0);
     const parsed = JSON.parse(j.stdout) as Inspection;
     expect(parsed.architecture).toMatchObject({ name: 'vgg', variant: 'vgg11-bn' });
@@ -71,22 +71,22 @@ describe('zipit inspect', () => {
     const odd = await save(b.build(), 'lrn.onnx');
     const small = await save(buildSmallCnn({ seed: 1, width: 4, imageSize: 8 }), 'small.onnx');
 
-    const r = runCli(['inspect', small]);
+    const r = await runCliInProcess(['inspect', small]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('architecture: unknown: derived automatically\n  resnet: ');
     expect(r.stdout).toMatch(/^ {2}vgg: a skip connection leaves MaxPool \/maxpool\/MaxPool/m);
     expect(pointRows(r.stdout).length).toBeGreaterThan(0);
 
-    const u = runCli(['inspect', odd]);
+    const u = await runCliInProcess(['inspect', odd]);
     expect(u.code).toBe(0);
     expect(u.stdout).toContain('barriers (1; merging cannot pass these nodes');
     expect(u.stdout).toContain('node /lrn/LRN (LRN): no propagation rule for operator LRN; to merge through it: ');
     expect(pointRows(u.stdout).map(([, name]) => name)).toEqual(['fc:in']);
   });
 
-  it('rejects a bad command line (exit 2) and a missing file (exit 1)', () => {
-    expect(runCli(['inspect']).code).toBe(2);
-    const r = runCli(['inspect', 'does-not-exist.onnx']);
+  it('rejects a bad command line (exit 2) and a missing file (exit 1)', async () => {
+    expect((await runCliInProcess(['inspect'])).code).toBe(2);
+    const r = await runCliInProcess(['inspect', 'does-not-exist.onnx']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/does-not-exist\.onnx/);
     expect(readFileSync(RESNET20).length).toBeGreaterThan(0);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { encodeNpy } from '@zipit/core';
 import { buildSmallCnn } from '@zipit/core/testing';
 import { writeOnnxFile } from '@zipit/io-onnx/node';
-import { runCli } from '../testing/run-cli.js';
+import { runCliInProcess } from '../testing/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zipit-merge-'));
 const a = join(dir, 'a.onnx');
@@ -22,10 +22,10 @@ beforeAll(async () => {
 });
 
 describe('zipit merge / eval / stats / sweep', () => {
-  it('merge writes the model and a JSON report whose merged accuracy zipit eval reproduces', () => {
+  it('merge writes the model and a JSON report whose merged accuracy zipit eval reproduces', async () => {
     const out = join(dir, 'merged.onnx');
     const report = join(dir, 'report.json');
-    const r = runCli(['merge', a, b, ...data, '--method', 'zipit', '--out', out, '--report', report, '--quiet']);
+    const r = await runCliInProcess(['merge', a, b, ...data, '--method', 'zipit', '--out', out, '--report', report, '--quiet']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const rep = JSON.parse(readFileSync(report, 'utf8'));
@@ -33,7 +33,7 @@ describe('zipit merge / eval / stats / sweep', () => {
     expect(rep.mergePoints.length).toBeGreaterThan(0);
     expect(rep.batchNorm.reset.length).toBeGreaterThan(0);
     const merged = rep.accuracy.find((x: { model: string }) => x.model.startsWith('merged'));
-    const e = runCli(['eval', out, '--task', 'a=mnist:0-4', '--task', 'b=mnist:5-9', '--json']);
+    const e = await runCliInProcess(['eval', out, '--task', 'a=mnist:0-4', '--task', 'b=mnist:5-9', '--json']);
     expect(e.code).toBe(0);
     const ev = JSON.parse(e.stdout);
     expect([ev.perTask.a, ev.perTask.b]).toEqual(merged.perTask);
@@ -41,15 +41,15 @@ describe('zipit merge / eval / stats / sweep', () => {
     expect(ev.average).toBe(merged.average);
   });
 
-  it('stats then merge --stats-in gives the same model as one merge, and sweep reads the same statistics', () => {
+  it('stats then merge --stats-in gives the same model as one merge, and sweep reads the same statistics', async () => {
     const stats = join(dir, 'ab.zstats');
-    expect(runCli(['stats', a, b, ...data, '--out', stats, '--quiet']).code).toBe(0);
+    expect((await runCliInProcess(['stats', a, b, ...data, '--out', stats, '--quiet'])).code).toBe(0);
     const one = join(dir, 'one.onnx');
     const two = join(dir, 'two.onnx');
-    expect(runCli(['merge', a, b, ...data, '--out', one, '--no-eval', '--quiet']).code).toBe(0);
-    expect(runCli(['merge', a, b, ...data, '--stats-in', stats, '--out', two, '--no-eval', '--quiet']).code).toBe(0);
+    expect((await runCliInProcess(['merge', a, b, ...data, '--out', one, '--no-eval', '--quiet'])).code).toBe(0);
+    expect((await runCliInProcess(['merge', a, b, ...data, '--stats-in', stats, '--out', two, '--no-eval', '--quiet'])).code).toBe(0);
     expect(readFileSync(two)).toEqual(readFileSync(one));
-    const s = runCli(['sweep', a, b, '--stats-in', stats, ...data, '--methods', 'zipit,average', '--stop-at', 'all,none', '--json']);
+    const s = await runCliInProcess(['sweep', a, b, '--stats-in', stats, ...data, '--methods', 'zipit,average', '--stop-at', 'all,none', '--json']);
     expect(s.stderr).toBe('');
     const rows = JSON.parse(s.stdout);
     expect(rows.map((x: { method: string; stop: string }) => `${x.method}@${x.stop}`)).toEqual(['zipit@heads.0:in', 'zipit@none', 'average@heads.0:in', 'average@none']);
@@ -60,7 +60,7 @@ describe('zipit merge / eval / stats / sweep', () => {
   it('merges with .npy merge data (no evaluation then) and models with two outputs', async () => {
     const out = join(dir, 'npy-merged.onnx');
     const x = npyImages('merge-x.npy', [16, 3, 32, 32]);
-    const r = runCli(['merge', a, b, '--data', x, '--data', x, '--out', out]);
+    const r = await runCliInProcess(['merge', a, b, '--data', x, '--data', x, '--out', out]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/no evaluation: it needs one built-in --data spec per model/);
@@ -68,16 +68,16 @@ describe('zipit merge / eval / stats / sweep', () => {
     const two = [join(dir, 'two0.onnx'), join(dir, 'two1.onnx')];
     await writeOnnxFile(buildSmallCnn({ seed: 5, imageSize: 32, classes: [5, 5] }), two[0]);
     await writeOnnxFile(buildSmallCnn({ seed: 6, imageSize: 32, classes: [5, 5] }), two[1]);
-    const m = runCli(['merge', ...two, ...data, '--out', join(dir, 'two-merged.onnx'), '--quiet']);
+    const m = await runCliInProcess(['merge', ...two, ...data, '--out', join(dir, 'two-merged.onnx'), '--quiet']);
     expect(m.stderr).toBe('');
     expect(m.code).toBe(0);
   });
 
-  it('an option value that is not a number is bad input (exit 1), an unknown flag a usage error (exit 2)', () => {
-    const bad = runCli(['merge', a, b, ...data, '--alpha', 'abc', '--out', join(dir, 'x.onnx')]);
+  it('an option value that is not a number is bad input (exit 1), an unknown flag a usage error (exit 2)', async () => {
+    const bad = await runCliInProcess(['merge', a, b, ...data, '--alpha', 'abc', '--out', join(dir, 'x.onnx')]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--alpha expects a number, got "abc"/);
-    expect(runCli(['merge', a, b, ...data, '--alhpa', '1', '--out', join(dir, 'x.onnx')]).code).toBe(2);
+    expect((await runCliInProcess(['merge', a, b, ...data, '--alhpa', '1', '--out', join(dir, 'x.onnx')])).code).toBe(2);
   });
 
   describe('bad input: one line naming the problem, exit 1, no output file', () => {
@@ -90,10 +90,10 @@ describe('zipit merge / eval / stats / sweep', () => {
       ['unwritable output path', () => ['merge', a, b, ...data, '--no-eval'], /cannot write output/],
     ];
     for (const [what, args, message] of cases) {
-      it(what, () => {
+      it(what, async () => {
         const outDir = mkdtempSync(join(dir, 'out-'));
         const out = what === 'unwritable output path' ? join(outDir, 'missing', 'm.onnx') : join(outDir, 'm.onnx');
-        const r = runCli([...args(), '--out', out, '--report', join(outDir, 'r.md')]);
+        const r = await runCliInProcess([...args(), '--out', out, '--report', join(outDir, 'r.md')]);
         expect(r.code, r.stderr).toBe(1);
         expect(r.stderr.trim().split('\n')).toHaveLength(1);
         expect(r.stderr).toMatch(message);
@@ -101,11 +101,11 @@ describe('zipit merge / eval / stats / sweep', () => {
       });
     }
 
-    it('labels out of range for a head (eval)', () => {
+    it('labels out of range for a head (eval)', async () => {
       const x = npyImages('x.npy', [3, 3, 32, 32]);
       const y = join(dir, 'y.npy');
       writeFileSync(y, encodeNpy({ dtype: 'int64', shape: [3], data: BigInt64Array.from([0n, 7n, 1n]) }));
-      const r = runCli(['eval', a, '--task', `t=${x}:${y}`]);
+      const r = await runCliInProcess(['eval', a, '--task', `t=${x}:${y}`]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/class|out of range/);
     });
