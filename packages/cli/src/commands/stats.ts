@@ -52,10 +52,10 @@ example:
     const total = sets.reduce((t, d) => t + Math.min(d.info.samples, perSet), 0);
     const bar = new ProgressLine(io.interactive && !values.quiet);
     const stats = await computeStatistics(models, mergeGraph, interleave(sets, dataOpts.batchSize, perSet)(), {
+      executor,
       threads,
       signal: io.signal,
       onProgress: (p) => bar.update('statistics', p.samples, total),
-      executor,
     });
     bar.done();
     io.signal.throwIfAborted();
