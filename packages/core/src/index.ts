@@ -19,6 +19,7 @@ export * from './graph/builder.js';
 export * from './io/npy.js';
 export * from './match/match-summary.js';
 export * from './graph/infer-shapes.js';
+export * from './ops/index.js';
 export * from './tensor/apply-along-axis.js';
 export * from './merge/index.js';
 export * from './eval/multi-task-accuracy.js';

@@ -11,7 +11,9 @@ import {
 } from './merge-graph.js';
 import { commonModulePrefix, moduleName, scopeModule } from './naming.js';
 import { assembleMergeGraph, dedupeRefs, type HeadDraft, type PointDraft } from '../plugin/assemble-merge-graph.js';
-import { Decline, defaultRules, SHAPE_ONLY, type Rule, type RuleContext } from './rules/index.js';
+import { defaultOperators } from '../ops/builtin.js';
+import { operatorKey, type OperatorRegistry } from '../ops/registry.js';
+import { Decline, type RuleContext } from '../ops/rule.js';
 
 /**
  * An operator that blocks a space never fails the derivation: it becomes a barrier listed (with
@@ -20,8 +22,11 @@ import { Decline, defaultRules, SHAPE_ONLY, type Rule, type RuleContext } from '
  * every stop point that `zipit inspect` lists also merges.
  */
 export interface DeriveOptions {
-  /** Extra or replacement rules by operator type (`domain::op` for non-default domains). */
-  rules?: ReadonlyMap<string, Rule>;
+  /**
+   * The operators to follow (rules, shape inference, roles); default: the built-in ones. Add a
+   * custom operator with `builtinOperators().register({ opType, domain, role, rule, infer })`.
+   */
+  operators?: OperatorRegistry;
 }
 
 /** Why a space cannot be merged. */
@@ -41,14 +46,6 @@ interface BarrierRecord extends Barrier {
   els: number[];
 }
 
-/** Operators that sit between a nonlinearity and the layer that reads it; observation walks back through them. */
-const OBSERVE_THROUGH = new Set([
-  'MaxPool', 'AveragePool', 'LpPool', 'GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool', 'ReduceMean', 'ReduceMax',
-  'ReduceSum', 'Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'Pad', 'Transpose',
-]);
-
-const WEIGHT_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
-
 /**
  * Derives the merge graph of a model from its graph IR: runs the per-operator propagation rules
  * over the nodes in order, unions (value, channel axis) elements into spaces, finds task heads
@@ -62,7 +59,7 @@ export function deriveMergeGraph(graph: Graph | GraphBody, opts: DeriveOptions =
 class Derivation {
   private readonly shapes: ShapeTable;
   private readonly opset: number;
-  private readonly rules: ReadonlyMap<string, Rule>;
+  private readonly operators: OperatorRegistry;
   private readonly nodeIndex = new Map<string, number>();
   private readonly producerOf = new Map<string, Node>();
   private readonly features = new Map<string, FeatureState>();
@@ -86,9 +83,9 @@ class Derivation {
   private readonly barriers: BarrierRecord[] = [];
 
   constructor(private readonly graph: Graph | GraphBody, opts: DeriveOptions) {
-    this.shapes = inferShapes(graph);
+    this.operators = opts.operators ?? defaultOperators;
+    this.shapes = inferShapes(graph, this.operators);
     this.opset = 'opsetImports' in graph ? opsetVersion(graph) ?? 13 : 13;
-    this.rules = opts.rules ? new Map([...defaultRules, ...opts.rules]) : defaultRules;
     graph.nodes.forEach((n, i) => {
       this.nodeIndex.set(n.name, i);
       for (const o of n.outputs) if (o) this.producerOf.set(o, n);
@@ -116,9 +113,9 @@ class Derivation {
 
   private visit(node: Node): void {
     const featureIn = node.inputs.some((i) => i !== '' && this.features.has(i));
-    if (!featureIn || (SHAPE_ONLY.has(node.opType) && isDefaultDomain(node))) return;
-    const key = isDefaultDomain(node) ? node.opType : `${node.domain}::${node.opType}`;
-    const rule = this.rules.get(key);
+    const op = this.operators.of(node);
+    if (!featureIn || op?.role === 'shape') return;
+    const rule = op?.rule;
     const snapshot = {
       els: this.elValue.length,
       pins: this.pins.length,
@@ -133,8 +130,8 @@ class Derivation {
     try {
       if (!rule) {
         throw new Decline(
-          `no propagation rule for operator ${key}`,
-          'ask for a rule, or declare the merge graph with an architecture plugin',
+          `no propagation rule for operator ${operatorKey(node.domain, node.opType)}`,
+          'register the operator with a rule (OperatorRegistry, passed as `operators`), or declare the merge graph with an architecture plugin',
         );
       }
       rule(this.context(node, overlay, unions));
@@ -355,10 +352,15 @@ class Derivation {
 
   // ---------------------------------------------------------------- heads
 
+  /** A layer with a weight at input 1 (role `weight`: Conv, Gemm, MatMul, …). */
+  private isWeightOp(node: Node): boolean {
+    return this.operators.of(node)?.role === 'weight';
+  }
+
   /** Weight layers from which some graph output is reachable without passing another weight layer. */
   private findHeads(): Node[] {
     const weightNodes = new Set(this.producers.map((p) => p.ref.node));
-    const isWeight = (n: Node) => WEIGHT_OPS.has(n.opType) && isDefaultDomain(n) && weightNodes.has(n.name);
+    const isWeight = (n: Node) => this.isWeightOp(n) && weightNodes.has(n.name);
     const heads = new Map<string, Node>();
     const seen = new Set<string>();
     const stack = this.graph.outputs.map((o) => o.name);
@@ -419,7 +421,7 @@ class Derivation {
     }
     const drafts = roots.map((r) => this.draftPoint(r)).filter((d): d is PointDraft => d !== null);
     const heads: HeadDraft[] = headNodes.map((node) => {
-      const out = this.producers.find((p) => p.ref.node === node.name && WEIGHT_OPS.has(node.opType) && p.ref.param === node.inputs[1]);
+      const out = this.producers.find((p) => p.ref.node === node.name && this.isWeightOp(node) && p.ref.param === node.inputs[1]);
       const classes = out ? this.graph.initializers.get(out.ref.param)!.shape[out.ref.axis] : 0;
       return { name: moduleName(this.graph, node), node: node.name, outputs: this.outputsReachedFrom(node), classes };
     });
@@ -434,7 +436,7 @@ class Derivation {
     const mg = assembleMergeGraph(this.graph, drafts, heads, {
       order: 'depth',
       uniqueNames: true,
-      shareable: (node) => !hasWeights(this.graph, node) || (!WEIGHT_OPS.has(node.opType) && node.outputs.every((o) => !o || inputSide(o))),
+      shareable: (node) => !hasWeights(this.graph, node) || (!this.isWeightOp(node) && node.outputs.every((o) => !o || inputSide(o))),
     });
     return { ...mg, barriers: effective };
   }
@@ -498,7 +500,7 @@ class Derivation {
     let v = lastReader?.inputs.find((i) => i && axisOf(i) !== undefined) ?? values[values.length - 1].value;
     for (;;) {
       const p = this.producerOf.get(v);
-      if (!p || !OBSERVE_THROUGH.has(p.opType)) break;
+      if (!p || !this.operators.of(p)?.observeThrough) break;
       const prev = p.inputs.find((i) => i && axisOf(i) !== undefined);
       if (!prev) break;
       v = prev;
@@ -519,8 +521,4 @@ class Derivation {
     if (consumerNodes.length > 0) return `${moduleName(this.graph, node(consumerNodes[0]))}:in`;
     return `${moduleName(this.graph, node(producerNodes[0]))}:out`;
   }
-}
-
-function isDefaultDomain(node: Node): boolean {
-  return node.domain === '' || node.domain === 'ai.onnx';
 }

@@ -1,7 +1,6 @@
 export * from './merge-graph.js';
 export * from './derive.js';
 export * from './naming.js';
-export { defaultRules, Decline, SHAPE_ONLY, type Rule, type RuleContext } from './rules/index.js';
 export * from './zip.js';
 export * from './architecture.js';
 export * from './match-points.js';

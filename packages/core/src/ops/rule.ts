@@ -1,11 +1,11 @@
-import type { Dim, Node } from '../../graph/graph.js';
-import type { ConstValue } from '../../graph/infer-shapes.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import type { Dim, Node } from '../graph/graph.js';
+import type { ConstValue } from './shape-math.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 /**
- * Propagation rules: one function per operator type that says, for one node, which
+ * Propagation rules: one function per operator (its `OperatorDef.rule`) that says, for one node, which
  * (value, channel axis) pairs share a feature space, which parameter axes write (produce) or read
- * (consume) which space, and where channels cannot be followed. The engine (`derive.ts`) unions
+ * (consume) which space, and where channels cannot be followed. The engine (`merge/derive.ts`) unions
  * the answers into spaces with a union-find.
  *
  * Spaces are referred to by "element" ids: one per (value, channel axis); `join` and `tie` union

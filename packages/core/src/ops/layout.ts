@@ -1,5 +1,9 @@
-import { intAttr, intsAttr, type Dim } from '../../graph/graph.js';
+import { intAttr, intsAttr, type Dim, type Node } from '../graph/graph.js';
+import { operators, type InferContext, type InferResult, type OperatorDef, type ShapeInference } from './operator.js';
 import { axisIn, featureAt, type Rule, type RuleContext } from './rule.js';
+import {
+  broadcastShapes, gatherConst, isNum, normAxis, productDims, reshapeShape, sumDims, unknownDims, type ConstValue,
+} from './shape-math.js';
 
 /**
  * Operators that move data between axes without mixing channels: Flatten/Reshape (after global
@@ -335,3 +339,203 @@ export const expand: Rule = (ctx) => {
   if (!xs || !ys || ys[cy] !== xs[c]) ctx.decline('it repeats the channel axis');
   ctx.join(y, cy, ctx.elementOf(x)!);
 };
+
+// ---------------------------------------------------------------- shape inference
+
+/** Flatten: [d0…d(axis−1)] and [d(axis)…] multiplied into two axes. */
+export const flattenShape: ShapeInference = (node, ctx) => {
+  const x = ctx.shape(node.inputs[0]);
+  if (!x) return {};
+  const axis = normAxis(intAttr(node, 'axis', 1), x.length + 1);
+  return { shapes: [[productDims(x.slice(0, axis)), productDims(x.slice(axis))]] };
+};
+
+/** Reshape to a constant target (`reshapeShape`); a computed target of known length still gives the rank. */
+export const reshapeOpShape: ShapeInference = (node, ctx) => {
+  const x = ctx.shape(node.inputs[0]);
+  const target = ctx.constant(node.inputs[1]);
+  // A computed target of known length still gives the rank (nn.MultiheadAttention's head split).
+  if (!target) return { shapes: [unknownDims(ctx.shape(node.inputs[1]))] };
+  const shape = reshapeShape(x, target.values, intAttr(node, 'allowzero', 0) === 1);
+  const c = ctx.constant(node.inputs[0]);
+  return { shapes: [shape], constants: [c && shape && shape.every(isNum) ? { shape: shape as number[], values: c.values } : undefined] };
+};
+
+/** Transpose by `perm` (default: reversed axes), constants permuted too. */
+export const transposeShape: ShapeInference = (node, ctx) => {
+  const x = ctx.shape(node.inputs[0]);
+  if (!x) return {};
+  const perm = intsAttr(node, 'perm') ?? x.map((_, i) => x.length - 1 - i);
+  const shape = perm.map((p) => x[p]);
+  const c = ctx.constant(node.inputs[0]);
+  const constant = c && shape.every(isNum)
+    ? { shape: shape as number[], values: gatherConst(c, shape as number[], (dst) => perm.map((_, a) => dst[perm.indexOf(a)])) }
+    : undefined;
+  return { shapes: [shape], constants: [constant] };
+};
+
+function axesOf(node: Node, ctx: InferContext, input: number): number[] | undefined {
+  const attr = intsAttr(node, 'axes');
+  if (attr) return attr;
+  const c = ctx.constant(node.inputs[input]);
+  if (c && c.values.every(isNum)) return c.values as number[];
+  return undefined;
+}
+
+/** Squeeze the listed axes (default: every axis of size 1). */
+export const squeezeShape: ShapeInference = (node, ctx) => {
+  const x = ctx.shape(node.inputs[0]);
+  if (!x) return {};
+  const axes = axesOf(node, ctx, 1);
+  const norm = axes ? axes.map((a) => normAxis(a, x.length)) : x.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
+  const shape = x.filter((_, i) => !norm.includes(i));
+  const c = ctx.constant(node.inputs[0]);
+  return { shapes: [shape], constants: [c && shape.every(isNum) ? { shape: shape as number[], values: c.values } : undefined] };
+};
+
+/** Unsqueeze: size-1 axes inserted at the listed output positions. */
+export const unsqueezeShape: ShapeInference = (node, ctx) => {
+  const x = ctx.shape(node.inputs[0]);
+  const axes = axesOf(node, ctx, 1);
+  if (!x || !axes) return {};
+  const rank = x.length + axes.length;
+  const norm = axes.map((a) => normAxis(a, rank));
+  const shape: Dim[] = [];
+  let src = 0;
+  for (let i = 0; i < rank; i++) shape.push(norm.includes(i) ? 1 : x[src++]);
+  const c = ctx.constant(node.inputs[0]);
+  return { shapes: [shape], constants: [c && shape.every(isNum) ? { shape: shape as number[], values: c.values } : undefined] };
+};
+
+/** Concat: sizes add up along `axis`; 1-d constants (shape vectors) are concatenated. */
+export const concatShape: ShapeInference = (node, ctx) => {
+  const ins = node.inputs.filter((i) => i).map((i) => ctx.shape(i));
+  if (ins.some((s) => !s) || ins.length === 0) return {};
+  const shapes = ins as Dim[][];
+  const axis = normAxis(intAttr(node, 'axis', 0), shapes[0].length);
+  const out = shapes[0].map((d, i) => (i === axis ? sumDims(shapes.map((s) => s[axis])) : d));
+  const cs = node.inputs.filter((i) => i).map((i) => ctx.constant(i));
+  const constant = shapes[0].length === 1 && cs.every((c) => c)
+    ? { shape: [cs.reduce((n, c) => n + c!.values.length, 0)], values: cs.flatMap((c) => c!.values) }
+    : undefined;
+  return { shapes: [out], constants: [constant] };
+};
+
+/** Gather: the indices' shape replaces `axis`; picks from 1-d constants (`x.size(0)`). */
+export const gatherShape: ShapeInference = (node, ctx) => {
+  const x = ctx.shape(node.inputs[0]);
+  const idx = ctx.constant(node.inputs[1]);
+  const ishape = ctx.shape(node.inputs[1]);
+  if (!x || !ishape) return {};
+  const axis = normAxis(intAttr(node, 'axis', 0), x.length);
+  const shape = [...x.slice(0, axis), ...ishape, ...x.slice(axis + 1)];
+  const data = ctx.constant(node.inputs[0]);
+  let constant: ConstValue | undefined;
+  if (data && idx && x.length === 1) {
+    const values = idx.values.map((i) => data.values[normAxis(Number(i), data.values.length)]);
+    constant = { shape: [...idx.shape], values };
+  }
+  return { shapes: [shape], constants: [constant] };
+};
+
+/** Slice with ONNX semantics (negative steps included); computed bounds leave the sliced axes unknown. */
+export const sliceShape: ShapeInference = (node, ctx): InferResult => {
+  const x = ctx.shape(node.inputs[0]);
+  if (!x) return {};
+  let starts: Dim[] | undefined;
+  let ends: Dim[] | undefined;
+  let axes: Dim[] | undefined;
+  let steps: Dim[] | undefined;
+  if (ctx.opset < 10 && intsAttr(node, 'starts')) {
+    starts = intsAttr(node, 'starts');
+    ends = intsAttr(node, 'ends');
+    axes = intsAttr(node, 'axes');
+  } else {
+    starts = ctx.constant(node.inputs[1])?.values;
+    ends = ctx.constant(node.inputs[2])?.values;
+    axes = node.inputs[3] ? ctx.constant(node.inputs[3])?.values : undefined;
+    steps = node.inputs[4] ? ctx.constant(node.inputs[4])?.values : undefined;
+    if ((node.inputs[3] && !axes) || (node.inputs[4] && !steps)) return {};
+  }
+  if (!starts || !ends) {
+    // Computed bounds (the Q/K/V thirds of a fused projection): the sliced axes are unknown, the rank is not.
+    const count = ctx.shape(node.inputs[1])?.[0];
+    const listed = axes ?? (isNum(count ?? null) ? Array.from({ length: count as number }, (_, i) => i) : null);
+    const sliced = listed?.every(isNum) ? listed.map((a) => normAxis(a as number, x.length)) : null;
+    return { shapes: [x.map((d, i) => (sliced === null || sliced.includes(i) ? null : d))] };
+  }
+  const out = [...x];
+  // Per axis: first index, step and count (ONNX Slice semantics, negative steps included).
+  const picks = new Map<number, { first: number; step: number; count: number }>();
+  for (let k = 0; k < starts.length; k++) {
+    const axis = normAxis(Number(axes ? axes[k] : k), x.length);
+    const d = x[axis];
+    const step = steps ? Number(steps[k]) : 1;
+    if (typeof d !== 'number' || !isNum(starts[k]) || !isNum(ends[k]) || step === 0) {
+      out[axis] = null;
+      continue;
+    }
+    let s = starts[k] as number;
+    let e = ends[k] as number;
+    if (s < 0) s += d;
+    if (e < 0) e += d;
+    if (step > 0) {
+      s = Math.min(Math.max(s, 0), d);
+      e = Math.min(Math.max(e, 0), d);
+    } else {
+      s = Math.min(Math.max(s, 0), d - 1);
+      e = Math.min(Math.max(e, -1), d - 1);
+    }
+    const count = Math.max(0, Math.ceil((e - s) / step));
+    out[axis] = count;
+    picks.set(axis, { first: s, step, count });
+  }
+  const data = ctx.constant(node.inputs[0]);
+  let constant: ConstValue | undefined;
+  if (data && out.every(isNum) && data.shape.length === x.length) {
+    const index = (axis: number, i: number) => {
+      const p = picks.get(axis);
+      return p ? p.first + i * p.step : i;
+    };
+    constant = { shape: out as number[], values: gatherConst(data, out as number[], (dst) => dst.map((i, a) => index(a, i))) };
+  }
+  return { shapes: [out], constants: [constant] };
+};
+
+/** Expand: broadcast to a constant shape; a computed shape of known length gives the rank. */
+export const expandShape: ShapeInference = (node, ctx) => {
+  const x = ctx.shape(node.inputs[0]);
+  const s = ctx.constant(node.inputs[1]);
+  if (s) return { shapes: [broadcastShapes(x, s.values)] };
+  const target = unknownDims(ctx.shape(node.inputs[1]));
+  return { shapes: [x && target ? broadcastShapes(x.map((d) => (d === 1 ? null : d)), target) : null] };
+};
+
+/** Split into `split` sizes (input or attribute) or equal parts (one per output), along `axis`. */
+export const splitShape: ShapeInference = (node, ctx) => {
+  const x = ctx.shape(node.inputs[0]);
+  if (!x) return { shapes: [] };
+  const axis = normAxis(intAttr(node, 'axis', 0), x.length);
+  const n = node.outputs.length;
+  const given = intsAttr(node, 'split') ?? (node.inputs[1] ? ctx.constant(node.inputs[1])?.values : undefined);
+  const d = x[axis];
+  const sizes: Dim[] = given
+    ? given
+    : typeof d === 'number' && d % n === 0 ? new Array<Dim>(n).fill(d / n) : new Array<Dim>(n).fill(null);
+  return { shapes: sizes.map((s) => x.map((v, i) => (i === axis ? (isNum(s) ? s : null) : v))) };
+};
+
+/** Data movement between axes: reshapes, transposes, selection and concatenation. */
+export const layoutOperators: readonly OperatorDef[] = [
+  { opType: 'Flatten', role: 'layout', rule: reshape, infer: flattenShape, observeThrough: true },
+  { opType: 'Reshape', role: 'layout', rule: reshape, infer: reshapeOpShape, observeThrough: true },
+  { opType: 'Transpose', role: 'layout', rule: transpose, infer: transposeShape, observeThrough: true },
+  { opType: 'Squeeze', role: 'layout', rule: squeeze, infer: squeezeShape, observeThrough: true },
+  { opType: 'Unsqueeze', role: 'layout', rule: unsqueeze, infer: unsqueezeShape, observeThrough: true },
+  { opType: 'Concat', role: 'layout', rule: concat, infer: concatShape },
+  { opType: 'Split', role: 'layout', rule: split, infer: splitShape },
+  { opType: 'Gather', role: 'layout', rule: gather, infer: gatherShape },
+  { opType: 'Slice', role: 'layout', rule: slice, infer: sliceShape },
+  { opType: 'Expand', role: 'layout', rule: expand, infer: expandShape },
+  ...operators(['Tile'], { role: 'layout', rule: expand }),
+];

@@ -1,4 +1,6 @@
-import { intAttr } from '../../graph/graph.js';
+import { intAttr } from '../graph/graph.js';
+import { sameShape } from './elementwise.js';
+import type { OperatorDef } from './operator.js';
 import { axisIn, featureAt, paramAt, type Rule } from './rule.js';
 
 /**
@@ -47,3 +49,10 @@ export const layerNormalization: Rule = (ctx) => {
   ctx.produce(scale, 0, ye);
   if (bias) ctx.produce(bias, 0, ye);
 };
+
+/** BatchNorm, InstanceNorm, LayerNorm: output of the input's shape, parameters produce the space. */
+export const normalizationOperators: readonly OperatorDef[] = [
+  { opType: 'BatchNormalization', role: 'normalization', rule: batchNormalization, infer: sameShape },
+  { opType: 'InstanceNormalization', role: 'normalization', rule: instanceNormalization, infer: sameShape },
+  { opType: 'LayerNormalization', role: 'normalization', rule: layerNormalization, infer: sameShape },
+];

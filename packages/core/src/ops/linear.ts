@@ -1,5 +1,7 @@
-import { intAttr } from '../../graph/graph.js';
+import { intAttr, intsAttr, type Dim } from '../graph/graph.js';
+import type { OperatorDef, ShapeInference } from './operator.js';
 import { featureAt, paramAt, type Rule, type RuleContext } from './rule.js';
+import { broadcastShapes, windowed } from './shape-math.js';
 
 /**
  * Layers with weights: their output channels start a new space (weight output axis and bias
@@ -123,3 +125,48 @@ export const matMul: Rule = (ctx) => {
   const ye = ctx.fresh(ctx.node.outputs[0], ctx.rank(ctx.node.outputs[0]) - 1);
   ctx.produce(w, 1, ye);
 };
+
+// ---------------------------------------------------------------- shape inference
+
+/** Conv: [N, C, d…] with weight [O, I/group, k…] → [N, O, windowed d…]. */
+export const convShape: ShapeInference = (node, ctx) => {
+  const w = ctx.shape(node.inputs[1]);
+  if (!w) return { shapes: [null] };
+  const x = ctx.shape(node.inputs[0]) ?? w.map(() => null);
+  const spatial = x.length - 2;
+  const kernel = intsAttr(node, 'kernel_shape') ?? (w.slice(2) as number[]);
+  return { shapes: [[x[0], w[0], ...windowed(node, x.slice(2), kernel, spatial)]] };
+};
+
+/** Gemm: [M, K] · [K, N] (either side transposed by transA/transB) → [M, N]. */
+export const gemmShape: ShapeInference = (node, ctx) => {
+  const a = ctx.shape(node.inputs[0]);
+  const b = ctx.shape(node.inputs[1]);
+  if (!a || !b || a.length !== 2 || b.length !== 2) return {};
+  const m = intAttr(node, 'transA', 0) ? a[1] : a[0];
+  const n = intAttr(node, 'transB', 0) ? b[0] : b[1];
+  return { shapes: [[m, n]] };
+};
+
+/** MatMul with NumPy semantics: batch axes broadcast, 1-d operands promoted and dropped again. */
+export const matMulShape: ShapeInference = (node, ctx) => ({ shapes: [matmulDims(ctx.shape(node.inputs[0]), ctx.shape(node.inputs[1]))] });
+
+function matmulDims(a: Dim[] | null, b: Dim[] | null): Dim[] | null {
+  if (!a || !b || a.length === 0 || b.length === 0) return null;
+  const a2 = a.length === 1 ? [1, a[0]] : a;
+  const b2 = b.length === 1 ? [b[0], 1] : b;
+  const batch = broadcastShapes(a2.slice(0, -2), b2.slice(0, -2));
+  if (!batch) return null;
+  const out = [...batch];
+  if (a.length > 1) out.push(a2[a2.length - 2]);
+  if (b.length > 1) out.push(b2[b2.length - 1]);
+  return out;
+}
+
+/** Layers with a weight at input 1: their outputs start new spaces; task heads are found among them. */
+export const linearOperators: readonly OperatorDef[] = [
+  { opType: 'Conv', role: 'weight', rule: conv, infer: convShape },
+  { opType: 'ConvTranspose', role: 'weight', rule: convTranspose },
+  { opType: 'Gemm', role: 'weight', rule: gemm, infer: gemmShape },
+  { opType: 'MatMul', role: 'weight', rule: matMul, infer: matMulShape },
+];

@@ -1,6 +1,7 @@
-import { getAttribute, intsAttr, floatAttr } from '../../graph/graph.js';
-import { reduceAxesOf } from '../../graph/infer-shapes.js';
+import { getAttribute, intAttr, intsAttr, floatAttr, type Dim } from '../graph/graph.js';
+import { operators, type OperatorDef, type ShapeInference } from './operator.js';
 import { axisIn, featureAt, type Rule } from './rule.js';
+import { normAxis, reduceAxesOf, windowed } from './shape-math.js';
 
 /**
  * Operators that work on each channel separately over spatial/token axes: pooling, reductions
@@ -96,3 +97,58 @@ export const resize: Rule = (ctx) => {
   const xe = ctx.channel(x, 1);
   ctx.join(y, 1, xe);
 };
+
+// ---------------------------------------------------------------- shape inference
+
+/** MaxPool/AveragePool/LpPool: windows over the spatial axes (MaxPool's indices output alike). */
+export const poolShape: ShapeInference = (node, ctx) => {
+  const x = ctx.shape(node.inputs[0]);
+  const kernel = intsAttr(node, 'kernel_shape');
+  const s: Dim[] | null = x && kernel ? [x[0], x[1], ...windowed(node, x.slice(2), kernel, x.length - 2)] : null;
+  return { shapes: node.outputs.length > 1 ? [s, s] : [s] };
+};
+
+/** Global pooling: every spatial axis becomes 1. */
+export const globalPoolShape: ShapeInference = (node, ctx) => {
+  const x = ctx.shape(node.inputs[0]);
+  return { shapes: [x && [x[0], x[1], ...x.slice(2).map(() => 1)]] };
+};
+
+/** Reductions: the reduced axes become 1 (keepdims, the default) or disappear. */
+export const reduceShape: ShapeInference = (node, ctx) => {
+  const x = ctx.shape(node.inputs[0]);
+  if (!x) return {};
+  const axes = reduceAxesOf(node, x.length, (v) => ctx.constant(v));
+  if (axes === null) return {};
+  const keep = intAttr(node, 'keepdims', 1) === 1;
+  return { shapes: [keep ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => !axes.includes(i))] };
+};
+
+/** Pad: each padded axis grows by its begin + end pads (attribute before opset 11, input after). */
+export const padShape: ShapeInference = (node, ctx) => {
+  const x = ctx.shape(node.inputs[0]);
+  if (!x) return {};
+  const pads = ctx.opset >= 11 || !intsAttr(node, 'pads') ? ctx.constant(node.inputs[1])?.values : intsAttr(node, 'pads');
+  if (!pads) return {};
+  const axesC = node.inputs[3] ? ctx.constant(node.inputs[3]) : undefined;
+  const axes = axesC ? axesC.values.map((a) => normAxis(Number(a), x.length)) : x.map((_, i) => i);
+  const out = [...x];
+  axes.forEach((a, k) => {
+    const grow = (pads[k] as number) + (pads[k + axes.length] as number);
+    out[a] = grow === 0 ? x[a] : typeof x[a] === 'number' ? (x[a] as number) + grow : null;
+  });
+  return { shapes: [out] };
+};
+
+const REDUCTIONS = ['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceSumSquare', 'ReduceLogSumExp'];
+/** Reductions a point's statistics may be observed through (they keep each channel's values apart). */
+const OBSERVED_REDUCTIONS = new Set(['ReduceMean', 'ReduceMax', 'ReduceSum']);
+
+/** Per-channel work over spatial or token axes: pooling, reductions, padding, resizing. */
+export const poolingOperators: readonly OperatorDef[] = [
+  ...operators(['MaxPool', 'AveragePool', 'LpPool'], { role: 'pooling', rule: pool, infer: poolShape, observeThrough: true }),
+  ...operators(['GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool'], { role: 'pooling', rule: pool, infer: globalPoolShape, observeThrough: true }),
+  ...REDUCTIONS.map((opType): OperatorDef => ({ opType, role: 'reduction', rule: reduce, infer: reduceShape, observeThrough: OBSERVED_REDUCTIONS.has(opType) })),
+  { opType: 'Pad', role: 'pooling', rule: pad, infer: padShape, observeThrough: true },
+  ...operators(['Resize', 'Upsample'], { role: 'pooling', rule: resize }),
+];
