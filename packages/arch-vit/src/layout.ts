@@ -345,7 +345,7 @@ class VitLayoutReader extends LayoutReader<VitLayout> {
       }
       const reads = [core.q, core.k, core.v].map((p) => this.projectionInputChain(p.linear, y));
       if (reads.some((r) => r === undefined)) continue;
-      return this.checkAttention(core, y, stream, add);
+      return this.checkAttention(core, stream, add);
     }
     return this.fail(`no attention reads the LayerNorm output "${y}"${reasons.length ? ` (${reasons.join('; ')})` : ''}`);
   }
@@ -390,7 +390,7 @@ class VitLayoutReader extends LayoutReader<VitLayout> {
     return { softmax, q, k, v: vv, scores, mix };
   }
 
-  private checkAttention(core: Core, y: string, stream: string, add: Node): Attention {
+  private checkAttention(core: Core, stream: string, add: Node): Attention {
     const where = describe(core.scores);
     const trace = (p: { linear: Linear; chain: Step[] }) => {
       const shape = this.shapeOf(p.linear.output);

@@ -137,7 +137,7 @@ export function evenQuotas(counts: readonly number[], limit: number): number[] {
   const quotas = counts.map(() => 0);
   let left = Math.min(limit, counts.reduce((a, b) => a + b, 0));
   while (left > 0) {
-    const open = counts.map((c, k) => k).filter((k) => quotas[k] < counts[k]);
+    const open = counts.map((_, k) => k).filter((k) => quotas[k] < counts[k]);
     const share = Math.max(1, Math.floor(left / open.length));
     for (const k of open) {
       const take = Math.min(share, counts[k] - quotas[k], left);

@@ -4,10 +4,10 @@ import { singleDataInput } from '@zipit/core';
 import { executor } from '../plugins.js';
 import { readModelFile } from '../model-files.js';
 import { accuracyTable, evaluateTasks } from '@zipit/pipeline';
-import { parseArgs, parseIntFlag, RANGES, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
+import { parseArgs, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
 import { labelled, openAll } from '../load.js';
 import { ProgressLine } from '../progress.js';
-import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, parseTaskOptions, requireImagePreprocessing } from '../data-options.js';
+import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, requireImagePreprocessing } from '../data-options.js';
 
 export const evalCommand: Command = {
   name: 'eval',

@@ -17,7 +17,6 @@ import { outputFormat } from '../model-files.js';
 import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, parseTaskOptions, requireImagePreprocessing } from '../data-options.js';
 
 const matchers = plugins.matchers;
-const BATCH = 64;
 
 export const mergeCommand: Command = {
   name: 'merge',

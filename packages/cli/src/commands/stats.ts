@@ -6,7 +6,7 @@ import { parseArgs, parseIntFlag, RANGES, requireFlag, UsageError, usageErrors, 
 import { checkPaths, specFiles, writeOutputs } from '../files.js';
 import { interleave, loadForMerge, openAll } from '../load.js';
 import { ProgressLine } from '../progress.js';
-import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, parseTaskOptions, requireImagePreprocessing } from '../data-options.js';
+import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, requireImagePreprocessing } from '../data-options.js';
 
 export const statsCommand: Command = {
   name: 'stats',

@@ -8,7 +8,7 @@ import { checkPaths, readInput, specFiles, writeOutputs } from '../files.js';
 import { encodeSweepReport, sweepReportFormat, SweepReportBuilder } from './sweep-report.js';
 import { interleave, labelled, loadForMerge, openAll, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
-import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, parseTaskOptions, requireImagePreprocessing } from '../data-options.js';
+import { DATA_OPTIONS, parseDataOptions, parseTaskOptions, requireImagePreprocessing } from '../data-options.js';
 import { checkParamNames, paramGrid, parseParamFlags } from '../matcher-params.js';
 
 const matchers = plugins.matchers;

@@ -3,7 +3,6 @@ import { InvalidArgumentError, MismatchError, ShapeError } from '../errors.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { buildSmallCnn } from '../testing/models.js';
 import type { Graph } from '../graph/graph.js';
-import { applySparseAlongAxis, sparseRows } from '../tensor/apply-along-axis.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { deriveMergeGraph } from './derive.js';
 import type { MergeGraph } from './merge-graph.js';
