@@ -1,4 +1,4 @@
-import type { ArchitectureRegistry, ValueInfo } from '@zipit/core';
+import type { ArchitectureRegistry, OperatorRegistry, ValueInfo } from '@zipit/core';
 import { openDataset, parseDatasetSpec, type Dataset, type ImagePreprocessOptions, type Split } from '@zipit/data';
 import { namedModels, prepareForMerge, type MergeInputs as PreparedInputs, type ModelInput } from '@zipit/pipeline';
 import { readModelFile } from './model-files.js';
@@ -37,11 +37,16 @@ export interface MergeInputs extends PreparedInputs {
 /**
  * Loads the models to merge and settles their merge graph the way `zipit inspect` shows it:
  * the first architecture plugin that recognises model 0 prepares every model and declares the
- * graph; otherwise it is derived from the ONNX graph. Errors name the first model's file.
+ * graph; otherwise it is derived from the ONNX graph, following the registered operators
+ * (`plugins.operators`). Errors name the first model's file.
  */
-export async function loadForMerge(files: readonly string[], registry: ArchitectureRegistry = plugins.architectures): Promise<MergeInputs> {
+export async function loadForMerge(
+  files: readonly string[],
+  registry: ArchitectureRegistry = plugins.architectures,
+  operators: OperatorRegistry = plugins.operators,
+): Promise<MergeInputs> {
   const loaded = await loadModels(files);
-  const { models, mergeGraph, architecture } = prepareForMerge(loaded, registry);
+  const { models, mergeGraph, architecture } = prepareForMerge(loaded, registry, operators);
   const batch = loaded.every((m) => m.batch !== null && m.batch === loaded[0].batch) ? loaded[0].batch : null;
   return { models, mergeGraph, architecture, batch };
 }

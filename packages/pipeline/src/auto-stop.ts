@@ -65,7 +65,7 @@ export async function mergeAutoStop(models: readonly ModelInput[], opts: AutoSto
   const maxDrop = opts.maxDrop ?? 0.03;
   if (!(maxDrop >= 0 && maxDrop <= 1)) throw new InvalidArgumentError(`maxDrop must be a fraction in [0, 1], got ${maxDrop}`);
   if (!opts.tasks && !opts.heldOut) throw new InvalidArgumentError('automatic stop selection needs held-out data (heldOut) or labelled tasks');
-  const mergeGraph = prepareModels(models, opts.mergeGraph);
+  const mergeGraph = prepareModels(models, opts.mergeGraph, opts.operators);
   const stats = opts.stats ?? (await computeStatistics(models, mergeGraph, opts.data(), { executor: opts.executor, threads: opts.threads, signal: opts.signal }));
   const ensemble = ensembleGraph(models, mergeGraph);
   const pass = { executor: opts.executor, threads: opts.threads, signal: opts.signal };

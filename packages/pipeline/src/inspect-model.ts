@@ -1,5 +1,5 @@
 import {
-  attachFile, deriveMergeGraph, diffMergeGraphs, surveyArchitectures, ZipitError, type Architecture, type ArchitectureRegistry, type Graph, type MergeGraph,
+  attachFile, deriveMergeGraph, diffMergeGraphs, surveyArchitectures, ZipitError, type Architecture, type ArchitectureRegistry, type Graph, type MergeGraph, type OperatorRegistry,
 } from '@zipit/core';
 
 /** What `zipit inspect` found out about a model (also its `--json` output). */
@@ -21,8 +21,8 @@ export interface Inspection {
   mergeGraph: MergeGraph;
 }
 
-/** Recognises the architecture, declares or derives the merge graph, and compares the two. */
-export function inspectGraph(graph: Graph, file: string, registry: ArchitectureRegistry): Inspection {
+/** Recognises the architecture, declares or derives the merge graph (following `operators`), and compares the two. */
+export function inspectGraph(graph: Graph, file: string, registry: ArchitectureRegistry, operators?: OperatorRegistry): Inspection {
   const { found, declined } = surveyArchitectures(registry, graph);
   const arch: Architecture | undefined = found?.arch;
   const prepared = arch?.prepare !== undefined;
@@ -30,7 +30,7 @@ export function inspectGraph(graph: Graph, file: string, registry: ArchitectureR
   let derived: MergeGraph | undefined;
   let derivationError: string | undefined;
   try {
-    derived = deriveMergeGraph(target);
+    derived = deriveMergeGraph(target, { operators });
   } catch (e) {
     if (!arch || !(e instanceof ZipitError)) throw attachFile(e, file);
     derivationError = e.message;

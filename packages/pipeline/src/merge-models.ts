@@ -1,6 +1,6 @@
 import {
   assertSameStructure, defaultMatcherRegistry, repairSites, deriveMergeGraph, asGraphMatcher, MismatchError, resolveMatcherParams, observationGraph, resolveStopAt, summarizeMatch, zipGraphs,
-  type Executor, type FeatureStats, type Graph, type MatcherParams, type MatcherRegistry, type MatchSummary, type MergeGraph, type StopAt, type ZipResult,
+  type Executor, type FeatureStats, type Graph, type MatcherParams, type MatcherRegistry, type MatchSummary, type MergeGraph, type OperatorRegistry, type StopAt, type ZipResult,
 } from '@zipit/core';
 import { collectStatistics, repairModel, resetBatchNorm, type Batches, type Progress } from './passes/index.js';
 import { fingerprint } from './fingerprint.js';
@@ -37,6 +37,8 @@ export interface MergeModelsOptions {
   stats?: FeatureStats;
   /** The merge graph to use (an architecture plugin's declaration); default: derived from the first model. */
   mergeGraph?: MergeGraph;
+  /** The operators derivation follows (custom operators registered on `builtinOperators()`); default: the built-in ones. */
+  operators?: OperatorRegistry;
   /**
    * For points made of blocks (attention heads): align blocks across models before matching
    * within them (default true, except for `average`, which aligns nothing). False matches head
@@ -76,9 +78,9 @@ export interface MergeModelsResult {
  * Checks the models share one architecture and derives their merge graph, or takes `declared`
  * (an architecture plugin's merge graph, e.g. for attention, which derivation does not cover).
  */
-export function prepareModels(models: readonly ModelInput[], declared?: MergeGraph): MergeGraph {
+export function prepareModels(models: readonly ModelInput[], declared?: MergeGraph, operators?: OperatorRegistry): MergeGraph {
   if (models.length < 2) throw new MismatchError(`merging needs at least two models, got ${models.length}`);
-  const mergeGraph = declared ?? deriveMergeGraph(models[0].graph);
+  const mergeGraph = declared ?? deriveMergeGraph(models[0].graph, { operators });
   assertSameStructure(models.map((m) => m.graph), models.map((m) => m.file), mergeGraph);
   return mergeGraph;
 }
@@ -119,7 +121,7 @@ export async function computeStatistics(
  * → BatchNorm re-estimation. Returns one graph with a shared trunk and one output per model.
  */
 export async function mergeModels(models: readonly ModelInput[], opts: MergeModelsOptions): Promise<MergeModelsResult> {
-  const mergeGraph = prepareModels(models, opts.mergeGraph);
+  const mergeGraph = prepareModels(models, opts.mergeGraph, opts.operators);
   const stop = resolveStopAt(mergeGraph, opts.stopAt ?? 'all');
   const matcher = asGraphMatcher((opts.matchers ?? defaultMatcherRegistry()).get(opts.method));
   const params = resolveMatcherParams(matcher, opts.params);
@@ -168,14 +170,14 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
     if (sites.length === 0) batchNorm.skipped = 'the models have no BatchNormalization nodes and no zipped Conv/Gemm layer to correct';
     else {
       graph = await timed('batchnorm', () => {
-        const pass = { executor: opts.executor, threads: opts.threads, signal: opts.signal, onProgress: (p: Progress) => opts.onProgress?.('batchnorm', p) };
+        const pass = { executor: opts.executor, threads: opts.threads, signal: opts.signal, operators: opts.operators, onProgress: (p: Progress) => opts.onProgress?.('batchnorm', p) };
         return repairModel(graph, models.map((m) => m.graph), sites, sites.map((s) => transforms[s.point]!.merge), opts.data, pass);
       });
       batchNorm.repaired = sites.map((s) => s.node);
     }
   } else {
     const r = await timed('batchnorm', () =>
-      resetBatchNorm(graph, opts.data(), { executor: opts.executor, threads: opts.threads, signal: opts.signal, onProgress: (p) => opts.onProgress?.('batchnorm', p) }),
+      resetBatchNorm(graph, opts.data(), { executor: opts.executor, threads: opts.threads, signal: opts.signal, operators: opts.operators, onProgress: (p) => opts.onProgress?.('batchnorm', p) }),
     );
     graph = r.graph;
     batchNorm.reset = r.nodes;

@@ -1,4 +1,4 @@
-import { attachFile, inlineParameters, surveyArchitectures, type ArchitectureRegistry, type Graph, type MergeGraph } from '@zipit/core';
+import { attachFile, inlineParameters, surveyArchitectures, type ArchitectureRegistry, type Graph, type MergeGraph, type OperatorRegistry } from '@zipit/core';
 import { prepareModels, type ModelInput } from './merge-models.js';
 
 /** A model's name from its file: the base name without its extension (`dir/a.onnx` → `a`). */
@@ -34,13 +34,14 @@ export interface MergeInputs {
 /**
  * Settles the merge graph the way `zipit inspect` shows it: the first architecture plugin that
  * recognises model 0 prepares every model and declares the graph; otherwise it is derived from
- * the graph. Checks that the models share one structure; errors name model 0's file.
+ * the graph (following `operators`, default the built-in ones). Checks that the models share one
+ * structure; errors name model 0's file.
  */
-export function prepareForMerge(models: readonly ModelInput[], architectures: ArchitectureRegistry): MergeInputs {
+export function prepareForMerge(models: readonly ModelInput[], architectures: ArchitectureRegistry, operators?: OperatorRegistry): MergeInputs {
   const { found } = surveyArchitectures(architectures, models[0].graph);
   const prepared = found?.arch.prepare ? models.map((m) => ({ ...m, graph: found.arch.prepare!(m.graph) })) : [...models];
   try {
-    const mergeGraph = prepareModels(prepared, found?.arch.mergeGraph(prepared[0].graph));
+    const mergeGraph = prepareModels(prepared, found?.arch.mergeGraph(prepared[0].graph), operators);
     return { models: prepared, mergeGraph, architecture: found?.variant ?? null };
   } catch (e) {
     throw attachFile(e, models[0].file);

@@ -10,6 +10,8 @@ describe('builtinPlugins', () => {
     expect(p.formats.list().map((f) => f.name)).toEqual(['onnx', 'safetensors']);
     expect((await pickExecutor(p.executors)).name).toBe('onnxruntime-node');
     expect(builtinPlugins().formats).not.toBe(p.formats);
+    expect(p.operators.of({ domain: '', opType: 'Conv' })?.role).toBe('weight');
+    expect(builtinPlugins().operators).not.toBe(p.operators);
     expect(detectFormat(p.formats, 'a.bin', Uint8Array.of(8, 7, 0x12, 0)).name).toBe('onnx');
   });
 });

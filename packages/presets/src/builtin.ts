@@ -2,8 +2,8 @@ import { registerResnet } from '@zipit/arch-resnet';
 import { registerVgg } from '@zipit/arch-vgg';
 import { registerVit, vitRotateMatcher } from '@zipit/arch-vit';
 import {
-  createArchitectureRegistry, createExecutorRegistry, createFormatRegistry, defaultMatcherRegistry,
-  type ArchitectureRegistry, type ExecutorRegistry, type FormatRegistry, type MatcherRegistry,
+  builtinOperators, createArchitectureRegistry, createExecutorRegistry, createFormatRegistry, defaultMatcherRegistry,
+  type ArchitectureRegistry, type ExecutorRegistry, type FormatRegistry, type MatcherRegistry, type OperatorRegistry,
 } from '@zipit/core';
 import { onnxFileFormat } from '@zipit/io-onnx/node';
 import { safetensorsFormat } from '@zipit/io-safetensors';
@@ -15,6 +15,8 @@ export interface Plugins {
   matchers: MatcherRegistry;
   formats: FormatRegistry;
   executors: ExecutorRegistry;
+  /** The operators merge-graph derivation follows (core's built-in families); register custom operators here. */
+  operators: OperatorRegistry;
 }
 
 /**
@@ -48,5 +50,11 @@ export function builtinMatcherRegistry(): MatcherRegistry {
 
 /** Fresh registries holding every built-in plugin; add your own with `register`. */
 export function builtinPlugins(): Plugins {
-  return { architectures: builtinArchitectures(), matchers: builtinMatcherRegistry(), formats: builtinFormats(), executors: builtinExecutors() };
+  return {
+    architectures: builtinArchitectures(),
+    matchers: builtinMatcherRegistry(),
+    formats: builtinFormats(),
+    executors: builtinExecutors(),
+    operators: builtinOperators(),
+  };
 }

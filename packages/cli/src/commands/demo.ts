@@ -92,7 +92,7 @@ example:
       ];
       for (const c of configs) {
         bar.update(`${pair.title}: ${c.label}`, 0, null, '');
-        const r = await mergeModels(models, { method: c.method, stopAt: c.stop, mergeGraph, data, stats, matchers: plugins.matchers, ...pass });
+        const r = await mergeModels(models, { method: c.method, stopAt: c.stop, mergeGraph, data, stats, matchers: plugins.matchers, operators: plugins.operators, ...pass });
         rows.push(accuracyRow(c.label, await evaluateMerged(c.label, r, models, tests, pass)));
       }
       bar.done();

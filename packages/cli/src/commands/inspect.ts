@@ -35,7 +35,7 @@ example:
     if (positionals.length !== 1) throw new UsageError(`expected one MODEL, got ${positionals.length} paths`);
     const [file] = positionals;
     const graph = inlineParameters((await readModelFile(file)).graph);
-    const result = inspectGraph(graph, file, plugins.architectures);
+    const result = inspectGraph(graph, file, plugins.architectures, plugins.operators);
     if (values.json) io.out(JSON.stringify(result, null, 2));
     else for (const line of formatInspection(result)) io.out(line);
     return 0;

@@ -141,7 +141,7 @@ example:
     seconds.load = (performance.now() - t0) / 1000;
 
     const mergeOpts = {
-      method, params, mergeGraph, data, stats, matchers, executor, threads, signal: io.signal,
+      method, params, mergeGraph, data, stats, matchers, operators: plugins.operators, executor, threads, signal: io.signal,
       resetBatchNorm: !values['no-reset-bn'],
       onStage: () => bar.done(),
       onProgress: (stage: string, p: { samples: number }) => bar.update(stage === 'statistics' ? 'statistics' : 'BatchNorm reset', p.samples, total),

@@ -107,7 +107,7 @@ example:
     const report = reportFormat ? new SweepReportBuilder() : undefined;
     for (const [i, c] of configs.entries()) {
       bar.update(`sweep ${c.method} ${JSON.stringify(c.params)} stop ${c.stop}`, i, configs.length, 'merges');
-      const r = await mergeModels(models, { method: c.method, params: c.params, stopAt: c.stop, mergeGraph, data, stats, matchers, executor, threads, signal: io.signal, resetBatchNorm: !values['no-reset-bn'] });
+      const r = await mergeModels(models, { method: c.method, params: c.params, stopAt: c.stop, mergeGraph, data, stats, matchers, operators: plugins.operators, executor, threads, signal: io.signal, resetBatchNorm: !values['no-reset-bn'] });
       const acc = await evaluateMerged(c.method, r, models, testSets.map((t, k) => ({ name: tasks[k], data: labelled(t, dataOpts.batchSize) })), { executor, threads, signal: io.signal });
       rows.push({
         method: c.method, alpha: c.params.alpha ?? null, beta: c.params.beta ?? null,

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { opsetVersion, type Graph, type ValueInfo } from '../graph/graph.js';
 import { appendChannelMoments, momentValueInfos, type GraphSink } from './channel-moments.js';
 import { inferShapes } from '../graph/infer-shapes.js';
+import type { OperatorRegistry } from '../ops/registry.js';
 import { tensor } from '../tensor/tensor.js';
 
 /** Where the per-batch statistics of one BatchNormalization node come out of the rewritten graph. */
@@ -28,8 +29,8 @@ export interface BatchNormTap {
  * statistics after zipping (reset, then one pass with a cumulative average). The input graph
  * is not modified.
  */
-export function batchNormStatsGraph(graph: Graph): { graph: Graph; taps: BatchNormTap[] } {
-  const { shapes } = inferShapes(graph);
+export function batchNormStatsGraph(graph: Graph, operators?: OperatorRegistry): { graph: Graph; taps: BatchNormTap[] } {
+  const { shapes } = inferShapes(graph, operators);
   const sink: GraphSink = { nodes: [], initializers: new Map(graph.initializers), opset: opsetVersion(graph) ?? 13 };
   const outputs: ValueInfo[] = [...graph.outputs];
   const taps: BatchNormTap[] = [];

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { opsetVersion, type Dim, type Graph, type Node, type ValueInfo } from '../graph/graph.js';
 import { inferShapes } from '../graph/infer-shapes.js';
+import type { OperatorRegistry } from '../ops/registry.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
 
 /** Names of the per-batch moment outputs of one value: mean and biased variance [1, C, 1…], shape. */
@@ -82,8 +83,8 @@ export function momentValueInfos(m: MomentOutputs, rank: number): ValueInfo[] {
  * The graph plus outputs with the per-batch channel moments of `values` (axis 1), computed
  * without changing anything else. For statistics of layer outputs (REPAIR targets).
  */
-export function channelMomentsGraph(graph: Graph, values: readonly string[]): { graph: Graph; moments: MomentOutputs[] } {
-  const { shapes } = inferShapes(graph);
+export function channelMomentsGraph(graph: Graph, values: readonly string[], operators?: OperatorRegistry): { graph: Graph; moments: MomentOutputs[] } {
+  const { shapes } = inferShapes(graph, operators);
   const sink: GraphSink = { nodes: [...graph.nodes], initializers: new Map(graph.initializers), opset: opsetVersion(graph) ?? 13 };
   const outputs = [...graph.outputs];
   const moments = values.map((v, i) => {

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { intAttr, opsetVersion, type Graph, type Node } from '../graph/graph.js';
 import { inferShapes } from '../graph/infer-shapes.js';
+import type { OperatorRegistry } from '../ops/registry.js';
 import { appendChannelMoments, momentValueInfos, type GraphSink } from './channel-moments.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import type { MergeGraph } from '../merge/merge-graph.js';
@@ -139,8 +140,8 @@ export interface RepairTap {
  * of this file), exposing the raw outputs' batch moments. Taps in the order of `sites`; the
  * input graph is not modified.
  */
-export function repairStatsGraph(graph: Graph, sites: readonly RepairSite[]): { graph: Graph; taps: RepairTap[] } {
-  const { shapes } = inferShapes(graph);
+export function repairStatsGraph(graph: Graph, sites: readonly RepairSite[], operators?: OperatorRegistry): { graph: Graph; taps: RepairTap[] } {
+  const { shapes } = inferShapes(graph, operators);
   const bySite = new Map(sites.map((s) => [s.node, s]));
   const sink: GraphSink = { nodes: [], initializers: new Map(graph.initializers), opset: opsetVersion(graph) ?? 13 };
   const inputs = [...graph.inputs];

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, ShapeError, type Executor, type SessionOptions, type Tensor } from '@zipit/core';
+import { InvalidArgumentError, ShapeError, type Executor, type OperatorRegistry, type SessionOptions, type Tensor } from '@zipit/core';
 
 /**
  * One batch of a dataset: inputs `x` (NCHW images or [B, T, C] tokens; the first axis is the
@@ -27,6 +27,8 @@ export interface PassOptions extends SessionOptions {
   signal?: AbortSignal;
   /** Called after each batch. */
   onProgress?: (p: Progress) => void;
+  /** The operators whose shape inference the pass's graph rewrites need (custom ones included); default: the built-in ones. */
+  operators?: OperatorRegistry;
 }
 
 /**

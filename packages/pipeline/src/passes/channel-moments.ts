@@ -13,7 +13,7 @@ export async function channelMoments(
   batches: Batches,
   opts: PassOptions,
 ): Promise<{ mean: Float64Array; std: Float64Array }[]> {
-  const { graph: g, moments } = channelMomentsGraph(graph, values);
+  const { graph: g, moments } = channelMomentsGraph(graph, values, opts.operators);
   const acc = moments.map((m) => new ChannelMomentsAccumulator(m.channels));
   const fetch = moments.flatMap((m) => [m.mean, m.variance, m.shape]);
   for await (const { values: out } of runModel(g, batches, { ...opts, fetch })) {

@@ -35,7 +35,7 @@ export async function repairModel(
   const perBatch: BatchMoments[][][] = []; // [model][batch][site]
   const pooled: { mean: Float64Array; std: Float64Array }[][] = []; // [model][site]
   for (const source of sources) {
-    const { graph, moments } = channelMomentsGraph(source, values);
+    const { graph, moments } = channelMomentsGraph(source, values, opts.operators);
     const acc = moments.map((m) => new PooledMoments(m.channels));
     const batches: BatchMoments[][] = [];
     const fetch = moments.flatMap((m) => [m.mean, m.variance, m.shape]);
@@ -61,7 +61,7 @@ export async function repairModel(
   const targets: RepairTarget[] = sites.map((s, i) => repairTarget(weights[i], stacked((k) => pooled[k][i].mean, s.channels), stacked((k) => pooled[k][i].std, s.channels)));
 
   // Merged pass: each site normalised per batch to that batch's target; its raw moments pooled.
-  const { graph: statsGraph, taps } = repairStatsGraph(merged, sites);
+  const { graph: statsGraph, taps } = repairStatsGraph(merged, sites, opts.operators);
   const input = singleDataInput(merged, opts.file).name;
   const fetch = taps.flatMap((t) => [t.mean, t.variance, t.shape]);
   const mergedMoments = taps.map((t) => new PooledMoments(t.site.channels));

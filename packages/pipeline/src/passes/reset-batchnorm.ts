@@ -16,7 +16,7 @@ export interface ResetBatchNormResult {
  * reach JavaScript. Returns a new graph; a graph without BatchNormalization comes back as is.
  */
 export async function resetBatchNorm(graph: Graph, batches: Batches, opts: PassOptions): Promise<ResetBatchNormResult> {
-  const { graph: train, taps } = batchNormStatsGraph(graph);
+  const { graph: train, taps } = batchNormStatsGraph(graph, opts.operators);
   if (taps.length === 0) return { graph, nodes: [] };
   const avg = new BatchNormAverage(taps);
   const fetch = taps.flatMap((t) => [t.meanOutput, t.varOutput, t.shapeOutput]);
