@@ -1,4 +1,4 @@
-import { consumers, inferShapes, intAttr, intsAttr, moduleName, type Graph, type LayoutResult, type Node } from '@zipit/core';
+import { consumers, defaultOperators, inferShapes, intAttr, intsAttr, moduleName, type Graph, type LayoutResult, type Node } from '@zipit/core';
 import { VGG_CONFIGS, VGG_VARIANTS, vggWidths, type VggVariant } from './build.js';
 
 /** One `Conv → [BatchNorm] → ReLU → [MaxPool]` stage of a VGG's feature extractor. */
@@ -30,8 +30,8 @@ export interface VggLayout {
 /** A VGG's layout, or why the graph is not one. */
 export type VggParse = LayoutResult<VggLayout>;
 
-/** Shape-only readers (the Shape of `x.view(x.size(0), -1)`) are not on the data path. */
-const SHAPE_ONLY = new Set(['Shape', 'Size']);
+/** Shape-only readers (the Shape of `x.view(x.size(0), -1)`, role `shape` in core's operator registry) are not on the data path. */
+const shapeOnly = (n: Node) => defaultOperators.of(n)?.role === 'shape';
 
 /**
  * Finds a CIFAR-style VGG by structure: a single chain from the input through 3×3 convolutions
@@ -43,7 +43,7 @@ const SHAPE_ONLY = new Set(['Shape', 'Size']);
 export function parseVgg(graph: Graph): VggParse {
   const decline = (reason: string): VggParse => ({ ok: false, reason });
   const readers = consumers(graph);
-  const dataReaders = (v: string) => (readers.get(v) ?? []).filter((n) => !SHAPE_ONLY.has(n.opType));
+  const dataReaders = (v: string) => (readers.get(v) ?? []).filter((n) => !shapeOnly(n));
   const inputs = graph.inputs.filter((i) => !graph.initializers.has(i.name));
   if (inputs.length !== 1) return decline(`the graph has ${inputs.length} data inputs, a VGG has one image input`);
   const input = inputs[0];
