@@ -49,7 +49,8 @@ describe('buildStatisticsGraph', () => {
     const m = buildTokenMlp();
     const plan = buildStatisticsGraph([m, m], [{ name: 't', values: [tokenMlpActivation(0), tokenMlpActivation(0)], axis: -1 }]);
     const ops = plan.graph.nodes.filter((n) => n.name.startsWith('stats.0/model0/')).map((n) => n.opType);
-    expect(ops).toEqual(['Flatten', 'Shape', 'ReduceSum']);
+    // Sums of the raw rows, Gram blocks of the rows centred on the batch mean (see GramBlock).
+    expect(ops).toEqual(['Flatten', 'Shape', 'ReduceSum', 'ReduceMean', 'Sub']);
     expect(plan.spaces[0].layout).toBe('rows');
   });
 
@@ -60,6 +61,9 @@ describe('buildStatisticsGraph', () => {
     };
     expect(reduce(11).inputs).toHaveLength(1);
     expect(reduce(13).inputs).toHaveLength(2);
+    const mean = (opset: number) => buildStatisticsGraph([buildSmallCnn({ opset })], [{ name: 's', values: [STEM], axis: 1 }]).graph.nodes.find((n) => n.opType === 'ReduceMean')!;
+    expect(mean(17).inputs).toHaveLength(1);
+    expect(mean(18).inputs).toHaveLength(2);
   });
 
   it('rejects bad requests with typed errors naming the space', () => {

@@ -107,7 +107,7 @@ function blameSpace(e: unknown, plan: StatisticsGraph, file: string | undefined)
   });
 }
 
-/** Assembles each batch's Gram blocks and sums into full matrices and adds them to FeatureStats. */
+/** Assembles each batch's centred Gram blocks and sums into full raw Gram matrices (float64) and adds them to FeatureStats. */
 class Accumulator {
   readonly stats: FeatureStats;
   private readonly gram: Float64Array[];
@@ -140,8 +140,18 @@ class Accumulator {
           for (let q = 0; q < c; q++) gram[(b.l * c + q) * n + b.k * c + r] = block[r * c + q];
         }
       }
-      s.sums.forEach((name, k) => this.sum[i].set(out[name].data as Float32Array, k * c));
-      this.stats.add(i, gram, this.sum[i], samples);
+      const sum = this.sum[i];
+      s.sums.forEach((name, k) => sum.set(out[name].data as Float32Array, k * c));
+      // The blocks are centred on the batch mean (see GramBlock): the raw Gram is that plus
+      // (Σx)(Σx)ᵀ/count, added here in float64 so that the covariance keeps its precision.
+      if (samples > 0) {
+        for (let r = 0; r < n; r++) {
+          const sr = sum[r] / samples;
+          const row = r * n;
+          for (let q = 0; q < n; q++) gram[row + q] += sr * sum[q];
+        }
+      }
+      this.stats.add(i, gram, sum, samples);
     });
   }
 
