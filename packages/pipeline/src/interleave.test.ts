@@ -1,6 +1,6 @@
-import { tensor } from '@zipit/core';
+import { InvalidArgumentError, tensor } from '@zipit/core';
 import { describe, expect, it } from 'vitest';
-import { interleave, type BatchSource } from './interleave.js';
+import { interleave, labelled, type BatchSource } from './interleave.js';
 import type { Batch } from './passes/index.js';
 
 /** `count` one-pixel samples whose value is `base + i`, served in batches. */
@@ -28,5 +28,14 @@ describe('interleave', () => {
     const batches = await collect(make);
     expect(batches).toEqual([[0, 1, 100, 101], [2, 3, 102]]);
     expect(await collect(make)).toEqual(batches);
+  });
+});
+
+describe('labelled', () => {
+  it('refuses a source without labels, naming it, before any pass', () => {
+    const flat = { ...source(0, 3), info: { spec: 'photos/', numClasses: null } };
+    expect(() => labelled(flat, 2)).toThrow(InvalidArgumentError);
+    expect(() => labelled(flat, 2)).toThrow(/photos\/ has no labels/);
+    expect(labelled({ ...source(0, 3), info: { spec: 'mnist:0-4', numClasses: 5 } }, 2)).toBeTypeOf('function');
   });
 });

@@ -1,9 +1,11 @@
-import { tensor, type Tensor } from '@zipit/core';
+import { InvalidArgumentError, tensor, type Tensor } from '@zipit/core';
 import type { Batch, Batches } from './passes/index.js';
 
 /** Anything that yields batches of a given size, up to a sample limit (a `@zipit/data` Dataset). */
 export interface BatchSource {
   batches(opts: { batchSize: number; limit?: number }): AsyncIterable<Batch>;
+  /** What the source is (`spec`) and whether it has labels (`numClasses` null: none), when known. */
+  info?: { spec: string; numClasses: number | null };
 }
 
 /**
@@ -36,8 +38,16 @@ export function interleave(sources: readonly BatchSource[], batchSize: number, l
   });
 }
 
-/** One labelled dataset as a batch factory (each call a fresh pass). */
+/**
+ * One labelled dataset as a batch factory (each call a fresh pass). A source that says it has
+ * no labels (a flat image folder, images-only .npy) is refused here, naming it, before any pass.
+ */
 export function labelled(source: BatchSource, batchSize: number, limit?: number): () => Batches {
+  if (source.info && source.info.numClasses === null) {
+    throw new InvalidArgumentError(`${source.info.spec} has no labels, so it cannot be a task's test data`, {
+      hint: 'give a folder of class subfolders (ImageFolder layout), a built-in split, or X.npy:Y.npy with labels',
+    });
+  }
   return () => source.batches({ batchSize, limit });
 }
 
