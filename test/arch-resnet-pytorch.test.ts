@@ -17,9 +17,18 @@ describe.each(['bn', 'folded'])('arch-resnet on a PyTorch-exported ResNet-20 (%s
     expect(resnetArch.recognise(g)).toMatchObject({ match: true, variant: 'resnet20' });
     const declared = resnetArch.mergeGraph(g);
     expect(declared.points.map((p) => p.name)).toEqual([
-      'layer1.0.conv2:in', 'layer1.1.conv2:in', 'layer1.2.conv2:in', 'layer1:stream',
-      'layer2.0.conv2:in', 'layer2.1.conv2:in', 'layer2.2.conv2:in', 'layer2:stream',
-      'layer3.0.conv2:in', 'layer3.1.conv2:in', 'layer3.2.conv2:in', 'layer3:stream',
+      'layer1.0.conv2:in',
+      'layer1.1.conv2:in',
+      'layer1.2.conv2:in',
+      'layer1:stream',
+      'layer2.0.conv2:in',
+      'layer2.1.conv2:in',
+      'layer2.2.conv2:in',
+      'layer2:stream',
+      'layer3.0.conv2:in',
+      'layer3.1.conv2:in',
+      'layer3.2.conv2:in',
+      'layer3:stream',
     ]);
     expect(declared.points.map((p) => p.channels)).toEqual([4, 4, 4, 4, 8, 8, 8, 8, 16, 16, 16, 16]);
     expect(declared.heads.map((h) => [h.name, h.classes])).toEqual([['linear', 10]]);

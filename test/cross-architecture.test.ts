@@ -9,8 +9,13 @@ import { detectArchitecture } from '@zipit/core';
  * its package (`describeArchitecture` from @zipit/conformance).
  */
 const registry = builtinArchitectures();
-const cases = registry.list().flatMap((arch) =>
-  arch.references.flatMap((reference) => [false, true].map((folded) => ({ arch, reference, folded, title: `${arch.name}/${reference.name}, BN ${folded ? 'folded' : 'kept'}` }))));
+const cases = registry
+  .list()
+  .flatMap((arch) =>
+    arch.references.flatMap((reference) =>
+      [false, true].map((folded) => ({ arch, reference, folded, title: `${arch.name}/${reference.name}, BN ${folded ? 'folded' : 'kept'}` })),
+    ),
+  );
 
 describe.each(cases)('cross-architecture: $title', ({ arch, reference, folded }) => {
   it('is detected as its own family', () => {

@@ -39,7 +39,13 @@ describe('REPAIR on a self-merge is the identity', () => {
 
   for (const method of ['average', 'permute', 'zipit']) {
     it(`folded ResNet-18, ${method}, default options`, async () => {
-      const m = await mergeModels([{ name: 'A', graph: a, file: 'a.onnx' }, { name: 'B', graph: a, file: 'b.onnx' }], { method, data: () => batches, executor: ortExecutor, threads: 1 });
+      const m = await mergeModels(
+        [
+          { name: 'A', graph: a, file: 'a.onnx' },
+          { name: 'B', graph: a, file: 'b.onnx' },
+        ],
+        { method, data: () => batches, executor: ortExecutor, threads: 1 },
+      );
       expect(m.batchNorm.repaired!.length).toBeGreaterThan(10);
       const out = a.outputs[0].name;
       for (const x of [batches[0].x, held]) {

@@ -36,7 +36,10 @@ function wideClassifier(seed: number): Graph {
  * twin's in model A, and how many of those vary on the data (`live`).
  */
 async function strayFeatures(a: Graph, b: Graph, perms: Int32Array[] | null, batches: Batch[]): Promise<{ name: string; stray: number; live: number }[]> {
-  const models = [{ name: 'A', graph: a, file: 'a.onnx' }, { name: 'B', graph: b, file: 'b.onnx' }];
+  const models = [
+    { name: 'A', graph: a, file: 'a.onnx' },
+    { name: 'B', graph: b, file: 'b.onnx' },
+  ];
   const mg = prepareModels(models);
   const stats = await computeStatistics(models, mg, batches, { executor: ortExecutor, threads: 1 });
   return mg.points.map((p) => {
@@ -62,7 +65,10 @@ describe('zipit recovers twins exactly at every depth', () => {
     const batches = images(32, 32, 4);
     const self = await strayFeatures(a, a, null, batches);
     expect(self.filter((p) => p.stray > 0)).toEqual([]);
-    const mg = prepareModels([{ name: 'A', graph: a, file: 'a.onnx' }, { name: 'B', graph: a, file: 'b.onnx' }]);
+    const mg = prepareModels([
+      { name: 'A', graph: a, file: 'a.onnx' },
+      { name: 'B', graph: a, file: 'b.onnx' },
+    ]);
     const perms = randomPointPermutations(mg, new SeededRandom(5));
     const permuted = await strayFeatures(a, permuteModel(a, mg, perms), perms, batches);
     // Features dead on every merge image cannot be told apart by data (they pair in index

@@ -1,5 +1,18 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { averageMatch, deriveMergeGraph, fromAssignment, GraphBuilder, permuteModel, tensor, zipGraphs, type Graph, type MergeGraph, type PointTransform, type StopAt, type Tensor } from '@zipit/core';
+import {
+  averageMatch,
+  deriveMergeGraph,
+  fromAssignment,
+  GraphBuilder,
+  permuteModel,
+  tensor,
+  zipGraphs,
+  type Graph,
+  type MergeGraph,
+  type PointTransform,
+  type StopAt,
+  type Tensor,
+} from '@zipit/core';
 import { buildSmallCnn, buildTokenMlp } from '@zipit/core/testing';
 import { ModelSession } from '@zipit/runtime-ort';
 import { readOnnxFile } from '@zipit/io-onnx/node';
@@ -110,7 +123,11 @@ const cases: Case[] = [
       x = act('LeakyRelu', dense(x, 10, 8, 'fc1'), { alpha: { type: 'float', value: 0.1 } });
       x = b.mul(act('Tanh', dense(x, 8, 8, 'fc2')), b.parameter('scale', b.rng.uniformTensor([8], 0.5, 1.5)));
       x = act('Sigmoid', dense(x, 8, 6, 'fc3'));
-      x = b.node('Clip', [dense(x, 6, 6, 'fc4'), b.constant(tensor('float32', [], Float32Array.of(0))), b.constant(tensor('float32', [], Float32Array.of(0.8)))], { shapes: [['batch', 6]] })[0];
+      x = b.node(
+        'Clip',
+        [dense(x, 6, 6, 'fc4'), b.constant(tensor('float32', [], Float32Array.of(0))), b.constant(tensor('float32', [], Float32Array.of(0.8)))],
+        { shapes: [['batch', 6]] },
+      )[0];
       b.output(dense(x, 6, 3, 'head'), 'logits');
       return b.build();
     },

@@ -71,8 +71,42 @@ function validNumber(text: string, r: Range): boolean {
 }
 
 const numberText = fc.oneof(
-  fc.constantFrom('', ' ', '-1', '-0', '0', '1', '2', '1e9', '1e999', '-1e9', 'NaN', 'Infinity', '-Infinity', '0x10', '1,5', '2.5', '-.5', '.5', '+3',
-    '1e-9', '4294967296', '9007199254740993', '100000', '--quiet', '-x', 'abc', '٣', '1_000', ' 7 ', '0b1', '1e', 'e1', '--', '-'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '-1',
+    '-0',
+    '0',
+    '1',
+    '2',
+    '1e9',
+    '1e999',
+    '-1e9',
+    'NaN',
+    'Infinity',
+    '-Infinity',
+    '0x10',
+    '1,5',
+    '2.5',
+    '-.5',
+    '.5',
+    '+3',
+    '1e-9',
+    '4294967296',
+    '9007199254740993',
+    '100000',
+    '--quiet',
+    '-x',
+    'abc',
+    '٣',
+    '1_000',
+    ' 7 ',
+    '0b1',
+    '1e',
+    'e1',
+    '--',
+    '-',
+  ),
   fc.integer({ min: -(2 ** 40), max: 2 ** 40 }).map(String),
   fc.double().map(String),
   fc.string({ maxLength: 6 }),
@@ -85,37 +119,71 @@ function optionTargets(w: Work): { name: string; args: (flag: string, value: str
     {
       name: 'merge',
       args: (f, v) => ['merge', missing, w.b, '--data', w.x, '--out', join(w.dir, 'm.onnx'), f, v],
-      flags: [['--alpha', {}], ['--beta', { min: 0 }], ['--samples', { integer: true, min: 1, max: 1e9 }], ['--threads', { integer: true, min: 1, max: MAX_THREADS }]],
+      flags: [
+        ['--alpha', {}],
+        ['--beta', { min: 0 }],
+        ['--samples', { integer: true, min: 1, max: 1e9 }],
+        ['--threads', { integer: true, min: 1, max: MAX_THREADS }],
+      ],
       late: /missing\.onnx: file not found/,
     },
     {
       name: 'stats',
       args: (f, v) => ['stats', missing, w.b, '--data', w.x, '--out', join(w.dir, 's2.zstats'), f, v],
-      flags: [['--samples', { integer: true, min: 1, max: 1e9 }], ['--threads', { integer: true, min: 1, max: MAX_THREADS }]],
+      flags: [
+        ['--samples', { integer: true, min: 1, max: 1e9 }],
+        ['--threads', { integer: true, min: 1, max: MAX_THREADS }],
+      ],
       late: /missing\.onnx: file not found/,
     },
     {
       name: 'sweep',
       args: (f, v) => ['sweep', missing, w.b, '--stats-in', w.stats, '--data', w.x, '--data', w.x, f, v],
-      flags: [['--samples', { integer: true, min: 1, max: 1e9 }], ['--threads', { integer: true, min: 1, max: MAX_THREADS }]],
+      flags: [
+        ['--samples', { integer: true, min: 1, max: 1e9 }],
+        ['--threads', { integer: true, min: 1, max: MAX_THREADS }],
+      ],
       late: /missing\.onnx: file not found/,
     },
     {
       name: 'match',
-      args: (f, v) => ['match', '--cov', join(w.dir, 'missing.npy'), '--method', 'zipit', '--merge-out', join(w.dir, 'm.npy'), '--unmerge-out', join(w.dir, 'u.npy'), ...(f === '--models' ? [] : ['--models', '2']), f, v],
-      flags: [['--models', { integer: true, min: 1, max: 1024 }], ['--alpha', {}], ['--beta', { min: 0 }]],
+      args: (f, v) => [
+        'match',
+        '--cov',
+        join(w.dir, 'missing.npy'),
+        '--method',
+        'zipit',
+        '--merge-out',
+        join(w.dir, 'm.npy'),
+        '--unmerge-out',
+        join(w.dir, 'u.npy'),
+        ...(f === '--models' ? [] : ['--models', '2']),
+        f,
+        v,
+      ],
+      flags: [
+        ['--models', { integer: true, min: 1, max: 1024 }],
+        ['--alpha', {}],
+        ['--beta', { min: 0 }],
+      ],
       late: /missing\.npy: file not found/,
     },
     {
       name: 'eval',
       args: (f, v) => ['eval', w.a, '--task', `t=${join(w.dir, 'missing.npy')}:${w.y}`, f, v],
-      flags: [['--batch-size', { integer: true, min: 1, max: 65536 }], ['--threads', { integer: true, min: 1, max: MAX_THREADS }]],
+      flags: [
+        ['--batch-size', { integer: true, min: 1, max: 65536 }],
+        ['--threads', { integer: true, min: 1, max: MAX_THREADS }],
+      ],
       late: /missing\.npy: cannot open/,
     },
     {
       name: 'export-images',
       args: (f, v) => ['export-images', 'mnist:test', '--out', w.a, f, v],
-      flags: [['--quality', { integer: true, min: 1, max: 100 }], ['--per-class', { integer: true, min: 1, max: 1_000_000 }]],
+      flags: [
+        ['--quality', { integer: true, min: 1, max: 100 }],
+        ['--per-class', { integer: true, min: 1, max: 1_000_000 }],
+      ],
       late: /a\.onnx: exists and is not a folder/,
     },
   ];
@@ -204,9 +272,37 @@ describe('random file mutations', () => {
     { file: 'a', cmd: 'convert', run: (w) => ({ args: ['convert', w.a, join(w.dir, 'c.onnx'), '--quiet'], outputs: [join(w.dir, 'c.onnx')] }) },
     { file: 'x', cmd: 'eval', run: (w) => ({ args: ['eval', w.b, '--task', `t=${w.x}:${w.y}`, '--json'] }) },
     { file: 'y', cmd: 'eval', run: (w) => ({ args: ['eval', w.b, '--task', `t=${w.x}:${w.y}`, '--json'] }) },
-    { file: 'cov', cmd: 'match', run: (w) => ({ args: ['match', '--cov', w.cov, '--models', '2', '--method', 'zipit', '--merge-out', join(w.dir, 'm.npy'), '--unmerge-out', join(w.dir, 'u.npy'), '--quiet'], outputs: [join(w.dir, 'm.npy'), join(w.dir, 'u.npy')] }) },
+    {
+      file: 'cov',
+      cmd: 'match',
+      run: (w) => ({
+        args: [
+          'match',
+          '--cov',
+          w.cov,
+          '--models',
+          '2',
+          '--method',
+          'zipit',
+          '--merge-out',
+          join(w.dir, 'm.npy'),
+          '--unmerge-out',
+          join(w.dir, 'u.npy'),
+          '--quiet',
+        ],
+        outputs: [join(w.dir, 'm.npy'), join(w.dir, 'u.npy')],
+      }),
+    },
     // Saved statistics carry a checksum: any changed byte is refused (before any merge work).
-    { file: 'stats', cmd: 'merge', run: (w) => ({ args: ['merge', w.a, w.b, '--stats-in', w.stats, '--data', w.x, '--samples', '16', '--out', join(w.dir, 'm.onnx'), '--quiet'], outputs: [join(w.dir, 'm.onnx')] }), mustFail: true },
+    {
+      file: 'stats',
+      cmd: 'merge',
+      run: (w) => ({
+        args: ['merge', w.a, w.b, '--stats-in', w.stats, '--data', w.x, '--samples', '16', '--out', join(w.dir, 'm.onnx'), '--quiet'],
+        outputs: [join(w.dir, 'm.onnx')],
+      }),
+      mustFail: true,
+    },
   ];
   for (const t of targets) {
     it(`${String(t.file)} mutated → zipit ${t.cmd}: typed error (exit 1) or success, inputs untouched`, async () => {
@@ -259,7 +355,19 @@ function aliasTargets(w: Work) {
       name: 'merge',
       inputs: ['a', 'b', 'x', 'stats'] as (keyof Work)[],
       outputs: { '--out': o('m.onnx'), '--report': o('r.md'), '--stats-out': o('s2.zstats') } as Record<string, string>,
-      args: (outs: Record<string, string>) => ['merge', w.a, w.b, '--data', w.x, '--stats-in', w.stats, '--samples', '16', '--quiet', ...Object.entries(outs).flat()],
+      args: (outs: Record<string, string>) => [
+        'merge',
+        w.a,
+        w.b,
+        '--data',
+        w.x,
+        '--stats-in',
+        w.stats,
+        '--samples',
+        '16',
+        '--quiet',
+        ...Object.entries(outs).flat(),
+      ],
     },
     {
       name: 'stats',
@@ -303,7 +411,12 @@ describe('outputs aliased onto inputs', () => {
 
   it('two outputs of one command on one file (any spelling, or differing only in case): exit 1, nothing written', async () => {
     const template = aliasTargets(makeWork());
-    const spellings: Record<string, (p: string) => string> = { same: (p) => p, './relative': dotSlash, 'double slash': (p) => p.replace(/\/([^/]+)$/, '//$1'), 'upper case': (p) => p.replace(/([^/]+)$/, (n) => n.toUpperCase()) };
+    const spellings: Record<string, (p: string) => string> = {
+      same: (p) => p,
+      './relative': dotSlash,
+      'double slash': (p) => p.replace(/\/([^/]+)$/, '//$1'),
+      'upper case': (p) => p.replace(/([^/]+)$/, (n) => n.toUpperCase()),
+    };
     for (const [k, t] of template.entries()) {
       const flags = Object.keys(t.outputs);
       for (let i = 0; i < flags.length; i++) {
@@ -313,7 +426,9 @@ describe('outputs aliased onto inputs', () => {
             const target = aliasTargets(w)[k];
             const outs = { ...target.outputs, [flags[j]]: spell(target.outputs[flags[i]]) };
             const r = await check(w, target.args(outs), { codes: [1], label: `${t.name} ${flags[j]} onto ${flags[i]} (${spelling})` });
-            expect(r.stderr).toMatch(flags[j] === '--report' ? /same file as|differs only in letter case|--report must end in/ : /same file as|differs only in letter case/);
+            expect(r.stderr).toMatch(
+              flags[j] === '--report' ? /same file as|differs only in letter case|--report must end in/ : /same file as|differs only in letter case/,
+            );
           }
         }
       }
@@ -337,7 +452,16 @@ describe('exit code contract and the one write path', () => {
     const w = work();
     const folderOut = await check(w, ['export-images', 'mnist:test', '--out', w.a, '--per-class', '1'], { codes: [1] });
     expect(folderOut.stderr).toMatch(/exists and is not a folder/);
-    for (const args of [['frobnicate'], ['merge', w.a, w.b, '--bogus'], ['merge', w.a], ['match', '--cov'], ['eval'], ['convert', w.a], ['stats', w.a, w.b, '--data', w.x], ['inspect', w.a, '--alpha', '1']]) {
+    for (const args of [
+      ['frobnicate'],
+      ['merge', w.a, w.b, '--bogus'],
+      ['merge', w.a],
+      ['match', '--cov'],
+      ['eval'],
+      ['convert', w.a],
+      ['stats', w.a, w.b, '--data', w.x],
+      ['inspect', w.a, '--alpha', '1'],
+    ]) {
       await check(w, args, { codes: [2] });
     }
   });
@@ -405,9 +529,16 @@ describe('exit code contract and the one write path', () => {
     asym[1] += 1;
     const neg = Float64Array.from(cov.data as Float32Array);
     neg[5 * n + 5] = -1;
-    for (const [name, data, message] of [['asym.npy', asym, /not symmetric: \[0, 1\]/], ['neg.npy', neg, /negative variance -1 at \[5, 5\]/]] as const) {
+    for (const [name, data, message] of [
+      ['asym.npy', asym, /not symmetric: \[0, 1\]/],
+      ['neg.npy', neg, /negative variance -1 at \[5, 5\]/],
+    ] as const) {
       writeFileSync(join(w.dir, name), encodeNpy({ dtype: 'float64', shape: [n, n], data }));
-      const r = await check(w, ['match', '--cov', join(w.dir, name), '--models', '2', '--method', 'zipit', '--merge-out', join(w.dir, 'm.npy'), '--unmerge-out', join(w.dir, 'u.npy')], { codes: [1] });
+      const r = await check(
+        w,
+        ['match', '--cov', join(w.dir, name), '--models', '2', '--method', 'zipit', '--merge-out', join(w.dir, 'm.npy'), '--unmerge-out', join(w.dir, 'u.npy')],
+        { codes: [1] },
+      );
       expect(r.stderr).toMatch(message);
     }
   });
@@ -420,7 +551,11 @@ describe('exit code contract and the one write path', () => {
     const dangling = g();
     dangling.nodes[2] = { ...dangling.nodes[2], inputs: ['nowhere', ...dangling.nodes[2].inputs.slice(1)] };
     const none = { ...g(), outputs: [] };
-    for (const [name, graph, message] of [['cyclic.onnx', cyclic, /cyclic\.onnx.*cycle through node "/], ['dangling.onnx', dangling, /dangling\.onnx, node .*reads "nowhere"/], ['none.onnx', none, /none\.onnx: the graph has no outputs/]] as const) {
+    for (const [name, graph, message] of [
+      ['cyclic.onnx', cyclic, /cyclic\.onnx.*cycle through node "/],
+      ['dangling.onnx', dangling, /dangling\.onnx, node .*reads "nowhere"/],
+      ['none.onnx', none, /none\.onnx: the graph has no outputs/],
+    ] as const) {
       writeFileSync(join(w.dir, name), writeOnnx(graph));
       const r = await check(w, ['convert', join(w.dir, name), join(w.dir, 'out.onnx')], { codes: [1] });
       expect(r.stderr).toMatch(message);
@@ -431,7 +566,26 @@ describe('exit code contract and the one write path', () => {
     const w = work();
     const run = async (beta: string) => {
       const m = join(w.dir, `m${beta}.npy`);
-      const r = await check(w, ['match', '--cov', w.cov, '--models', '2', '--method', 'zipit', '--beta', beta, '--merge-out', m, '--unmerge-out', join(w.dir, `u${beta}.npy`), '--quiet'], { codes: [0], outputs: [m, join(w.dir, `u${beta}.npy`)] });
+      const r = await check(
+        w,
+        [
+          'match',
+          '--cov',
+          w.cov,
+          '--models',
+          '2',
+          '--method',
+          'zipit',
+          '--beta',
+          beta,
+          '--merge-out',
+          m,
+          '--unmerge-out',
+          join(w.dir, `u${beta}.npy`),
+          '--quiet',
+        ],
+        { codes: [0], outputs: [m, join(w.dir, `u${beta}.npy`)] },
+      );
       expect(r.code).toBe(0);
       return readFileSync(m);
     };
@@ -446,7 +600,10 @@ describe('exit code contract and the one write path', () => {
     const runs: Buffer[][] = [];
     for (const tag of ['1', '2']) {
       const [m, r, s] = outputs(tag);
-      const res = await check(w, ['merge', w.a, w.b, '--data', w.x, '--samples', '16', '--out', m, '--stats-out', s, '--quiet'], { codes: [0], outputs: [m, r, s] });
+      const res = await check(w, ['merge', w.a, w.b, '--data', w.x, '--samples', '16', '--out', m, '--stats-out', s, '--quiet'], {
+        codes: [0],
+        outputs: [m, r, s],
+      });
       expect(res.code, res.stderr).toBe(0);
       const c = join(w.dir, `c${tag}.onnx`);
       await check(w, ['convert', m, c, '--quiet'], { codes: [0], outputs: [c] });

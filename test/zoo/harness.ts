@@ -85,8 +85,14 @@ interface MergeOptions {
 
 export async function merge(inputs: MergeInputs, models: readonly ModelInput[], x: Tensor<'float32'>, method: string, opts: MergeOptions = {}) {
   return mergeModels(models, {
-    executor: ortExecutor, method, stopAt: opts.stopAt ?? 'all', data: () => [{ x }], mergeGraph: inputs.mergeGraph, threads: 1,
-    resetBatchNorm: opts.defaults ?? false, stats: opts.stats,
+    executor: ortExecutor,
+    method,
+    stopAt: opts.stopAt ?? 'all',
+    data: () => [{ x }],
+    mergeGraph: inputs.mergeGraph,
+    threads: 1,
+    resetBatchNorm: opts.defaults ?? false,
+    stats: opts.stats,
   });
 }
 
@@ -115,7 +121,10 @@ export function zooCase(c: ZooCase): void {
     for (const method of ['average', 'permute', 'zipit'] as const) {
       const zipErr = await worstError((await merge(inputs, inputs.models, x, method, { stats: selfStats })).graph, inputs.models, want, x);
       // Default options (BatchNorm reset or REPAIR), zipit only: those passes are slow.
-      const err = method === 'zipit' ? await worstError((await merge(inputs, inputs.models, x, method, { stats: selfStats, defaults: true })).graph, inputs.models, want, x) : NaN;
+      const err =
+        method === 'zipit'
+          ? await worstError((await merge(inputs, inputs.models, x, method, { stats: selfStats, defaults: true })).graph, inputs.models, want, x)
+          : NaN;
       figures.push(`${c.file} ${method}: self-merge relative error ${zipErr.toExponential(2)} zipped, ${err.toExponential(2)} with defaults`);
       expect(zipErr, `${method} self-merge`).toBeLessThan(TOLERANCE);
       if (DEFAULTS_EXACT && method === 'zipit') expect(err, `${method} self-merge with defaults`).toBeLessThan(TOLERANCE);
@@ -142,7 +151,14 @@ export function zooCase(c: ZooCase): void {
     const noisy = new Map(a.initializers);
     for (const [name, t] of a.initializers) {
       if (t.dtype !== 'float32' || t.data.length < 2 || name.includes('running_var')) continue;
-      noisy.set(name, tensor('float32', t.shape, Float32Array.from(t.data as Float32Array, (v) => v * (1 + 0.05 * (rng.next() * 2 - 1)))));
+      noisy.set(
+        name,
+        tensor(
+          'float32',
+          t.shape,
+          Float32Array.from(t.data as Float32Array, (v) => v * (1 + 0.05 * (rng.next() * 2 - 1))),
+        ),
+      );
     }
     const three: ModelInput[] = [...pair, { name: 'noisy', file, graph: { ...a, initializers: noisy } }];
     const out3 = await run((await merge(inputs, three, x, 'zipit')).graph, x);

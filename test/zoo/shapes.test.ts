@@ -22,7 +22,10 @@ describe('shape inference on the torchvision zoo', () => {
   });
 
   it('follows torchvision ViT attention: class token, fused Q/K/V slices, out projection', async () => {
-    for (const [file, batch] of [['vit.fixed.onnx', 1], ['vit.dyn.onnx', 'batch']] as const) {
+    for (const [file, batch] of [
+      ['vit.fixed.onnx', 1],
+      ['vit.dyn.onnx', 'batch'],
+    ] as const) {
       const g = inlineParameters(await readOnnxFile(new URL(file, FIXTURES).pathname));
       const { shapes } = inferShapes(g);
       const out = (name: string) => shapes.get(g.nodes.find((n) => n.name === name)!.outputs[0]);

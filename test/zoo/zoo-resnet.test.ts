@@ -26,6 +26,8 @@ describe('torchvision zoo: fixed and dynamic batch', () => {
   });
 
   it('refuses a fixed-batch export whose graph bakes the batch in (torchvision ViT), naming the node', async () => {
-    await expect(loadForMerge([`${FIXTURES}vit.fixed.onnx`, `${FIXTURES}vit.fixed.onnx`])).rejects.toThrow(/fixed batch of 1 that its computation depends on .*Reshape/);
+    await expect(loadForMerge([`${FIXTURES}vit.fixed.onnx`, `${FIXTURES}vit.fixed.onnx`])).rejects.toThrow(
+      /fixed batch of 1 that its computation depends on .*Reshape/,
+    );
   });
 });

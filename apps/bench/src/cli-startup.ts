@@ -57,14 +57,19 @@ for (let i = 0; i < RUNS; i++) {
   if (i < TSX_RUNS) viaTsx.push(time(['--conditions=@zipit/source', '--import', 'tsx', SRC_MAIN, '--help']));
 }
 
-const row = (label: string, xs: number[]) => `${label.padEnd(52)} ${String(xs.length).padStart(4)}  ${Math.min(...xs).toFixed(3).padStart(7)}  ${median(xs).toFixed(3).padStart(7)}`;
+const row = (label: string, xs: number[]) =>
+  `${label.padEnd(52)} ${String(xs.length).padStart(4)}  ${Math.min(...xs)
+    .toFixed(3)
+    .padStart(7)}  ${median(xs).toFixed(3).padStart(7)}`;
 const overhead = median(built) - median(floor);
 console.log(`zipit start-up (wall-clock seconds, runs interleaved; ${RUNS} runs, ${TSX_RUNS} through tsx)`);
 console.log(`${'command'.padEnd(52)} runs      min   median`);
 console.log(row('node -e 0', floor));
 console.log(row('node packages/cli/dist/main.js --help', built));
 console.log(row('node --import tsx packages/cli/src/main.ts --help', viaTsx));
-console.log(`overhead of zipit --help over node -e 0 (medians): ${overhead.toFixed(3)} s (budget ${BUDGET_S} s); min vs min: ${(Math.min(...built) - Math.min(...floor)).toFixed(3)} s`);
+console.log(
+  `overhead of zipit --help over node -e 0 (medians): ${overhead.toFixed(3)} s (budget ${BUDGET_S} s); min vs min: ${(Math.min(...built) - Math.min(...floor)).toFixed(3)} s`,
+);
 if (overhead >= BUDGET_S) {
   console.error(`cli-startup: zipit --help adds ${overhead.toFixed(3)} s to node -e 0, over the ${BUDGET_S} s budget`);
   process.exit(1);

@@ -35,7 +35,14 @@ function scene(seed: number): Uint8Array {
   const size = 224;
   const px = new Uint8Array(size * size * 3);
   const f = [0, 1, 2].map(() => [1 + 3 * rng.next(), 1 + 3 * rng.next(), 6.28 * rng.next()]);
-  const discs = Array.from({ length: 5 }, () => [size * rng.next(), size * rng.next(), 15 + 40 * rng.next(), 255 * rng.next(), 255 * rng.next(), 255 * rng.next()]);
+  const discs = Array.from({ length: 5 }, () => [
+    size * rng.next(),
+    size * rng.next(),
+    15 + 40 * rng.next(),
+    255 * rng.next(),
+    255 * rng.next(),
+    255 * rng.next(),
+  ]);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const o = (y * size + x) * 3;
@@ -69,7 +76,11 @@ async function main(): Promise<void> {
     const data = await openDataset(folder, { defaultSplit: 'train', input, images: { preset: 'imagenet' } });
     const threads = defaultThreads();
     const session = await ModelSession.create(graph, { threads });
-    const x = tensor('float32', [BATCH, 3, 224, 224], Float32Array.from({ length: BATCH * 3 * 224 * 224 }, (_, i) => Math.sin(i)));
+    const x = tensor(
+      'float32',
+      [BATCH, 3, 224, 224],
+      Float32Array.from({ length: BATCH * 3 * 224 * 224 }, (_, i) => Math.sin(i)),
+    );
     await session.run({ [input.name]: x }); // warm-up
 
     const best = { data: Infinity, forward: Infinity, both: Infinity };
@@ -100,7 +111,9 @@ async function main(): Promise<void> {
     line('(b) ResNet-50 forward pass', best.forward);
     line('(c) folder batches fed to the ResNet-50 (decoding overlapped)', best.both);
     console.log(`ratio (a)/(b): the data path is ${(best.forward > 0 ? best.forward / best.data : 0).toFixed(1)}× faster than one forward pass`);
-    console.log(`data share of a 2-model statistics pass (no overlap counted): ${(100 * share).toFixed(1)} % (target ≤ 25 %) ${share <= 0.25 ? 'OK' : 'MISSED'}`);
+    console.log(
+      `data share of a 2-model statistics pass (no overlap counted): ${(100 * share).toFixed(1)} % (target ≤ 25 %) ${share <= 0.25 ? 'OK' : 'MISSED'}`,
+    );
     console.log(`(c) over (b): ${(100 * (best.both / best.forward - 1)).toFixed(1)} % added to forward passes by reading the images`);
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -35,7 +35,7 @@ export async function run(args: string[]): Promise<void> {
     const cov = syntheticCovariance(n, 2, n);
     zipitMatch(cov, 2, a, b); // warm-up (JIT)
     let best = Infinity;
-    let res;
+    let res: ReturnType<typeof zipitMatch> | undefined;
     for (let rep = 0; rep < (n <= 1024 ? 5 : 3); rep++) {
       const [r, t] = time(() => zipitMatch(cov, 2, a, b));
       res = r;

@@ -58,10 +58,14 @@ export async function run(args: string[]): Promise<void> {
 
   const [ta, tb] = await Promise.all([collect('mnist:0-4', Infinity, input, 'test'), collect('mnist:5-9', Infinity, input, 'test')]);
   const tEval = performance.now();
-  const acc = await evaluateTasks(r.graph, [
-    { name: 'A', output: r.outputs[0].value, data: () => ta },
-    { name: 'B', output: r.outputs[1].value, data: () => tb },
-  ], { executor });
+  const acc = await evaluateTasks(
+    r.graph,
+    [
+      { name: 'A', output: r.outputs[0].value, data: () => ta },
+      { name: 'B', output: r.outputs[1].value, data: () => tb },
+    ],
+    { executor },
+  );
   const evaluation = (performance.now() - tEval) / 1000;
   clearInterval(sampler);
 
@@ -76,6 +80,8 @@ export async function run(args: string[]): Promise<void> {
   console.log(`evaluation (${ta.length + tb.length} test batches)  ${s(evaluation)}   joint ${(100 * acc.joint).toFixed(2)} %`);
   console.log(`baseline: plain forward passes of the ${models.length} input models over the same data ${s(forward)}`);
   console.log(`floor: those passes + one pass of the merged model ${s(forward + mergedPass)}`);
-  console.log(`ratio whole merge / input forward passes: ${(merge / forward).toFixed(2)}×   (/ floor: ${(merge / (forward + mergedPass)).toFixed(2)}×; target ≤ 2×)`);
+  console.log(
+    `ratio whole merge / input forward passes: ${(merge / forward).toFixed(2)}×   (/ floor: ${(merge / (forward + mergedPass)).toFixed(2)}×; target ≤ 2×)`,
+  );
   console.log(`peak RSS during the merge: ${(mergePeak / 2 ** 20).toFixed(0)} MiB (before: ${(rssBefore / 2 ** 20).toFixed(0)} MiB)`);
 }

@@ -122,7 +122,12 @@ async function gramRate(models: ResNet[], images_: number, batch: number, thread
   const shapesOf = models[0].spaces.filter((s) => s.zipit);
   const dir = mkdtempSync(join(tmpdir(), 'zipit-stats-bench-'));
   try {
-    await collectStatistics(models.map((m) => m.graph), spaces, images(images_, batch, 1), { executor, threads, profilePrefix: join(dir, 'stats') });
+    await collectStatistics(
+      models.map((m) => m.graph),
+      spaces,
+      images(images_, batch, 1),
+      { executor, threads, profilePrefix: join(dir, 'stats') },
+    );
     const statsMicros = kernelTimes(dir, (name) => name.startsWith('stats.')).reduce((a, b) => a + b, 0);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir);
@@ -157,7 +162,9 @@ async function gramRate(models: ResNet[], images_: number, batch: number, thread
     const plain = flops / plainSeconds / 1e9;
     console.log(`(a) Gram work: ${fmt(flops / 1e9, 1)} GFLOP (counted as a full 2·n²·P per space; ${spaces.length} spaces, ${images_} images, batch ${batch})`);
     console.log(`    in session: ${fmt(statsMicros / 1e6, 3)} s kernel time of all statistics nodes (profiled) → ${fmt(inSession, 1)} GFLOP/s`);
-    console.log(`    plain onnxruntime MatMul [n, P] × [P, n], same shapes (profiled kernel time, best of ${reps} runs): ${fmt(plainSeconds, 3)} s → ${fmt(plain, 1)} GFLOP/s`);
+    console.log(
+      `    plain onnxruntime MatMul [n, P] × [P, n], same shapes (profiled kernel time, best of ${reps} runs): ${fmt(plainSeconds, 3)} s → ${fmt(plain, 1)} GFLOP/s`,
+    );
     const ratio = inSession / plain;
     console.log(`    ratio in-session ÷ plain = ${fmt(ratio)}  (target ≥ 0.5: ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
     return ratio;
@@ -174,7 +181,13 @@ async function passRatio(models: ResNet[], which: 'zipit' | 'all', images_: numb
       for await (const r of runModel(m.graph, images(images_, batch, 3), { executor, threads })) void r;
     }
   };
-  const stats = () => collectStatistics(models.map((m) => m.graph), spaces, images(images_, batch, 3), { executor, threads });
+  const stats = () =>
+    collectStatistics(
+      models.map((m) => m.graph),
+      spaces,
+      images(images_, batch, 3),
+      { executor, threads },
+    );
   await forward();
   const f: number[] = [];
   const s: number[] = [];
@@ -186,7 +199,9 @@ async function passRatio(models: ResNet[], which: 'zipit' | 'all', images_: numb
   const list = (xs: number[]) => xs.map((x) => fmt(x)).join(', ');
   const what = which === 'zipit' ? 'the ZipIt reference merge points' : 'every block activation (stress case)';
   console.log(`(b) ${images_} images, ${models.length} models, ${spaces.length} spaces per model = ${what}`);
-  console.log(`    plain forward passes of the ${models.length} models: best ${fmt(Math.min(...f))} s (${list(f)}); statistics pass: best ${fmt(Math.min(...s))} s (${list(s)})`);
+  console.log(
+    `    plain forward passes of the ${models.length} models: best ${fmt(Math.min(...f))} s (${list(f)}); statistics pass: best ${fmt(Math.min(...s))} s (${list(s)})`,
+  );
   console.log(`    ratio statistics ÷ forward = ${fmt(ratio)}${which === 'zipit' ? `  (target ≤ 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'})` : ''}`);
   return ratio;
 }
@@ -195,7 +210,12 @@ async function passRatio(models: ResNet[], which: 'zipit' | 'all', images_: numb
 async function rssChild(count: number, threads: number): Promise<void> {
   const models = [resnet(1, 8, 1), resnet(2, 8, 1)];
   const t0 = process.hrtime.bigint();
-  const stats = await collectStatistics(models.map((m) => m.graph), spaceRequests(models, 'all'), images(count, 100, 5), { executor, threads });
+  const stats = await collectStatistics(
+    models.map((m) => m.graph),
+    spaceRequests(models, 'all'),
+    images(count, 100, 5),
+    { executor, threads },
+  );
   const t = seconds(t0);
   if (stats.count('stem') !== count * 32 * 32) throw new Error('sample count mismatch');
   console.log(JSON.stringify({ count, maxRssMiB: process.resourceUsage().maxRSS / 1024, seconds: t }));
@@ -231,7 +251,9 @@ export async function run(args: string[]): Promise<void> {
   const large = runChild(quick ? 5000 : 20000, threads);
   const ratio = large.maxRssMiB / small.maxRssMiB;
   console.log(`(c) peak RSS, ResNet-8-like ×2 (width 8, 7 spaces), batches of 100:`);
-  console.log(`    ${small.count} images: ${fmt(small.maxRssMiB, 0)} MiB (${fmt(small.seconds, 1)} s); ${large.count} images: ${fmt(large.maxRssMiB, 0)} MiB (${fmt(large.seconds, 1)} s)`);
+  console.log(
+    `    ${small.count} images: ${fmt(small.maxRssMiB, 0)} MiB (${fmt(small.seconds, 1)} s); ${large.count} images: ${fmt(large.maxRssMiB, 0)} MiB (${fmt(large.seconds, 1)} s)`,
+  );
   console.log(`    ratio ${large.count} ÷ ${small.count} = ${fmt(ratio)}  (about 1 expected)`);
   console.log(`total ${fmt(seconds(t0), 1)} s`);
 }

@@ -3,8 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { foldNormAffine, matchVit, prepareVit, vitArch, type VitMatchOptions } from '@zipit/arch-vit';
 import {
-  defaultMatcherRegistry, getPointMatcher, inlineParameters, matchMergeGraph, zipGraphs,
-  type FeatureStats, type Graph, type MatchResult, type MergeGraph,
+  defaultMatcherRegistry,
+  getPointMatcher,
+  inlineParameters,
+  matchMergeGraph,
+  zipGraphs,
+  type FeatureStats,
+  type Graph,
+  type MatchResult,
+  type MergeGraph,
 } from '@zipit/core';
 import { openDataset } from '@zipit/data';
 import { readOnnxFile } from '@zipit/io-onnx/node';
@@ -55,15 +62,43 @@ const VARIANTS: Variant[] = [
   { title: 'zipit', folded: false, match: everyPoint('zipit') },
   { title: 'permute, fold LN', folded: true, match: everyPoint('permute') },
   { title: 'zipit, fold LN', folded: true, match: everyPoint('zipit') },
-  { title: 'fold LN; stream orthogonal; heads, MLP permute', folded: true, match: perKind({ stream: orth, attention: { matcher: m('permute') }, mlp: { matcher: m('permute') } }) },
+  {
+    title: 'fold LN; stream orthogonal; heads, MLP permute',
+    folded: true,
+    match: perKind({ stream: orth, attention: { matcher: m('permute') }, mlp: { matcher: m('permute') } }),
+  },
   { title: 'fold LN; stream, heads orthogonal; MLP permute', folded: true, match: perKind({ stream: orth, attention: orth, mlp: { matcher: m('permute') } }) },
   { title: 'fold LN; stream, heads orthogonal; MLP zipit', folded: true, match: perKind({ stream: orth, attention: orth, mlp: { matcher: m('zipit') } }) },
-  { title: 'fold LN; stream orthogonal; heads, MLP zipit', folded: true, match: perKind({ stream: orth, attention: { matcher: m('zipit') }, mlp: { matcher: m('zipit') } }) },
-  { title: 'stream orthogonal (LN not folded); heads, MLP zipit', folded: false, match: perKind({ stream: orth, attention: { matcher: m('zipit') }, mlp: { matcher: m('zipit') } }) },
-  { title: 'fold LN; stream orthogonal without R·1 = 1; heads, MLP zipit', folded: true, match: perKind({ stream: { matcher: m('orthogonal'), params: { fixMean: 0 } }, attention: { matcher: m('zipit') }, mlp: { matcher: m('zipit') } }) },
-  { title: 'fold LN; stream orthogonal; heads orthogonal then zipit; MLP zipit', folded: true, match: perKind({ stream: orth, attention: { matcher: m('orthogonal'), params: { zip: 1 } }, mlp: { matcher: m('zipit') } }) },
-  { title: 'fold LN; stream orthogonal (correlations averaged); heads orthogonal; MLP zipit', folded: true, match: perKind({ stream: orth, streamPool: 'correlation', attention: orth, mlp: { matcher: m('zipit') } }) },
-  { title: 'fold LN; stream orthogonal then zipit; heads orthogonal; MLP zipit', folded: true, match: perKind({ stream: { matcher: m('orthogonal'), params: { zip: 1 } }, attention: orth, mlp: { matcher: m('zipit') } }) },
+  {
+    title: 'fold LN; stream orthogonal; heads, MLP zipit',
+    folded: true,
+    match: perKind({ stream: orth, attention: { matcher: m('zipit') }, mlp: { matcher: m('zipit') } }),
+  },
+  {
+    title: 'stream orthogonal (LN not folded); heads, MLP zipit',
+    folded: false,
+    match: perKind({ stream: orth, attention: { matcher: m('zipit') }, mlp: { matcher: m('zipit') } }),
+  },
+  {
+    title: 'fold LN; stream orthogonal without R·1 = 1; heads, MLP zipit',
+    folded: true,
+    match: perKind({ stream: { matcher: m('orthogonal'), params: { fixMean: 0 } }, attention: { matcher: m('zipit') }, mlp: { matcher: m('zipit') } }),
+  },
+  {
+    title: 'fold LN; stream orthogonal; heads orthogonal then zipit; MLP zipit',
+    folded: true,
+    match: perKind({ stream: orth, attention: { matcher: m('orthogonal'), params: { zip: 1 } }, mlp: { matcher: m('zipit') } }),
+  },
+  {
+    title: 'fold LN; stream orthogonal (correlations averaged); heads orthogonal; MLP zipit',
+    folded: true,
+    match: perKind({ stream: orth, streamPool: 'correlation', attention: orth, mlp: { matcher: m('zipit') } }),
+  },
+  {
+    title: 'fold LN; stream orthogonal then zipit; heads orthogonal; MLP zipit',
+    folded: true,
+    match: perKind({ stream: { matcher: m('orthogonal'), params: { zip: 1 } }, attention: orth, mlp: { matcher: m('zipit') } }),
+  },
 ];
 
 async function main(): Promise<void> {
@@ -113,14 +148,19 @@ async function main(): Promise<void> {
     const transforms = results.map((r) => (r ? { merge: r.merge, unmerge: r.unmerge } : undefined));
     const cells: string[] = [];
     for (const stop of stops) {
-      const { graph } = zipGraphs(models.map((x) => x.graph), { mergeGraph: mg, transforms, stopAt: stop, modelNames: names });
+      const { graph } = zipGraphs(
+        models.map((x) => x.graph),
+        { mergeGraph: mg, transforms, stopAt: stop, modelNames: names },
+      );
       const r = await evaluate(graph);
       cells.push(pct(r.joint));
       console.error(`${v.title.padEnd(80)} ${mg.points[stop].name.padEnd(18)} joint ${pct(r.joint)}  avg ${pct(r.average)}`);
     }
     rows.push(`| ${v.title} | ${cells.join(' | ')} |`);
   }
-  console.log(`\n${values.pair} pair (${pair.files.join(', ')}): merge data ${merge.reduce((n, b) => n + b.x.shape[0], 0)} ${pair.dataset} train images (all classes); test ${tasks.map((t) => t.name).join(' + ')}${testLimit ? `, first ${testLimit} of each` : ''}.`);
+  console.log(
+    `\n${values.pair} pair (${pair.files.join(', ')}): merge data ${merge.reduce((n, b) => n + b.x.shape[0], 0)} ${pair.dataset} train images (all classes); test ${tasks.map((t) => t.name).join(' + ')}${testLimit ? `, first ${testLimit} of each` : ''}.`,
+  );
   console.log(`ensemble: joint ${pct(ens.joint)}, per task ${ens.perTask.map(pct).join(' / ')}\n`);
   console.log(`| variant (joint %, zipped up to →) | ${stops.map((s) => mg.points[s].name).join(' | ')} |`);
   console.log(`|---|${stops.map(() => '---|').join('')}`);
@@ -128,6 +168,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
   process.exit(1);
 });

@@ -3,7 +3,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { prepareVit, vitArch } from '@zipit/arch-vit';
 import {
-  defaultMatcherRegistry, getPointMatcher, matchMergeGraph, permuteModel, randomPointPermutations, SeededRandom, type FeatureStats, type Graph, type MatcherParams, type MergeGraph,
+  defaultMatcherRegistry,
+  getPointMatcher,
+  matchMergeGraph,
+  permuteModel,
+  randomPointPermutations,
+  SeededRandom,
+  type FeatureStats,
+  type Graph,
+  type MatcherParams,
+  type MergeGraph,
 } from '@zipit/core';
 import { openDataset } from '@zipit/data';
 import { ortExecutor as executor } from '@zipit/runtime-ort';
@@ -80,7 +89,10 @@ async function main(): Promise<void> {
   };
 
   await record('ensemble', '—', ensembleGraph(prepared, mg).graph);
-  for (const [label, models, m, s] of [['single stream', plain, plainMg, plainStats], ['', prepared, mg, stats]] as const) {
+  for (const [label, models, m, s] of [
+    ['single stream', plain, plainMg, plainStats],
+    ['', prepared, mg, stats],
+  ] as const) {
     const stops = m.points.filter((p) => p.stopPoint).map((p) => p.name);
     for (const [method, params, alignBlocks, title] of [
       ['average', undefined, false, 'average'],
@@ -116,13 +128,24 @@ async function main(): Promise<void> {
 async function layerNormReport(models: ModelInput[], mg: MergeGraph, stats: FeatureStats, data: Batch[], threads: number): Promise<void> {
   const stream = mg.points[mg.points.length - 1];
   const d = stream.channels;
-  const lnInputs = [...new Set(stream.values.map((v) => v.value).filter((v) => models[0].graph.nodes.some((n) => n.opType === 'ReduceMean' && n.inputs[0] === v && n.name.includes('norm'))))];
+  const lnInputs = [
+    ...new Set(
+      stream.values
+        .map((v) => v.value)
+        .filter((v) => models[0].graph.nodes.some((n) => n.opType === 'ReduceMean' && n.inputs[0] === v && n.name.includes('norm'))),
+    ),
+  ];
   // A with a copy of itself whose hidden units (heads whole) are permuted: what "exact under permutations" means.
-  const permutedCopy: ModelInput = { name: 'P(A)', graph: permuteModel(models[0].graph, mg, randomPointPermutations(mg, new SeededRandom(5))), file: 'P(A).onnx' };
+  const permutedCopy: ModelInput = {
+    name: 'P(A)',
+    graph: permuteModel(models[0].graph, mg, randomPointPermutations(mg, new SeededRandom(5))),
+    file: 'P(A).onnx',
+  };
   const selfStats = await computeStatistics([models[0], permutedCopy], mg, data, { executor, threads });
   const tap = async (g: Graph) => {
     const out: Float32Array[][] = lnInputs.map(() => []);
-    for await (const r of runModel(g, data.slice(0, 2), { executor, threads, fetch: lnInputs })) lnInputs.forEach((v, i) => out[i].push(r.values[v].data as Float32Array));
+    for await (const r of runModel(g, data.slice(0, 2), { executor, threads, fetch: lnInputs }))
+      lnInputs.forEach((v, i) => out[i].push(r.values[v].data as Float32Array));
     return out.map((chunks) => Float32Array.from(chunks.flatMap((c) => Array.from(c))));
   };
   const taps = await Promise.all([models[0], models[1], permutedCopy].map((m) => tap(m.graph)));
@@ -135,7 +158,14 @@ async function layerNormReport(models: ModelInput[], mg: MergeGraph, stats: Feat
   console.log(`| LayerNorm input | ${cases.map((c) => c.title).join(' | ')} |`);
   console.log(`|---|${cases.map(() => '---|').join('')}`);
   const transforms = cases.map((c) => {
-    const res = matchMergeGraph(mg, (i) => c.st.covariance(i), 2, getPointMatcher(defaultMatcherRegistry(), c.method), c.method === 'zipit' && c.pair[1] === 2 ? { alpha: 0.01, beta: 0 } : undefined, { alignBlocks: true });
+    const res = matchMergeGraph(
+      mg,
+      (i) => c.st.covariance(i),
+      2,
+      getPointMatcher(defaultMatcherRegistry(), c.method),
+      c.method === 'zipit' && c.pair[1] === 2 ? { alpha: 0.01, beta: 0 } : undefined,
+      { alignBlocks: true },
+    );
     return res[stream.index]!;
   });
   lnInputs.forEach((value, i) => {
@@ -192,6 +222,6 @@ function normalise(x: Float64Array, out: Float64Array): void {
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
   process.exit(1);
 });

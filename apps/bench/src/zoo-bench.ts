@@ -96,7 +96,9 @@ async function bench(label: string, models: ModelInput[], batches: Batch[], rss:
   rss.sample();
   const peak = rss.peak;
   const mergedPass = await forwardSeconds([{ name: 'merged', graph: r.graph, file: '' }], batches);
-  console.log(`zipped ${r.points.length} merge points; ${r.batchNorm.reset.length} BatchNorm layers reset, ${r.batchNorm.repaired?.length ?? 0} layers repaired`);
+  console.log(
+    `zipped ${r.points.length} merge points; ${r.batchNorm.reset.length} BatchNorm layers reset, ${r.batchNorm.repaired?.length ?? 0} layers repaired`,
+  );
   console.log('stage                                  seconds');
   console.log(`statistics pass                       ${sec(r.seconds.statistics)}`);
   console.log(`matching                              ${sec(r.seconds.matching)}`);
@@ -122,7 +124,12 @@ async function profileStatistics(models: ModelInput[], batches: Batch[]): Promis
     const observed = models.map((m) => observationGraph(m.graph, mg));
     const spaces = mg.points.map((p, i) => ({ name: p.name, values: observed.map((o) => o.values[i]), axis: p.observe.axis }));
     const t = performance.now();
-    await collectStatistics(observed.map((o) => o.graph), spaces, batches, { executor, profilePrefix: join(dir, 'stats') });
+    await collectStatistics(
+      observed.map((o) => o.graph),
+      spaces,
+      batches,
+      { executor, profilePrefix: join(dir, 'stats') },
+    );
     console.log(`\nprofiled statistics pass: ${((performance.now() - t) / 1000).toFixed(2)} s`);
     const file = readdirSync(dir).find((f) => f.endsWith('.json'));
     if (!file) {

@@ -22,7 +22,15 @@ export function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Con
   const { top, bottom, left, right } = info.padInfo;
   const [kh, kw] = filterShape;
   return tf.tidy(() => {
-    const padded = top || bottom || left || right ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]) : x;
+    const padded =
+      top || bottom || left || right
+        ? tf.pad(x, [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ])
+        : x;
     const input = tf.transpose(padded, [3, 1, 2, 0]);
     const filter = tf.transpose(dy, [1, 2, 0, 3]);
     const full = tf.conv2d(input, filter, 1, 'valid', 'NHWC', [info.strideHeight, info.strideWidth]);

@@ -25,7 +25,14 @@ export function conv2dBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs:
   return tf.tidy(() => {
     let spread: tf.Tensor4D = dy;
     if (sh > 1 || sw > 1) {
-      const grid = tf.pad(tf.reshape(dy, [n, outH, 1, outW, 1, outC]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+      const grid = tf.pad(tf.reshape(dy, [n, outH, 1, outW, 1, outC]), [
+        [0, 0],
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ]);
       spread = tf.slice(tf.reshape(grid, [n, outH * sh, outW * sw, outC]) as tf.Tensor4D, [0, 0, 0, 0], [n, (outH - 1) * sh + 1, (outW - 1) * sw + 1, outC]);
     }
     const top = kh - 1 - info.padInfo.top;
@@ -48,7 +55,12 @@ export interface Conv2DBackpropInputAttrs {
 
 /** Zero-pads (positive amounts) or crops (negative amounts) the spatial axes of an NHWC tensor. */
 function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
-  const grown = tf.pad(x, [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]]);
+  const grown = tf.pad(x, [
+    [0, 0],
+    [Math.max(0, top), Math.max(0, bottom)],
+    [Math.max(0, left), Math.max(0, right)],
+    [0, 0],
+  ]);
   const begin = [0, Math.max(0, -top), Math.max(0, -left), 0];
   const size = [-1, grown.shape[1] - begin[1] - Math.max(0, -bottom), grown.shape[2] - begin[2] - Math.max(0, -right), -1];
   return begin[1] || begin[2] || size[1] !== grown.shape[1] || size[2] !== grown.shape[2] ? tf.slice(grown, begin, size) : grown;

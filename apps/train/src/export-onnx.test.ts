@@ -93,7 +93,14 @@ describe('exportGraph', () => {
     const params = randomModel({ arch: 'vgg11', width: 4, classes: 3 }, 1);
     const graph = exportGraph({ arch: 'vgg11', width: 4, classes: 3 }, toOnnxParameters(params));
     const names = [...graph.initializers.keys()];
-    expect(names.slice(0, 6)).toEqual(['features.0.weight', 'features.0.bias', 'features.1.weight', 'features.1.bias', 'features.1.running_mean', 'features.1.running_var']);
+    expect(names.slice(0, 6)).toEqual([
+      'features.0.weight',
+      'features.0.bias',
+      'features.1.weight',
+      'features.1.bias',
+      'features.1.running_mean',
+      'features.1.running_var',
+    ]);
     expect(names).toContain('features.25.weight');
     expect(names).toContain('features.26.running_var');
     expect(graph.initializers.get('classifier.weight')!.shape).toEqual([3, 32]);

@@ -30,26 +30,29 @@ describe('fixture models', () => {
     }
   });
 
-  it.each(manifest.models.map((m) => [m.name, m] as const))('%s: the file is the one recorded, BatchNorm kept, and reaches the recorded test accuracy in onnxruntime', async (_, entry) => {
-    const bytes = await readFile(join(DIR, entry.file));
-    expect(createHash('sha256').update(bytes).digest('hex')).toBe(entry.sha256);
-    const graph = await readOnnxFile(join(DIR, entry.file));
-    expect(graph.opsetImports.find((o) => o.domain === '')?.version).toBe(13);
-    const convs = graph.nodes.filter((n) => n.opType === 'Conv').length;
-    expect(graph.nodes.filter((n) => n.opType === 'BatchNormalization').length).toBe(convs);
-    expect(graph.metadata).toContainEqual(['zipit.task', entry.data]);
-    const test = await openDataset(`${entry.data}:test`, { defaultSplit: 'test', input: graph.inputs[0] });
-    let correct = 0;
-    const evaluation = await evaluateModel(graph, test.batches({ batchSize: 512 }), {
-      executor,
-      keepLogits: false,
-      onBatch: ({ logits, labels }) => {
-        argmaxRows(logits[0]).forEach((p, i) => {
-          if (BigInt(p) === labels![i]) correct++;
-        });
-      },
-    });
-    expect(evaluation.samples).toBe(entry.testSamples);
-    expect(Math.abs(correct / evaluation.samples - entry.testAccuracy)).toBeLessThanOrEqual(0.002);
-  });
+  it.each(manifest.models.map((m) => [m.name, m] as const))(
+    '%s: the file is the one recorded, BatchNorm kept, and reaches the recorded test accuracy in onnxruntime',
+    async (_, entry) => {
+      const bytes = await readFile(join(DIR, entry.file));
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(entry.sha256);
+      const graph = await readOnnxFile(join(DIR, entry.file));
+      expect(graph.opsetImports.find((o) => o.domain === '')?.version).toBe(13);
+      const convs = graph.nodes.filter((n) => n.opType === 'Conv').length;
+      expect(graph.nodes.filter((n) => n.opType === 'BatchNormalization').length).toBe(convs);
+      expect(graph.metadata).toContainEqual(['zipit.task', entry.data]);
+      const test = await openDataset(`${entry.data}:test`, { defaultSplit: 'test', input: graph.inputs[0] });
+      let correct = 0;
+      const evaluation = await evaluateModel(graph, test.batches({ batchSize: 512 }), {
+        executor,
+        keepLogits: false,
+        onBatch: ({ logits, labels }) => {
+          argmaxRows(logits[0]).forEach((p, i) => {
+            if (BigInt(p) === labels![i]) correct++;
+          });
+        },
+      });
+      expect(evaluation.samples).toBe(entry.testSamples);
+      expect(Math.abs(correct / evaluation.samples - entry.testAccuracy)).toBeLessThanOrEqual(0.002);
+    },
+  );
 });

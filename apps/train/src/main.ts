@@ -80,7 +80,12 @@ async function exportAndCheck(result: TrainResult, out: string): Promise<Fixture
     metadata: {
       'zipit.task': config.data,
       'zipit.classes': result.classes.join(','),
-      'zipit.preprocess': JSON.stringify({ size: result.preprocessing.size, channels: result.preprocessing.channels, mean: result.preprocessing.mean[0], std: result.preprocessing.std[0] }),
+      'zipit.preprocess': JSON.stringify({
+        size: result.preprocessing.size,
+        channels: result.preprocessing.channels,
+        mean: result.preprocessing.mean[0],
+        std: result.preprocessing.std[0],
+      }),
       'zipit.seed': String(config.seed),
     },
   });

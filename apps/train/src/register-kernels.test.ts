@@ -13,14 +13,54 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { x: [2, 8, 8, 3], filter: [3, 3, 3, 4], stride: 1, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
-  { x: [2, 8, 8, 3], filter: [3, 3, 3, 4], stride: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
-  { x: [3, 9, 7, 2], filter: [3, 3, 2, 5], stride: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  {
+    x: [2, 8, 8, 3],
+    filter: [3, 3, 3, 4],
+    stride: 1,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  },
+  {
+    x: [2, 8, 8, 3],
+    filter: [3, 3, 3, 4],
+    stride: 2,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  },
+  {
+    x: [3, 9, 7, 2],
+    filter: [3, 3, 2, 5],
+    stride: 2,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  },
   { x: [2, 8, 8, 4], filter: [1, 1, 4, 6], stride: 2, pad: 'valid' },
   { x: [2, 7, 7, 4], filter: [1, 1, 4, 3], stride: 2, pad: 'valid' },
   { x: [1, 10, 9, 2], filter: [3, 2, 2, 3], stride: [2, 3], pad: 'same' },
   { x: [2, 6, 6, 3], filter: [5, 5, 3, 2], stride: 1, pad: 'valid' },
-  { x: [2, 11, 11, 2], filter: [3, 3, 2, 2], stride: 3, pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
+  {
+    x: [2, 11, 11, 2],
+    filter: [3, 3, 2, 2],
+    stride: 3,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [0, 1],
+      [0, 0],
+    ],
+  },
 ];
 
 /** Gradients of Σ conv2d(x, w) ⊙ r with respect to x and w on the current backend. */

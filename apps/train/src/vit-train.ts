@@ -1,8 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { SeededRandom } from '@zipit/core';
 import {
-  BUILTIN_DATASETS, IMAGE_PIXELS, IMAGE_SIZE, loadBuiltinImages, openBuiltinDataset, parseDatasetSpec, preprocessInto, resolvePreprocessing,
-  type BuiltinSpec, type Preprocessing,
+  BUILTIN_DATASETS,
+  IMAGE_PIXELS,
+  IMAGE_SIZE,
+  loadBuiltinImages,
+  openBuiltinDataset,
+  parseDatasetSpec,
+  preprocessInto,
+  resolvePreprocessing,
+  type BuiltinSpec,
+  type Preprocessing,
 } from '@zipit/data';
 import { VitParameters, vitForward, type VitConfig } from './vit-model.js';
 
@@ -105,7 +113,9 @@ export async function trainVit(config: VitTrainConfig, log: (line: string) => vo
     }
     const seconds = (performance.now() - t0) / 1000;
     history.push({ epoch, loss: lossSum / data.count, trainAccuracy: correct / data.count, seconds });
-    log(`${config.name}: epoch ${epoch}/${config.epochs} loss ${(lossSum / data.count).toFixed(4)} train acc ${((100 * correct) / data.count).toFixed(2)}% (${seconds.toFixed(1)} s)`);
+    log(
+      `${config.name}: epoch ${epoch}/${config.epochs} loss ${(lossSum / data.count).toFixed(4)} train acc ${((100 * correct) / data.count).toFixed(2)}% (${seconds.toFixed(1)} s)`,
+    );
   }
   for (const v of [...m.values(), ...s2.values()]) v.dispose();
   return { config, params, preprocessing, classes, trainSamples: data.count, history, seconds: (performance.now() - start) / 1000 };

@@ -21,7 +21,8 @@ export function subsetSource(split: SubsetSplit, input: ValueInfo): BatchSource 
   const p = resolvePreprocessing(preprocessingForInput(input, split.spec), { mean: split.mean, std: split.std });
   const shape = sampleShape(p);
   const per = shape[0] * shape[1] * shape[2];
-  if (split.bytes.length !== split.count * (PIXELS + 1)) throw new ShapeError(`${split.spec}: ${split.bytes.length} bytes do not hold ${split.count} images and labels`);
+  if (split.bytes.length !== split.count * (PIXELS + 1))
+    throw new ShapeError(`${split.spec}: ${split.bytes.length} bytes do not hold ${split.count} images and labels`);
   return {
     samples: split.count,
     async *batches({ batchSize, limit }): AsyncGenerator<Batch> {
@@ -44,7 +45,8 @@ export function subsetSource(split: SubsetSplit, input: ValueInfo): BatchSource 
 /** Merge data from an `.npy` file of float32 samples already in the model's input layout [N, …]. */
 export function npySource(bytes: Uint8Array, file: string, input: ValueInfo): BatchSource & { samples: number } {
   const t = decodeNpy(bytes, file);
-  if (t.dtype !== 'float32') throw new InvalidArgumentError(`${file} holds ${t.dtype}; the merge data must be float32`, { file, hint: 'save it with np.asarray(x, dtype=np.float32)' });
+  if (t.dtype !== 'float32')
+    throw new InvalidArgumentError(`${file} holds ${t.dtype}; the merge data must be float32`, { file, hint: 'save it with np.asarray(x, dtype=np.float32)' });
   const sample = t.shape.slice(1);
   const want = input.shape?.slice(1) ?? sample;
   if (sample.length !== want.length || sample.some((d, i) => typeof want[i] === 'number' && want[i] !== d)) {

@@ -73,7 +73,9 @@ modelsInput.addEventListener('change', async () => {
     for (const m of models) read.push({ file: m.file, graph: (await readModel(createFormatRegistry([onnxFormat]), m.file, m.bytes)).graph });
     const { mergeGraph, architecture } = prepareForMerge(namedModels(read), architectures);
     for (const p of mergeGraph.points) if (p.stopPoint) stop.add(new Option(`${p.index}: ${p.name}`, String(p.index)));
-    say(`${models.length} models of one architecture (${architecture ?? 'merge graph derived from the ONNX graph'}): ${mergeGraph.points.length} merge points. Pick the data and merge.`);
+    say(
+      `${models.length} models of one architecture (${architecture ?? 'merge graph derived from the ONNX graph'}): ${mergeGraph.points.length} merge points. Pick the data and merge.`,
+    );
     button.disabled = models.length < 2;
   } catch (e) {
     button.disabled = true;
@@ -92,7 +94,14 @@ async function tasksFromForm(): Promise<JobTask[]> {
       }
       const s = SUBSETS.find((x) => x.spec === select.value)!;
       const [train, test] = await Promise.all([fetchSubset(s.train.file), fetchSubset(s.test.file)]);
-      return { kind: 'subset', spec: s.spec, mean: s.mean, std: s.std, train: { bytes: train, count: s.train.count }, test: { bytes: test, count: s.test.count } };
+      return {
+        kind: 'subset',
+        spec: s.spec,
+        mean: s.mean,
+        std: s.std,
+        train: { bytes: train, count: s.train.count },
+        test: { bytes: test, count: s.test.count },
+      };
     }),
   );
 }
@@ -134,9 +143,15 @@ button.addEventListener('click', async () => {
     const tasks = await tasksFromForm();
     const stopText = stop.value;
     const stopAt: StopAt = /^-?\d+$/.test(stopText) ? Number(stopText) : stopText;
-    const params: MatcherParams = method.value === 'zipit' ? { alpha: Number($<HTMLInputElement>('alpha').value), beta: Number($<HTMLInputElement>('beta').value) } : {};
+    const params: MatcherParams =
+      method.value === 'zipit' ? { alpha: Number($<HTMLInputElement>('alpha').value), beta: Number($<HTMLInputElement>('beta').value) } : {};
     const result = await runInWorker({
-      models, tasks, method: method.value, params, stopAt, samples: Number($<HTMLInputElement>('samples').value),
+      models,
+      tasks,
+      method: method.value,
+      params,
+      stopAt,
+      samples: Number($<HTMLInputElement>('samples').value),
       resetBatchNorm: $<HTMLInputElement>('reset-bn').checked,
     });
     showResult(result);

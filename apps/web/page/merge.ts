@@ -1,14 +1,35 @@
 import {
-  createArchitectureRegistry, createFormatRegistry, defaultMatcherRegistry, InvalidArgumentError, readModel, singleDataInput,
-  type Executor, type MatcherParams, type StopAt, type ValueInfo,
+  createArchitectureRegistry,
+  createFormatRegistry,
+  defaultMatcherRegistry,
+  InvalidArgumentError,
+  readModel,
+  singleDataInput,
+  type Executor,
+  type MatcherParams,
+  type StopAt,
+  type ValueInfo,
 } from '@zipit/core';
 import { registerResnet } from '@zipit/arch-resnet';
 import { registerVgg } from '@zipit/arch-vgg';
 import { registerVit } from '@zipit/arch-vit';
 import { onnxFormat } from '@zipit/io-onnx';
 import {
-  accuracyRow, evaluateInputs, evaluateMerged, interleave, labelled, mergeModels, mergeReport, namedModels, prepareForMerge,
-  renderVisualHtml, type BatchSource, type MergeReport, type ReportAssets, type Stage, type TestSet,
+  accuracyRow,
+  evaluateInputs,
+  evaluateMerged,
+  interleave,
+  labelled,
+  mergeModels,
+  mergeReport,
+  namedModels,
+  prepareForMerge,
+  renderVisualHtml,
+  type BatchSource,
+  type MergeReport,
+  type ReportAssets,
+  type Stage,
+  type TestSet,
 } from '@zipit/pipeline';
 
 /** The plugins the page wires: the same architecture, matcher and format plugins as the CLI, and the executor it is given. */
@@ -90,8 +111,16 @@ export async function mergeInBrowser(o: BrowserMergeOptions): Promise<BrowserMer
 
   const stageName: Record<Stage, string> = { statistics: 'statistics', matching: 'matching', zip: 'zipping', batchnorm: 'BatchNorm reset' };
   const result = await mergeModels(models, {
-    method: o.method, params: o.params, stopAt: o.stopAt, mergeGraph, data, executor: o.executor, threads: o.threads ?? 1, signal: o.signal,
-    resetBatchNorm: o.resetBatchNorm, matchers,
+    method: o.method,
+    params: o.params,
+    stopAt: o.stopAt,
+    mergeGraph,
+    data,
+    executor: o.executor,
+    threads: o.threads ?? 1,
+    signal: o.signal,
+    resetBatchNorm: o.resetBatchNorm,
+    matchers,
     onStage: (stage) => say(stageName[stage]),
     onProgress: (stage, p) => say(`${stageName[stage]}: ${p.samples} of ${total} images`, p.samples / total),
   });
@@ -104,7 +133,12 @@ export async function mergeInBrowser(o: BrowserMergeOptions): Promise<BrowserMer
       const source = t.test!(input);
       return { name: models[k].name, data: labelled(source, BATCH) };
     });
-    const evalOpts = { executor: o.executor, threads: o.threads ?? 1, signal: o.signal, onProgress: (label: string, task: string) => say(`evaluating ${label} on ${task}`) };
+    const evalOpts = {
+      executor: o.executor,
+      threads: o.threads ?? 1,
+      signal: o.signal,
+      onProgress: (label: string, task: string) => say(`evaluating ${label} on ${task}`),
+    };
     const { rows } = await evaluateInputs(models, mergeGraph, tests, evalOpts);
     accuracy.push(...rows);
     accuracy.push(accuracyRow(`merged (${o.method})`, await evaluateMerged('merged', result, models, tests, evalOpts)));
@@ -114,12 +148,22 @@ export async function mergeInBrowser(o: BrowserMergeOptions): Promise<BrowserMer
   say('writing the merged model and the report');
   const onnx = onnxFormat.write!(result.graph);
   const report = mergeReport({
-    tool: 'zipit web', models, tasks: o.tasks.map((t) => t.spec),
+    tool: 'zipit web',
+    models,
+    tasks: o.tasks.map((t) => t.spec),
     settings: {
-      method: o.method, params: { ...matchers.get(o.method).defaults, ...o.params }, stopAt: String(o.stopAt), stopIndex: result.stop,
-      resetBatchNorm: o.resetBatchNorm, data: o.tasks.map((t) => t.spec), samples: total,
+      method: o.method,
+      params: { ...matchers.get(o.method).defaults, ...o.params },
+      stopAt: String(o.stopAt),
+      stopIndex: result.stop,
+      resetBatchNorm: o.resetBatchNorm,
+      data: o.tasks.map((t) => t.spec),
+      samples: total,
     },
-    output: 'merged.onnx', result, accuracy, seconds,
+    output: 'merged.onnx',
+    result,
+    accuracy,
+    seconds,
   });
   const html = renderVisualHtml(report, o.assets);
   return { onnx, report, html, seconds: (performance.now() - t0) / 1000 };

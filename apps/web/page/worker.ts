@@ -14,8 +14,15 @@ self.onmessage = async (e: MessageEvent<MergeJob>) => {
   const job = e.data;
   try {
     const result = await mergeInBrowser({
-      models: job.models, tasks: job.tasks.map(taskData), method: job.method, params: job.params, stopAt: job.stopAt, samples: job.samples,
-      resetBatchNorm: job.resetBatchNorm, executor: webExecutor, assets: REPORT_ASSETS,
+      models: job.models,
+      tasks: job.tasks.map(taskData),
+      method: job.method,
+      params: job.params,
+      stopAt: job.stopAt,
+      samples: job.samples,
+      resetBatchNorm: job.resetBatchNorm,
+      executor: webExecutor,
+      assets: REPORT_ASSETS,
       onStatus: (text, fraction) => post({ type: 'status', text, fraction }),
     });
     post({ type: 'done', result }, [result.onnx.buffer as ArrayBuffer]);

@@ -38,7 +38,13 @@ function chromiumPath(): string {
   return path;
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.bin': 'application/octet-stream' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.wasm': 'application/wasm',
+  '.bin': 'application/octet-stream',
+};
 
 /** A static server for the built page, cross-origin isolated (COOP/COEP) like a deployment that wants wasm threads. */
 function serve(root: string): Promise<{ server: Server; url: string }> {
@@ -87,10 +93,20 @@ describe('the web app in chromium', () => {
         headless: true,
         acceptDownloads: true,
         viewport: { width: 1280, height: 900 },
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+          '--disable-quic',
+        ],
       });
     } catch (e) {
-      throw new Error(`chromium at ${executablePath} did not start (${(e as Error).message.split('\n')[0]}); reinstall it with \`apt-get install -y chromium\` or set CHROMIUM_PATH`);
+      throw new Error(
+        `chromium at ${executablePath} did not start (${(e as Error).message.split('\n')[0]}); reinstall it with \`apt-get install -y chromium\` or set CHROMIUM_PATH`,
+      );
     }
   }, 120_000);
 
@@ -106,10 +122,29 @@ describe('the web app in chromium', () => {
     const cliDir = join(dir, 'cli');
     await mkdir(cliDir);
     const t0 = performance.now();
-    const cli = spawnSync(process.execPath, [
-      '--conditions=@zipit/source', '--import', 'tsx', join(repo, 'packages/cli/src/main.ts'), 'merge', ...fixtures,
-      ...TASKS.flatMap((t) => ['--data', t]), '--samples', '512', '--threads', '1', '--no-eval', '--quiet', '--out', join(cliDir, 'merged.onnx'), '--report', join(cliDir, 'report.json'),
-    ], { cwd: repo, encoding: 'utf8', timeout: 60_000 });
+    const cli = spawnSync(
+      process.execPath,
+      [
+        '--conditions=@zipit/source',
+        '--import',
+        'tsx',
+        join(repo, 'packages/cli/src/main.ts'),
+        'merge',
+        ...fixtures,
+        ...TASKS.flatMap((t) => ['--data', t]),
+        '--samples',
+        '512',
+        '--threads',
+        '1',
+        '--no-eval',
+        '--quiet',
+        '--out',
+        join(cliDir, 'merged.onnx'),
+        '--report',
+        join(cliDir, 'report.json'),
+      ],
+      { cwd: repo, encoding: 'utf8', timeout: 60_000 },
+    );
     const cliWall = (performance.now() - t0) / 1000;
     expect(cli.status, cli.stderr).toBe(0);
     const cliReport = JSON.parse(await readFile(join(cliDir, 'report.json'), 'utf8')) as MergeReport;

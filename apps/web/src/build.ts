@@ -54,15 +54,24 @@ function subsetsPlugin(): Plugin {
         if (parsed.kind !== 'builtin') continue;
         const dataset = BUILTIN_DATASETS[parsed.dataset];
         const splits: Record<string, { file: string; count: number }> = {};
-        for (const [split, count] of [['train', TRAIN_PER_TASK], ['test', TEST_PER_TASK]] as const) {
+        for (const [split, count] of [
+          ['train', TRAIN_PER_TASK],
+          ['test', TEST_PER_TASK],
+        ] as const) {
           const { bytes, count: n } = await subsetBytes(spec, split, count);
           const fileName = `subsets/${spec.replace(':', '-')}-${split}.bin`;
           this.emitFile({ type: 'asset', fileName, source: bytes });
           splits[split] = { file: fileName, count: n };
         }
         tasks.push({
-          spec, dataset: parsed.dataset, classes: parsed.classes, classNames: parsed.classes.map((c) => dataset.classNames[c]),
-          mean: dataset.mean, std: dataset.std, train: splits.train, test: splits.test,
+          spec,
+          dataset: parsed.dataset,
+          classes: parsed.classes,
+          classNames: parsed.classes.map((c) => dataset.classNames[c]),
+          mean: dataset.mean,
+          std: dataset.std,
+          train: splits.train,
+          test: splits.test,
         });
       }
       return `export const SUBSETS = ${JSON.stringify(tasks)};`;

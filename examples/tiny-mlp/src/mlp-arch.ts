@@ -55,7 +55,10 @@ function declare(graph: Graph, layout: MlpLayout) {
     return {
       name: `${next.module}:in`,
       observe: { value: layer.act!.outputs[0], axis: 1 },
-      values: [{ value: layer.gemm.outputs[0], axis: 1 }, { value: layer.act!.outputs[0], axis: 1 }],
+      values: [
+        { value: layer.gemm.outputs[0], axis: 1 },
+        { value: layer.act!.outputs[0], axis: 1 },
+      ],
       producers: [{ param: weight, axis: 0, node: layer.gemm.name }, ...(bias ? [{ param: bias, axis: 0, node: layer.gemm.name }] : [])],
       consumers: [{ param: next.gemm.inputs[1], axis: 1, node: next.gemm.name }],
     };

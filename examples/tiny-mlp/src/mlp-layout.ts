@@ -41,7 +41,8 @@ export class MlpReader extends LayoutReader<MlpLayout> {
       const gemm = this.sole(value, 'Gemm', `expected a Linear layer (Gemm) as the only reader of ${value}, found ${this.readerList(value)}`);
       const weight = this.graph.initializers.get(gemm.inputs[1]);
       if (!weight || weight.shape.length !== 2) this.decline(`${describeNode(gemm)} has no [out, in] weight initializer`);
-      if (intAttr(gemm, 'transB', 0) !== 1 || intAttr(gemm, 'transA', 0) !== 0) this.decline(`${describeNode(gemm)} is not an nn.Linear export (transA = 0, transB = 1)`);
+      if (intAttr(gemm, 'transB', 0) !== 1 || intAttr(gemm, 'transA', 0) !== 0)
+        this.decline(`${describeNode(gemm)} is not an nn.Linear export (transA = 0, transB = 1)`);
       const w = gemm.inputs[1];
       const layer: MlpLayer = { gemm, module: w.endsWith('.weight') ? w.slice(0, -'.weight'.length) : gemm.name, features: weight.shape[0] };
       layers.push(layer);

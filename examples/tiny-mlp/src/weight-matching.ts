@@ -1,6 +1,14 @@
 import {
-  fromAssignment, linearSumAssignment, UnsupportedError,
-  type GraphBody, type GraphMatcher, type GraphMatchInput, type MatchResult, type MergeGraph, type ParamRef, type Tensor,
+  fromAssignment,
+  linearSumAssignment,
+  UnsupportedError,
+  type GraphBody,
+  type GraphMatcher,
+  type GraphMatchInput,
+  type MatchResult,
+  type MergeGraph,
+  type ParamRef,
+  type Tensor,
 } from '@zipit/core';
 
 /** Where a point's channels sit in a parameter: along `axis`, from `offset`, `repeat` entries per channel. */
@@ -32,7 +40,12 @@ export const weightMatchingMatcher: GraphMatcher = {
   description: 'Git Re-Basin weight matching: align every model to the first by permutations that maximise weight agreement',
   defaults: { iterations: 30 },
   parameters: {
-    iterations: { description: 'most coordinate-descent sweeps over the merge points (stops earlier once no permutation changes)', min: 1, max: 10_000, integer: true },
+    iterations: {
+      description: 'most coordinate-descent sweeps over the merge points (stops earlier once no permutation changes)',
+      min: 1,
+      max: 10_000,
+      integer: true,
+    },
   },
   matchGraph(input: GraphMatchInput): (MatchResult | undefined)[] {
     const { mergeGraph: mg, graphs, numModels } = input;
@@ -60,7 +73,10 @@ function unitsOf(mg: MergeGraph): { units: { channels: number }[]; unitOf: numbe
   const byKey = new Map<string, number>();
   const unitOf = mg.points.map((p) => {
     if (p.blocks) {
-      throw new UnsupportedError(`weight-matching does not handle attention-head blocks (point "${p.name}")`, { space: p.name, hint: 'use the zipit or permute matcher for attention models' });
+      throw new UnsupportedError(`weight-matching does not handle attention-head blocks (point "${p.name}")`, {
+        space: p.name,
+        hint: 'use the zipit or permute matcher for attention models',
+      });
     }
     if (p.shareTransform !== undefined && byKey.has(p.shareTransform)) return byKey.get(p.shareTransform)!;
     units.push({ channels: p.channels });
@@ -89,7 +105,10 @@ function alignToFirst(a: GraphBody, b: GraphBody, units: { channels: number }[],
   const perm: Int32Array[] = units.map((u) => Int32Array.from({ length: u.channels }, (_, f) => f));
   const weights = (g: GraphBody, name: string): Tensor => {
     const t = g.initializers.get(name);
-    if (!t) throw new UnsupportedError(`weight-matching: parameter "${name}" is not an initializer of every model`, { hint: 'inline parameters that are computed by nodes first' });
+    if (!t)
+      throw new UnsupportedError(`weight-matching: parameter "${name}" is not an initializer of every model`, {
+        hint: 'inline parameters that are computed by nodes first',
+      });
     return t;
   };
   for (let sweep = 0; sweep < iterations; sweep++) {

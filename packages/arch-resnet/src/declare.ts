@@ -1,14 +1,4 @@
-import {
-  assembleMergeGraph,
-  commonModulePrefix,
-  intAttr,
-  moduleName,
-  type Graph,
-  type MergeGraph,
-  type Node,
-  type ParamRef,
-  type Tie,
-} from '@zipit/core';
+import { assembleMergeGraph, commonModulePrefix, intAttr, moduleName, type Graph, type MergeGraph, type Node, type ParamRef, type Tie } from '@zipit/core';
 import type { ConvUnit, ResNetLayout } from './layout.js';
 
 /**

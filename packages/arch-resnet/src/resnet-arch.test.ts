@@ -35,8 +35,11 @@ describe('resnetArch on the reference CIFAR ResNet-20', () => {
     const stream = mg.points[3];
     expect(stream.ties.map((t) => t.node)).toEqual(['/layer1/layer1.0/Add', '/layer1/layer1.1/Add', '/layer1/layer1.2/Add']);
     expect(stream.consumerNodes).toEqual([
-      '/layer1/layer1.0/conv1/Conv', '/layer1/layer1.1/conv1/Conv', '/layer1/layer1.2/conv1/Conv',
-      '/layer2/layer2.0/conv1/Conv', '/layer2/layer2.0/shortcut/shortcut.0/Conv',
+      '/layer1/layer1.0/conv1/Conv',
+      '/layer1/layer1.1/conv1/Conv',
+      '/layer1/layer1.2/conv1/Conv',
+      '/layer2/layer2.0/conv1/Conv',
+      '/layer2/layer2.0/shortcut/shortcut.0/Conv',
     ]);
   });
 
@@ -69,7 +72,10 @@ describe('resnetArch on torchvision layouts', () => {
     expect(resnetArch.recognise(g)).toMatchObject({ match: true, variant: 'resnet50' });
     expect(mg.points).toHaveLength(1 + 2 * 16 + 4);
     expect(mg.points.slice(0, 4).map((p) => `${p.name}[${p.channels}]`)).toEqual([
-      'layer1.0.conv1:in[8]', 'layer1.0.conv2:in[8]', 'layer1.0.conv3:in[8]', 'layer1.1.conv2:in[8]',
+      'layer1.0.conv1:in[8]',
+      'layer1.0.conv2:in[8]',
+      'layer1.0.conv3:in[8]',
+      'layer1.1.conv2:in[8]',
     ]);
     expect(mg.points.find((p) => p.name === 'layer4:stream')?.channels).toBe(256);
     expect(diffMergeGraphs(mg, deriveMergeGraph(g))).toEqual([]);
@@ -103,6 +109,8 @@ describe('resnetArch declines what is not a ResNet, saying why', () => {
     b.output(b.gemm(b.input('x', ['batch', 4]), 2, { name: 'fc' }));
     const mlp = b.build();
     expect(() => detectArchitecture(registry, mlp, 'mlp.onnx')).toThrow(NotFoundError);
-    expect(() => detectArchitecture(registry, mlp, 'mlp.onnx')).toThrow(/mlp.onnx: no registered architecture .*resnet: the input is not read by exactly one Conv/);
+    expect(() => detectArchitecture(registry, mlp, 'mlp.onnx')).toThrow(
+      /mlp.onnx: no registered architecture .*resnet: the input is not read by exactly one Conv/,
+    );
   });
 });

@@ -71,7 +71,9 @@ export function parseVgg(graph: Graph): VggParse {
     const strides = intsAttr(conv, 'strides') ?? [1, 1];
     const pads = intsAttr(conv, 'pads') ?? [0, 0, 0, 0];
     if (intAttr(conv, 'group', 1) !== 1 || kernel.some((k) => k !== 3) || strides.some((s) => s !== 1) || pads.some((p) => p !== 1)) {
-      return decline(`Conv ${conv.name} is not a 3×3, stride-1, padding-1 convolution (kernel [${kernel}], strides [${strides}], pads [${pads}], group ${intAttr(conv, 'group', 1)})`);
+      return decline(
+        `Conv ${conv.name} is not a 3×3, stride-1, padding-1 convolution (kernel [${kernel}], strides [${strides}], pads [${pads}], group ${intAttr(conv, 'group', 1)})`,
+      );
     }
     let cur: Node | string = next(conv.outputs[0], `Conv ${conv.name}`);
     let batchNorm: Node | undefined;
@@ -122,7 +124,8 @@ export function parseVgg(graph: Graph): VggParse {
   const classifier = node;
   if (!tail.some((n) => n.opType === 'Flatten' || n.opType === 'Reshape')) return decline(`the features reach Gemm ${classifier.name} without a flatten`);
   const cw = graph.initializers.get(classifier.inputs[1]);
-  if (!cw || cw.shape.length !== 2 || intAttr(classifier, 'transA', 0) !== 0) return decline(`Gemm ${classifier.name} is not a Linear layer with a stored weight`);
+  if (!cw || cw.shape.length !== 2 || intAttr(classifier, 'transA', 0) !== 0)
+    return decline(`Gemm ${classifier.name} is not a Linear layer with a stored weight`);
   const classifierInputAxis = intAttr(classifier, 'transB', 0) === 1 ? 1 : 0;
   if (!graph.outputs.some((o) => o.name === classifier.outputs[0])) {
     return decline(`the output of the classifier ${classifier.name} is not a graph output (a CIFAR VGG ends with one Linear layer)`);

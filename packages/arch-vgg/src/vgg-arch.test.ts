@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { createArchitectureRegistry, deriveMergeGraph, detectArchitecture, diffMergeGraphs, UnsupportedError, validateMergeGraph, type MergeGraph } from '@zipit/core';
+import {
+  createArchitectureRegistry,
+  deriveMergeGraph,
+  detectArchitecture,
+  diffMergeGraphs,
+  UnsupportedError,
+  validateMergeGraph,
+  type MergeGraph,
+} from '@zipit/core';
 import { buildSmallCnn, buildTokenMlp } from '@zipit/core/testing';
 import { buildVgg, registerVgg, VGG_VARIANTS, vggArch, vggWidths, type VggBatchNorm } from './index.js';
 
@@ -16,7 +24,12 @@ describe('buildVgg', () => {
     );
     expect(g.nodes.filter((n) => n.opType === 'MaxPool').map((n) => n.name)).toEqual([3, 7, 14, 21, 28].map((i) => `/features/features.${i}/MaxPool`));
     expect(g.nodes.find((n) => n.opType === 'AveragePool')!.name).toBe('/features/features.29/AveragePool');
-    expect(g.nodes.map((n) => n.opType).filter((op) => op !== 'Constant').slice(-6)).toEqual(['Shape', 'Gather', 'Unsqueeze', 'Concat', 'Reshape', 'Gemm']);
+    expect(
+      g.nodes
+        .map((n) => n.opType)
+        .filter((op) => op !== 'Constant')
+        .slice(-6),
+    ).toEqual(['Shape', 'Gather', 'Unsqueeze', 'Concat', 'Reshape', 'Gemm']);
     expect(g.outputs.map((o) => [o.name, o.shape])).toEqual([['logits', ['batch', 10]]]);
     expect(convs.map((n) => g.initializers.get(n.inputs[1])!.shape[0])).toEqual(vggWidths('vgg11', 0.125));
     expect(vggWidths('vgg11', 0.125)).toEqual([8, 16, 32, 32, 64, 64, 64, 64]);
@@ -40,7 +53,9 @@ describe('buildVgg', () => {
   it('is deterministic and rejects inputs too small for its max-pools', () => {
     const a = buildVgg({ variant: 'vgg16', width: 0.0625, seed: 3 });
     const b = buildVgg({ variant: 'vgg16', width: 0.0625, seed: 3 });
-    expect([...a.initializers.values()].map((t) => Array.from(t.data as Float32Array))).toEqual([...b.initializers.values()].map((t) => Array.from(t.data as Float32Array)));
+    expect([...a.initializers.values()].map((t) => Array.from(t.data as Float32Array))).toEqual(
+      [...b.initializers.values()].map((t) => Array.from(t.data as Float32Array)),
+    );
     expect(() => buildVgg({ variant: 'vgg11', imageSize: 16 })).toThrow(/at least 32×32/);
     expect(() => buildVgg({ variant: 'vgg11', width: 0 })).toThrow(/positive/);
   });
@@ -70,9 +85,14 @@ describe('vggArch.recognise', () => {
     const pool = g.nodes.findIndex((n) => n.opType === 'MaxPool');
     const rewired = {
       ...g,
-      nodes: g.nodes.filter((_, i) => i !== pool).map((n) => ({ ...n, inputs: n.inputs.map((i) => (i === g.nodes[pool].outputs[0] ? g.nodes[pool].inputs[0] : i)) })),
+      nodes: g.nodes
+        .filter((_, i) => i !== pool)
+        .map((n) => ({ ...n, inputs: n.inputs.map((i) => (i === g.nodes[pool].outputs[0] ? g.nodes[pool].inputs[0] : i)) })),
     };
-    expect(vggArch.recognise(rewired)).toMatchObject({ match: false, reason: expect.stringMatching(/max-pools after layers \[2, 4, 6, 8\] match no VGG configuration/) });
+    expect(vggArch.recognise(rewired)).toMatchObject({
+      match: false,
+      reason: expect.stringMatching(/max-pools after layers \[2, 4, 6, 8\] match no VGG configuration/),
+    });
   });
 
   it('mergeGraph of a graph it does not recognise is an UnsupportedError with the reason', () => {
@@ -93,17 +113,20 @@ describe('vggArch.recognise', () => {
 describe('vggArch.mergeGraph', () => {
   const valuesOf = (mg: MergeGraph) => mg.points.map((p) => p.values);
 
-  it.each(VGG_VARIANTS.flatMap((v) => BN_MODES.map((bn) => [v, bn] as const)))('%s (BatchNorm %s) declares what derivation finds, values included', (variant, bn) => {
-    const g = buildVgg({ variant, width: 0.0625, seed: 4, batchNorm: bn });
-    const declared = vggArch.mergeGraph(g);
-    validateMergeGraph(g, declared);
-    const derived = deriveMergeGraph(g);
-    expect(diffMergeGraphs(declared, derived)).toEqual([]);
-    expect(valuesOf(declared)).toEqual(valuesOf(derived));
-    expect(declared.points.map((p) => p.producerNodes)).toEqual(derived.points.map((p) => p.producerNodes));
-    expect(declared.points.map((p) => p.consumerNodes)).toEqual(derived.points.map((p) => p.consumerNodes));
-    expect(declared.heads).toEqual(derived.heads);
-  });
+  it.each(VGG_VARIANTS.flatMap((v) => BN_MODES.map((bn) => [v, bn] as const)))(
+    '%s (BatchNorm %s) declares what derivation finds, values included',
+    (variant, bn) => {
+      const g = buildVgg({ variant, width: 0.0625, seed: 4, batchNorm: bn });
+      const declared = vggArch.mergeGraph(g);
+      validateMergeGraph(g, declared);
+      const derived = deriveMergeGraph(g);
+      expect(diffMergeGraphs(declared, derived)).toEqual([]);
+      expect(valuesOf(declared)).toEqual(valuesOf(derived));
+      expect(declared.points.map((p) => p.producerNodes)).toEqual(derived.points.map((p) => p.producerNodes));
+      expect(declared.points.map((p) => p.consumerNodes)).toEqual(derived.points.map((p) => p.consumerNodes));
+      expect(declared.heads).toEqual(derived.heads);
+    },
+  );
 
   it('VGG-11: one point per conv layer, named after its reader, all stop points, the classifier as head', () => {
     const mg = vggArch.mergeGraph(buildVgg({ variant: 'vgg11', width: 0.125, seed: 1 }));
@@ -111,7 +134,12 @@ describe('vggArch.mergeGraph', () => {
     expect(mg.points.map((p) => p.channels)).toEqual([8, 16, 32, 32, 64, 64, 64, 64]);
     expect(mg.points.every((p) => p.stopPoint)).toBe(true);
     expect(mg.points[0].producers.map((r) => `${r.param}@${r.axis}`)).toEqual([
-      'features.0.weight@0', 'features.0.bias@0', 'features.1.weight@0', 'features.1.bias@0', 'features.1.running_mean@0', 'features.1.running_var@0',
+      'features.0.weight@0',
+      'features.0.bias@0',
+      'features.1.weight@0',
+      'features.1.bias@0',
+      'features.1.running_mean@0',
+      'features.1.running_var@0',
     ]);
     expect(mg.points[7].consumers.map((r) => `${r.param}@${r.axis}`)).toEqual(['classifier.weight@1']);
     expect(mg.heads).toEqual([{ name: 'classifier', node: '/classifier/Gemm', outputs: ['logits'], classes: 10, input: 7 }]);

@@ -53,7 +53,14 @@ export function buildVit(spec: VitSpec & GraphBuilderOptions = {}): Graph {
 
   const b = new GraphBuilder(spec);
   const int64 = (values: number[], name?: string) =>
-    b.constant(tensor('int64', [values.length], BigInt64Array.from(values, (v) => BigInt(v))), { name });
+    b.constant(
+      tensor(
+        'int64',
+        [values.length],
+        BigInt64Array.from(values, (v) => BigInt(v)),
+      ),
+      { name },
+    );
   const x = b.input('input', ['batch', channels, size, size]);
   let t: string;
   if ((spec.patchEmbed ?? 'conv') === 'conv') {
@@ -69,11 +76,14 @@ export function buildVit(spec: VitSpec & GraphBuilderOptions = {}): Graph {
     const cls = b.parameter('cls_token', b.rng.normalTensor([1, 1, d], 0.5));
     const [dims] = b.node('Shape', [t], { dtypes: ['int64'], shapes: [[3]] });
     const [batch] = b.node('Gather', [dims, b.constant(tensor('int64', [], BigInt64Array.of(0n)))], {
-      attributes: { axis: { type: 'int', value: 0 } }, dtypes: ['int64'], shapes: [[]],
+      attributes: { axis: { type: 'int', value: 0 } },
+      dtypes: ['int64'],
+      shapes: [[]],
     });
-    const [batch1] = b.opset >= 13
-      ? b.node('Unsqueeze', [batch, int64([0])], { dtypes: ['int64'], shapes: [[1]] })
-      : b.node('Unsqueeze', [batch], { attributes: { axes: { type: 'ints', value: [0] } }, dtypes: ['int64'], shapes: [[1]] });
+    const [batch1] =
+      b.opset >= 13
+        ? b.node('Unsqueeze', [batch, int64([0])], { dtypes: ['int64'], shapes: [[1]] })
+        : b.node('Unsqueeze', [batch], { attributes: { axes: { type: 'ints', value: [0] } }, dtypes: ['int64'], shapes: [[1]] });
     const [target] = b.node('Concat', [batch1, int64([1, d])], { attributes: { axis: { type: 'int', value: 0 } }, dtypes: ['int64'], shapes: [[3]] });
     const [expanded] = b.node('Expand', [cls, target], { shapes: [['batch', 1, d]] });
     t = b.concat([expanded, t], 1);
@@ -92,7 +102,9 @@ export function buildVit(spec: VitSpec & GraphBuilderOptions = {}): Graph {
       const split = b.transpose(b.reshape(qkv, [0, 0, 3, heads, hd], { name: attn }), [2, 0, 3, 1, 4], { name: attn });
       const pick = (j: number) =>
         b.node('Gather', [split, b.constant(tensor('int64', [], BigInt64Array.of(BigInt(j))), { name: attn })], {
-          name: attn, attributes: { axis: { type: 'int', value: 0 } }, shapes: [['batch', heads, tokens, hd]],
+          name: attn,
+          attributes: { axis: { type: 'int', value: 0 } },
+          shapes: [['batch', heads, tokens, hd]],
         })[0];
       q = pick(0);
       k = b.transpose(pick(1), [0, 1, 3, 2], { name: attn });
@@ -112,11 +124,13 @@ export function buildVit(spec: VitSpec & GraphBuilderOptions = {}): Graph {
     t = b.add(t, b.linear(h, d, { name: `${blk}.mlp.fc2` }), { name: blk });
   }
   t = b.layerNorm(t, { name: 'norm' });
-  const pooled = pool === 'cls'
-    ? b.node('Gather', [t, b.constant(tensor('int64', [], BigInt64Array.of(0n)))], {
-      attributes: { axis: { type: 'int', value: 1 } }, shapes: [['batch', d]],
-    })[0]
-    : b.reduceMean(t, [1], { keepdims: false });
+  const pooled =
+    pool === 'cls'
+      ? b.node('Gather', [t, b.constant(tensor('int64', [], BigInt64Array.of(0n)))], {
+          attributes: { axis: { type: 'int', value: 1 } },
+          shapes: [['batch', d]],
+        })[0]
+      : b.reduceMean(t, [1], { keepdims: false });
   b.output(b.gemm(pooled, classes, { name: 'head' }), 'logits');
   const graph = b.build();
   // PyTorch's default init of Linear/Conv weights (kaiming_uniform, a = √5: std 1/√(3·fan_in))
@@ -124,7 +138,14 @@ export function buildVit(spec: VitSpec & GraphBuilderOptions = {}): Graph {
   const factor = 1 / Math.sqrt(6);
   for (const [name, t] of graph.initializers) {
     if (!name.endsWith('.weight') || t.shape.length < 2) continue;
-    graph.initializers.set(name, tensor('float32', t.shape, (t.data as Float32Array).map((v) => v * factor)));
+    graph.initializers.set(
+      name,
+      tensor(
+        'float32',
+        t.shape,
+        (t.data as Float32Array).map((v) => v * factor),
+      ),
+    );
   }
   return graph;
 }

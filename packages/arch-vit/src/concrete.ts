@@ -1,6 +1,4 @@
-import {
-  constantNodeValue, getAttribute, intAttr, intsAttr, opsetVersion, type Dim, type Graph, type Node, type Tensor,
-} from '@zipit/core';
+import { constantNodeValue, getAttribute, intAttr, intsAttr, opsetVersion, type Dim, type Graph, type Node, type Tensor } from '@zipit/core';
 
 /**
  * Shapes of every value, and the contents of small tensors, for one concrete batch size.
@@ -19,12 +17,18 @@ export class ConcreteShapes {
   private readonly ints = new Set<string>();
   private readonly opset: number;
 
-  constructor(graph: Graph, readonly batch: number) {
+  constructor(
+    graph: Graph,
+    readonly batch: number,
+  ) {
     this.opset = opsetVersion(graph) ?? 13;
     for (const [name, t] of graph.initializers) this.setTensor(name, t);
     for (const i of graph.inputs) {
       if (this.shapes.has(i.name) || !i.shape) continue;
-      this.shapes.set(i.name, i.shape.map((d: Dim) => (typeof d === 'number' && d > 0 ? d : batch)));
+      this.shapes.set(
+        i.name,
+        i.shape.map((d: Dim) => (typeof d === 'number' && d > 0 ? d : batch)),
+      );
     }
     for (const node of graph.nodes) {
       try {
@@ -74,7 +78,10 @@ export class ConcreteShapes {
     if (op === 'Constant') {
       const c = constantNodeValue(node);
       const t = getAttribute(node, 'value');
-      const isInt = t?.type === 'tensor' ? t.value.dtype !== 'float32' && t.value.dtype !== 'float64' : getAttribute(node, 'value_int') !== undefined || getAttribute(node, 'value_ints') !== undefined;
+      const isInt =
+        t?.type === 'tensor'
+          ? t.value.dtype !== 'float32' && t.value.dtype !== 'float64'
+          : getAttribute(node, 'value_int') !== undefined || getAttribute(node, 'value_ints') !== undefined;
       if (c) this.set(out, c.shape, c.values.every((x) => typeof x === 'number') ? (c.values as number[]) : undefined, isInt);
       return;
     }
@@ -99,7 +106,12 @@ export class ConcreteShapes {
       let values: number[] | undefined;
       if (shape && vs.every((v) => v) && size(shape) <= MAX_VALUES) {
         const args = vs.map((v, k) => broadcastTo(v!, shapes[k]!, shape));
-        values = args[0].map((_, e) => BINARY[op](args.map((a) => a[e]), isInt && op !== 'Where' && op !== 'Equal'));
+        values = args[0].map((_, e) =>
+          BINARY[op](
+            args.map((a) => a[e]),
+            isInt && op !== 'Where' && op !== 'Equal',
+          ),
+        );
       }
       this.set(out, shape, values, isInt);
       return;
@@ -149,7 +161,12 @@ export class ConcreteShapes {
       case 'Squeeze': {
         if (!s0) return;
         const axes = this.axesOf(node, 1)?.map((x) => norm(x, s0.length)) ?? s0.map((d, k) => (d === 1 ? k : -1)).filter((k) => k >= 0);
-        this.set(out, s0.filter((_, k) => !axes.includes(k)), v0, int0);
+        this.set(
+          out,
+          s0.filter((_, k) => !axes.includes(k)),
+          v0,
+          int0,
+        );
         return;
       }
       case 'Concat': {
@@ -233,7 +250,12 @@ export class ConcreteShapes {
       case 'Tile': {
         const reps = this.vals.get(i1);
         if (!s0 || !reps) return;
-        this.set(out, s0.map((d, k) => d * reps[k]), undefined, int0);
+        this.set(
+          out,
+          s0.map((d, k) => d * reps[k]),
+          undefined,
+          int0,
+        );
         return;
       }
       case 'ConstantOfShape': {
@@ -249,7 +271,12 @@ export class ConcreteShapes {
         const [a, b, d] = [this.scalar(i0), this.scalar(i1), this.scalar(i2)];
         if (a === undefined || b === undefined || d === undefined || d === 0) return;
         const n = Math.max(Math.ceil((b - a) / d), 0);
-        this.set(out, [n], Array.from({ length: n }, (_, k) => a + k * d), int0);
+        this.set(
+          out,
+          [n],
+          Array.from({ length: n }, (_, k) => a + k * d),
+          int0,
+        );
         return;
       }
       case 'MatMul': {
@@ -280,7 +307,13 @@ export class ConcreteShapes {
         this.set(out, shape);
         return;
       }
-      case 'ReduceMean': case 'ReduceSum': case 'ReduceMax': case 'ReduceMin': case 'ReduceProd': case 'ReduceL2': case 'ReduceSumSquare': {
+      case 'ReduceMean':
+      case 'ReduceSum':
+      case 'ReduceMax':
+      case 'ReduceMin':
+      case 'ReduceProd':
+      case 'ReduceL2':
+      case 'ReduceSumSquare': {
         if (!s0) return;
         const fromInput = (op === 'ReduceSum' && this.opset >= 13) || this.opset >= 18;
         let axes = fromInput ? (i1 ? this.vals.get(i1) : undefined) : intsAttr(node, 'axes');
@@ -290,7 +323,8 @@ export class ConcreteShapes {
         this.set(out, keep ? s0.map((d, k) => (a.includes(k) ? 1 : d)) : s0.filter((_, k) => !a.includes(k)));
         return;
       }
-      case 'GlobalAveragePool': case 'GlobalMaxPool':
+      case 'GlobalAveragePool':
+      case 'GlobalMaxPool':
         if (s0) this.set(out, [s0[0], s0[1], ...s0.slice(2).map(() => 1)]);
         return;
       case 'LayerNormalization':
@@ -345,8 +379,32 @@ export interface SliceAxis {
 }
 
 const SAME = new Set([
-  'Identity', 'Dropout', 'Relu', 'LeakyRelu', 'Gelu', 'Erf', 'Sqrt', 'Tanh', 'Sigmoid', 'Neg', 'Abs', 'Exp', 'Log', 'Reciprocal',
-  'Softmax', 'LogSoftmax', 'BatchNormalization', 'Floor', 'Ceil', 'Round', 'Sign', 'Not', 'Clip', 'Elu', 'HardSwish', 'Softplus',
+  'Identity',
+  'Dropout',
+  'Relu',
+  'LeakyRelu',
+  'Gelu',
+  'Erf',
+  'Sqrt',
+  'Tanh',
+  'Sigmoid',
+  'Neg',
+  'Abs',
+  'Exp',
+  'Log',
+  'Reciprocal',
+  'Softmax',
+  'LogSoftmax',
+  'BatchNormalization',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Sign',
+  'Not',
+  'Clip',
+  'Elu',
+  'HardSwish',
+  'Softplus',
 ]);
 
 const BINARY: Record<string, (args: number[], integer: boolean) => number> = {

@@ -27,7 +27,17 @@ describeArchitecture(vitArch, {
 describe('prepared ViT stop points', () => {
   it('a prepared ViT stops after the embedding and after every block; a plain one only at the end', () => {
     const g = buildVit({ depth: 2, heads: 2, dim: 16, seed: 1 });
-    expect(vitArch.mergeGraph(prepareVit(g)).points.filter((p) => p.stopPoint).map((p) => p.name)).toEqual(['embed:stream', 'blocks.0:stream', 'blocks.1:stream']);
-    expect(vitArch.mergeGraph(g).points.filter((p) => p.stopPoint).map((p) => p.name)).toEqual(['blocks:stream']);
+    expect(
+      vitArch
+        .mergeGraph(prepareVit(g))
+        .points.filter((p) => p.stopPoint)
+        .map((p) => p.name),
+    ).toEqual(['embed:stream', 'blocks.0:stream', 'blocks.1:stream']);
+    expect(
+      vitArch
+        .mergeGraph(g)
+        .points.filter((p) => p.stopPoint)
+        .map((p) => p.name),
+    ).toEqual(['blocks:stream']);
   });
 });

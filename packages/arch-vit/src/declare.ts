@@ -1,6 +1,4 @@
-import {
-  assembleMergeGraph, commonModulePrefix, type Graph, type MergeGraph, type ParamRef, type Tie, type ValueAxis,
-} from '@zipit/core';
+import { assembleMergeGraph, commonModulePrefix, type Graph, type MergeGraph, type ParamRef, type Tie, type ValueAxis } from '@zipit/core';
 import { ConcreteShapes } from './concrete.js';
 import type { Linear, Norm, Projection, VitLayout } from './layout.js';
 
@@ -64,8 +62,12 @@ export function declareVitMergeGraph(graph: Graph, layout: VitLayout): MergeGrap
     seg.producers.push(...normProducers(block.norm1), ...linearProducers(a.out), ...normProducers(block.norm2), ...linearProducers(block.fc2));
     seg.consumers.push(...uniqueLinears([a.q.linear, a.k.linear, a.v.linear]).map(consumerOf), consumerOf(block.fc1));
     seg.values.push(
-      ...block.norm1.values.map((v) => last(v)), last(block.add1.outputs[0]), ...a.outputValues.map((v) => last(v)),
-      ...block.norm2.values.map((v) => last(v)), ...block.fc2.values.map((v) => last(v)), last(block.add2.outputs[0]),
+      ...block.norm1.values.map((v) => last(v)),
+      last(block.add1.outputs[0]),
+      ...a.outputValues.map((v) => last(v)),
+      ...block.norm2.values.map((v) => last(v)),
+      ...block.fc2.values.map((v) => last(v)),
+      last(block.add2.outputs[0]),
     );
     seg.ties.push(tie(block.add1.name, block.add1.inputs), tie(block.add2.name, block.add2.inputs));
     seg.observe = last(block.output);

@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import {
-  defaultMatcherRegistry, getPointMatcher, procrustesFixingOnes, SeededRandom, tensor, zipGraphs,
-  type Graph, type MergeGraph, type Tensor,
+  defaultMatcherRegistry,
+  getPointMatcher,
+  procrustesFixingOnes,
+  SeededRandom,
+  tensor,
+  zipGraphs,
+  type Graph,
+  type MergeGraph,
+  type Tensor,
 } from '@zipit/core';
 import { readOnnxFile } from '@zipit/io-onnx/node';
 import { computeStatistics } from '@zipit/pipeline';
@@ -93,7 +100,10 @@ describe.each([
     const mg = vitArch.mergeGraph(a);
     const d = mg.points.find((p) => p.name.endsWith(':stream'))!.channels;
     const rng = new SeededRandom(7);
-    const q = procrustesFixingOnes(Float64Array.from({ length: d * d }, () => rng.normal()), d);
+    const q = procrustesFixingOnes(
+      Float64Array.from({ length: d * d }, () => rng.normal()),
+      d,
+    );
     const b = rotateStream(a, mg, q);
     const x = images(a.inputs[0].shape as number[], 8, 2);
     const ra = (await run(a, x)).logits;
@@ -102,8 +112,11 @@ describe.each([
     const models = [a, b].map((graph, k) => ({ name: `model${k}`, graph, file: `model${k}.onnx` }));
     const stats = await computeStatistics(models, mg, [{ x: images(a.inputs[0].shape as number[], 32, 3) }], { executor, threads: 1 });
     const orthogonal = { matcher: getPointMatcher(defaultMatcherRegistry(), 'orthogonal') };
-    const ts = matchVit(mg, (i) => stats.covariance(i), 2, { stream: orthogonal, attention: orthogonal, mlp: { matcher: getPointMatcher(defaultMatcherRegistry(), 'permute') } })
-      .map((r) => ({ merge: r!.merge, unmerge: r!.unmerge }));
+    const ts = matchVit(mg, (i) => stats.covariance(i), 2, {
+      stream: orthogonal,
+      attention: orthogonal,
+      mlp: { matcher: getPointMatcher(defaultMatcherRegistry(), 'permute') },
+    }).map((r) => ({ merge: r!.merge, unmerge: r!.unmerge }));
     const { graph } = zipGraphs([a, b], { mergeGraph: mg, transforms: ts, stopAt: 'all' });
     const out = await run(graph, x);
     for (const k of [0, 1]) expect(maxAbsDiff(out[`model${k}:logits`], ra)).toBeLessThan(1e-3);

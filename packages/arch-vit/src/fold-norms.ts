@@ -35,7 +35,8 @@ export function foldNormAffine(graph: Graph): Graph {
     if (!gamma && !beta) continue;
     for (const l of readers) {
       const w = initializers.get(l.weight)!;
-      if (w.shape.length !== 2) throw new UnsupportedError(`cannot fold ${norm.module} into ${l.node.name}: its weight ${l.weight} has rank ${w.shape.length}, not 2`);
+      if (w.shape.length !== 2)
+        throw new UnsupportedError(`cannot fold ${norm.module} into ${l.node.name}: its weight ${l.weight} has rank ${w.shape.length}, not 2`);
       const wd = floats(w);
       const [rows, cols] = w.shape;
       const at = (o: number, i: number) => (l.inAxis === 0 ? i * cols + o : o * cols + i);

@@ -186,7 +186,19 @@ class VitLayoutReader extends LayoutReader<VitLayout> {
     const pool = this.readPool(finalNorm.output);
     const head = this.readHead(pool.output);
     return {
-      input, patch, tokenValues, cls, pos, embed, embedValues, blocks, norm: finalNorm, pool, head, dim, tokens: tokenCount,
+      input,
+      patch,
+      tokenValues,
+      cls,
+      pos,
+      embed,
+      embedValues,
+      blocks,
+      norm: finalNorm,
+      pool,
+      head,
+      dim,
+      tokens: tokenCount,
     };
   }
 
@@ -205,8 +217,16 @@ class VitLayoutReader extends LayoutReader<VitLayout> {
         this.fail(`${describe(conv)} is not a patch embedding (it needs stride = kernel, no padding, group 1)`);
       }
       const patch: Linear = {
-        node: conv, weight: conv.inputs[1], inAxis: 1, outAxis: 0, inChannels: w.shape[1], outChannels: w.shape[0],
-        bias: conv.inputs[2] || undefined, output: conv.outputs[0], values: [conv.outputs[0]], module: moduleName(this.graph, conv),
+        node: conv,
+        weight: conv.inputs[1],
+        inAxis: 1,
+        outAxis: 0,
+        inChannels: w.shape[1],
+        outChannels: w.shape[0],
+        bias: conv.inputs[2] || undefined,
+        output: conv.outputs[0],
+        values: [conv.outputs[0]],
+        module: moduleName(this.graph, conv),
       };
       const tokenValues = [{ value: conv.outputs[0], axis: 1 }];
       let cur = conv.outputs[0];
@@ -443,8 +463,18 @@ class VitLayoutReader extends LayoutReader<VitLayout> {
     const module = commonModulePrefix([core.q.linear.module, out.module]) || out.module;
     const outInput = out.node.inputs[0];
     return {
-      module, q: qp, k: kp, v: vp, heads, qkHeadDim: qd, vHeadDim: vd, out, outInput,
-      outInputValues: [outInput], output: back.output, outputValues: [...out.values, ...back.values],
+      module,
+      q: qp,
+      k: kp,
+      v: vp,
+      heads,
+      qkHeadDim: qd,
+      vHeadDim: vd,
+      out,
+      outInput,
+      outInputValues: [outInput],
+      output: back.output,
+      outputValues: [...out.values, ...back.values],
     };
   }
 
@@ -548,8 +578,6 @@ class VitLayoutReader extends LayoutReader<VitLayout> {
     nodes.push(div);
     const values = [centered, div.outputs[0]];
     let out = div.outputs[0];
-    let scale: string | undefined;
-    let bias: string | undefined;
     const affine = (opType: string) => {
       const next = this.next(out);
       const n = next.length === 1 && next[0].opType === opType ? next[0] : undefined;
@@ -562,8 +590,8 @@ class VitLayoutReader extends LayoutReader<VitLayout> {
       values.push(out);
       return p;
     };
-    scale = affine('Mul');
-    bias = affine('Add');
+    const scale = affine('Mul');
+    const bias = affine('Add');
     const module = scale?.endsWith('.weight') ? scale.slice(0, -'.weight'.length) : moduleName(this.graph, nodes[nodes.length - 1]);
     return { nodes: nodes.sort((a, b) => this.order(a) - this.order(b)), input: x, output: out, scale, bias, values, module };
   }
@@ -627,14 +655,30 @@ class VitLayoutReader extends LayoutReader<VitLayout> {
       const bias = node.inputs[2] && this.graph.initializers.has(node.inputs[2]) ? node.inputs[2] : undefined;
       const [inAxis, outAxis] = transB ? [1, 0] : [0, 1];
       return {
-        node, weight: node.inputs[1], inAxis, outAxis, inChannels: w.shape[inAxis], outChannels: w.shape[outAxis], bias,
-        output: node.outputs[0], values: [node.outputs[0]], module,
+        node,
+        weight: node.inputs[1],
+        inAxis,
+        outAxis,
+        inChannels: w.shape[inAxis],
+        outChannels: w.shape[outAxis],
+        bias,
+        output: node.outputs[0],
+        values: [node.outputs[0]],
+        module,
       };
     }
     if (node.opType !== 'MatMul') return undefined;
     const out = node.outputs[0];
     const base: Linear = {
-      node, weight: node.inputs[1], inAxis: 0, outAxis: 1, inChannels: w.shape[0], outChannels: w.shape[1], output: out, values: [out], module,
+      node,
+      weight: node.inputs[1],
+      inAxis: 0,
+      outAxis: 1,
+      inChannels: w.shape[0],
+      outChannels: w.shape[1],
+      output: out,
+      values: [out],
+      module,
     };
     const next = this.next(out);
     if (next.length === 1 && next[0].opType === 'Add') {
@@ -747,7 +791,22 @@ const LAYOUT_OPS_IN = new Set(['Transpose', 'Reshape', 'Identity', 'Dropout', 'C
 
 /** Channel-wise activations between the MLP's layers (GELU exact or tanh, written out or as one op). */
 const ACTIVATION_OPS = new Set([
-  'Gelu', 'Relu', 'Sigmoid', 'Tanh', 'Erf', 'Mul', 'Add', 'Div', 'Pow', 'Sub', 'Identity', 'Dropout', 'Cast', 'HardSwish', 'Elu', 'LeakyRelu',
+  'Gelu',
+  'Relu',
+  'Sigmoid',
+  'Tanh',
+  'Erf',
+  'Mul',
+  'Add',
+  'Div',
+  'Pow',
+  'Sub',
+  'Identity',
+  'Dropout',
+  'Cast',
+  'HardSwish',
+  'Elu',
+  'LeakyRelu',
 ]);
 
 function describe(node: Node): string {

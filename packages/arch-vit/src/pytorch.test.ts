@@ -15,14 +15,38 @@ import { vitArch } from './vit-arch.js';
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
 const FIXTURES: [string, string, string, string[]][] = [
-  ['vit_d2_h2_separate_opset13.onnx', 'vit-d2-h2', 'ViT: 2 blocks, width 16, 2 heads of 8 (separate Q/K/V), MLP 32, 17 tokens, class-token head',
-    ['blocks.0.attn:qk', 'blocks.0.attn.proj:in', 'blocks.0.mlp.2:in', 'blocks.1.attn:qk', 'blocks.1.attn.proj:in', 'blocks.1.mlp.2:in', 'blocks:stream']],
-  ['vit_d2_h4_mha_opset13.onnx', 'vit-d2-h4', 'ViT: 2 blocks, width 16, 4 heads of 4 (fused QKV), MLP 32, 17 tokens, class-token head',
-    ['blocks.0.attn:qk', 'blocks.0.attn.out_proj:in', 'blocks.0.mlp.2:in', 'blocks.1.attn:qk', 'blocks.1.attn.out_proj:in', 'blocks.1.mlp.2:in', 'blocks:stream']],
-  ['vit_d4_h4_fused_opset17.onnx', 'vit-d4-h4', 'ViT: 4 blocks, width 16, 4 heads of 4 (fused QKV), MLP 32, 17 tokens, class-token head',
-    [0, 1, 2, 3].flatMap((i) => [`blocks.${i}.attn:qk`, `blocks.${i}.attn.proj:in`, `blocks.${i}.mlp.2:in`]).concat('blocks:stream')],
-  ['vit_d4_h2_separate_mean_opset17.onnx', 'vit-d4-h2', 'ViT: 4 blocks, width 16, 2 heads of 8 (separate Q/K/V), MLP 32, 16 tokens, mean-token head',
-    [0, 1, 2, 3].flatMap((i) => [`blocks.${i}.attn:qk`, `blocks.${i}.attn.proj:in`, `blocks.${i}.mlp.2:in`]).concat('blocks:stream')],
+  [
+    'vit_d2_h2_separate_opset13.onnx',
+    'vit-d2-h2',
+    'ViT: 2 blocks, width 16, 2 heads of 8 (separate Q/K/V), MLP 32, 17 tokens, class-token head',
+    ['blocks.0.attn:qk', 'blocks.0.attn.proj:in', 'blocks.0.mlp.2:in', 'blocks.1.attn:qk', 'blocks.1.attn.proj:in', 'blocks.1.mlp.2:in', 'blocks:stream'],
+  ],
+  [
+    'vit_d2_h4_mha_opset13.onnx',
+    'vit-d2-h4',
+    'ViT: 2 blocks, width 16, 4 heads of 4 (fused QKV), MLP 32, 17 tokens, class-token head',
+    [
+      'blocks.0.attn:qk',
+      'blocks.0.attn.out_proj:in',
+      'blocks.0.mlp.2:in',
+      'blocks.1.attn:qk',
+      'blocks.1.attn.out_proj:in',
+      'blocks.1.mlp.2:in',
+      'blocks:stream',
+    ],
+  ],
+  [
+    'vit_d4_h4_fused_opset17.onnx',
+    'vit-d4-h4',
+    'ViT: 4 blocks, width 16, 4 heads of 4 (fused QKV), MLP 32, 17 tokens, class-token head',
+    [0, 1, 2, 3].flatMap((i) => [`blocks.${i}.attn:qk`, `blocks.${i}.attn.proj:in`, `blocks.${i}.mlp.2:in`]).concat('blocks:stream'),
+  ],
+  [
+    'vit_d4_h2_separate_mean_opset17.onnx',
+    'vit-d4-h2',
+    'ViT: 4 blocks, width 16, 2 heads of 8 (separate Q/K/V), MLP 32, 16 tokens, mean-token head',
+    [0, 1, 2, 3].flatMap((i) => [`blocks.${i}.attn:qk`, `blocks.${i}.attn.proj:in`, `blocks.${i}.mlp.2:in`]).concat('blocks:stream'),
+  ],
 ];
 
 /** `g` with N(0, 0.05²) noise added to every float parameter: the same structure, another model. */
@@ -31,7 +55,14 @@ function noisy(g: Graph, seed: number): Graph {
   const inits = new Map(g.initializers);
   for (const [name, t] of g.initializers) {
     if (t.dtype !== 'float32' || t.data.length < 2) continue;
-    inits.set(name, tensor('float32', t.shape, (t.data as Float32Array).map((v) => v + 0.05 * rng.normal())));
+    inits.set(
+      name,
+      tensor(
+        'float32',
+        t.shape,
+        (t.data as Float32Array).map((v) => v + 0.05 * rng.normal()),
+      ),
+    );
   }
   return { ...g, initializers: inits };
 }
@@ -54,7 +85,11 @@ const exported: ReferenceModel[] = await Promise.all(
   FIXTURES.map(async ([file]) => {
     const g = await readOnnxFile(fixture(file));
     const input = g.inputs.find((i) => !g.initializers.has(i.name))!;
-    return { name: file, input: { name: input.name, shape: (input.shape ?? []).map((d) => d ?? 'batch') }, build: ({ seed }) => (seed === 1 ? g : noisy(g, seed)) };
+    return {
+      name: file,
+      input: { name: input.name, shape: (input.shape ?? []).map((d) => d ?? 'batch') },
+      build: ({ seed }) => (seed === 1 ? g : noisy(g, seed)),
+    };
   }),
 );
 

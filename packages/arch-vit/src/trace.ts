@@ -16,7 +16,17 @@ export interface Ids {
 
 /** Operators that move elements without changing them. */
 export const LAYOUT_OPS: ReadonlySet<string> = new Set([
-  'Transpose', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Gather', 'Slice', 'Split', 'Identity', 'Dropout', 'Cast',
+  'Transpose',
+  'Reshape',
+  'Flatten',
+  'Squeeze',
+  'Unsqueeze',
+  'Gather',
+  'Slice',
+  'Split',
+  'Identity',
+  'Dropout',
+  'Cast',
 ]);
 
 /** Element-wise operators that are layout-neutral when the other operand is a known scalar (the 1/√d scale). */
@@ -49,9 +59,16 @@ export function isLayoutStep(node: Node, input: string, cs: ConcreteShapes): boo
 export function applyStep(node: Node, x: Ids, output: string, cs: ConcreteShapes): Ids | undefined {
   const outShape = cs.shape(output);
   switch (node.opType) {
-    case 'Identity': case 'Dropout': case 'Cast': case 'Mul': case 'Div':
+    case 'Identity':
+    case 'Dropout':
+    case 'Cast':
+    case 'Mul':
+    case 'Div':
       return x;
-    case 'Reshape': case 'Flatten': case 'Squeeze': case 'Unsqueeze':
+    case 'Reshape':
+    case 'Flatten':
+    case 'Squeeze':
+    case 'Unsqueeze':
       return outShape && size(outShape) === x.data.length ? { shape: outShape, data: x.data } : undefined;
     case 'Transpose': {
       const perm = intsAttr(node, 'perm') ?? x.shape.map((_, k) => x.shape.length - 1 - k);

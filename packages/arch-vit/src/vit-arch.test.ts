@@ -7,7 +7,11 @@ import { registerVit, vitArch } from './vit-arch.js';
 
 /** Replaces node `name`'s attributes/constant inputs (graphs from the builder are plain data). */
 function mutate(g: Graph, edit: (g: Graph) => void): Graph {
-  const copy: Graph = { ...g, nodes: g.nodes.map((n) => ({ ...n, inputs: [...n.inputs], attributes: n.attributes.map((a) => ({ ...a })) })), initializers: new Map(g.initializers) };
+  const copy: Graph = {
+    ...g,
+    nodes: g.nodes.map((n) => ({ ...n, inputs: [...n.inputs], attributes: n.attributes.map((a) => ({ ...a })) })),
+    initializers: new Map(g.initializers),
+  };
   edit(copy);
   return copy;
 }
@@ -29,10 +33,19 @@ describe('vitArch', () => {
     const mg = vitArch.mergeGraph(buildVit({ seed: 1, heads: 4, qkv: 'fused' }));
     const [qk, v, mlp] = mg.points;
     expect(qk).toMatchObject({ name: 'blocks.0.attn:qk', channels: 16, blocks: { count: 4, size: 4, group: 'blocks.0.attn' } });
-    expect(qk.producers.map((r) => [r.param, r.axis, r.offset ?? 0])).toEqual([['blocks.0.attn.qkv.weight', 1, 0], ['blocks.0.attn.qkv.bias', 0, 0]]);
-    expect(qk.consumers.map((r) => [r.param, r.axis, r.offset ?? 0])).toEqual([['blocks.0.attn.qkv.weight', 1, 16], ['blocks.0.attn.qkv.bias', 0, 16]]);
+    expect(qk.producers.map((r) => [r.param, r.axis, r.offset ?? 0])).toEqual([
+      ['blocks.0.attn.qkv.weight', 1, 0],
+      ['blocks.0.attn.qkv.bias', 0, 0],
+    ]);
+    expect(qk.consumers.map((r) => [r.param, r.axis, r.offset ?? 0])).toEqual([
+      ['blocks.0.attn.qkv.weight', 1, 16],
+      ['blocks.0.attn.qkv.bias', 0, 16],
+    ]);
     expect(qk.observe).toEqual({ value: '/blocks/blocks.0/attn/qkv/Add_output_0', axis: 2, offset: 0 });
-    expect(v.producers.map((r) => [r.param, r.axis, r.offset ?? 0])).toEqual([['blocks.0.attn.qkv.weight', 1, 32], ['blocks.0.attn.qkv.bias', 0, 32]]);
+    expect(v.producers.map((r) => [r.param, r.axis, r.offset ?? 0])).toEqual([
+      ['blocks.0.attn.qkv.weight', 1, 32],
+      ['blocks.0.attn.qkv.bias', 0, 32],
+    ]);
     expect(v.consumers.map((r) => [r.param, r.axis])).toEqual([['blocks.0.attn.proj.weight', 0]]);
     expect(v.blocks).toEqual(qk.blocks);
     expect(mlp).toMatchObject({ name: 'blocks.0.mlp.fc2:in', channels: 32 });
@@ -40,7 +53,9 @@ describe('vitArch', () => {
     const stream = mg.points[mg.points.length - 1];
     expect(stream.name).toBe('blocks:stream');
     expect(stream.ties.map((t) => t.node)).toEqual(['/blocks/blocks.0/Add', '/blocks/blocks.0/Add_1', '/blocks/blocks.1/Add', '/blocks/blocks.1/Add_1']);
-    expect(stream.producers.map((r) => r.param)).toEqual(expect.arrayContaining(['patch_embed.proj.weight', 'cls_token', 'pos_embed', 'norm.weight', 'blocks.1.norm2.bias']));
+    expect(stream.producers.map((r) => r.param)).toEqual(
+      expect.arrayContaining(['patch_embed.proj.weight', 'cls_token', 'pos_embed', 'norm.weight', 'blocks.1.norm2.bias']),
+    );
     expect(mg.points.filter((p) => p.stopPoint).map((p) => p.name)).toEqual(['blocks:stream']);
   });
 
@@ -49,13 +64,20 @@ describe('vitArch', () => {
     const p = prepareVit(g);
     expect(prepareVit(p)).toBe(p);
     expect(p.nodes.filter((n) => n.name.endsWith('/junction/MatMul')).map((n) => n.name)).toEqual([
-      '/blocks/blocks.0/junction/MatMul', '/blocks/blocks.1/junction/MatMul', '/blocks/blocks.2/junction/MatMul',
+      '/blocks/blocks.0/junction/MatMul',
+      '/blocks/blocks.1/junction/MatMul',
+      '/blocks/blocks.2/junction/MatMul',
     ]);
     const mg = vitArch.mergeGraph(p);
     expect(mg.points.filter((q) => q.stopPoint).map((q) => q.name)).toEqual(['embed:stream', 'blocks.0:stream', 'blocks.1:stream', 'blocks.2:stream']);
     expect(mg.points[0].consumers.map((r) => r.param)).toEqual(['blocks.0.junction.weight']);
     expect(mg.points[4].producers[0]).toMatchObject({ param: 'blocks.0.junction.weight', axis: 1 });
-    expect(mg.points.filter((q) => q.shareTransform === 'stream').map((q) => q.name)).toEqual(['embed:stream', 'blocks.0:stream', 'blocks.1:stream', 'blocks.2:stream']);
+    expect(mg.points.filter((q) => q.shareTransform === 'stream').map((q) => q.name)).toEqual([
+      'embed:stream',
+      'blocks.0:stream',
+      'blocks.1:stream',
+      'blocks.2:stream',
+    ]);
   });
 
   it('registers and is detected; other models are declined with the reason', () => {
@@ -87,7 +109,14 @@ describe('vitArch', () => {
   it('explains parameters the exporter merged into one (equal LayerNorm defaults read through Identity)', () => {
     const g = mutate(buildVit({ seed: 1 }), (m) => {
       m.initializers.delete('blocks.1.norm1.weight');
-      m.nodes.unshift({ name: 'Identity_0', opType: 'Identity', domain: '', inputs: ['blocks.0.norm1.weight'], outputs: ['blocks.1.norm1.weight'], attributes: [] });
+      m.nodes.unshift({
+        name: 'Identity_0',
+        opType: 'Identity',
+        domain: '',
+        inputs: ['blocks.0.norm1.weight'],
+        outputs: ['blocks.1.norm1.weight'],
+        attributes: [],
+      });
     });
     const r = vitArch.recognise(g);
     expect(r.match).toBe(false);

@@ -43,9 +43,16 @@ describe('vit-rotate matcher', () => {
 
   it('refuses a model that is not a ViT', () => {
     const g = buildSmallCnn({ seed: 1, imageSize: 16, classes: [3] });
-    expect(() => vitRotateMatcher.matchGraph({
-      mergeGraph: { points: [], heads: [], barriers: [] }, numModels: 2, graphs: [g, g], covariance: () => new Float64Array(0),
-      params: vitRotateMatcher.defaults, upTo: -1, alignBlocks: true,
-    })).toThrow(UnsupportedError);
+    expect(() =>
+      vitRotateMatcher.matchGraph({
+        mergeGraph: { points: [], heads: [], barriers: [] },
+        numModels: 2,
+        graphs: [g, g],
+        covariance: () => new Float64Array(0),
+        params: vitRotateMatcher.defaults,
+        upTo: -1,
+        alignBlocks: true,
+      }),
+    ).toThrow(UnsupportedError);
   });
 });

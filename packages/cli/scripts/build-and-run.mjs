@@ -22,7 +22,9 @@ const build = spawnSync(turbo, ['run', 'build', '--filter=@zipit/cli...', '--out
 });
 if (build.status !== 0) {
   process.stderr.write(`${build.stdout ?? ''}${build.stderr ?? ''}`);
-  process.stderr.write(`zipit: building @zipit/cli failed (${build.error ? build.error.message : `turbo exited ${build.status}`}); see above, or run \`pnpm build\`\n`);
+  process.stderr.write(
+    `zipit: building @zipit/cli failed (${build.error ? build.error.message : `turbo exited ${build.status}`}); see above, or run \`pnpm build\`\n`,
+  );
   process.exit(3);
 }
 await import(pathToFileURL(main).href);

@@ -145,7 +145,9 @@ async function runCommand(entry: CommandEntry, argv: string[], io: CommandIO): P
       return EXIT.input;
     }
     if (isAllocationFailure(e)) {
-      io.err(`zipit ${name}: out of memory: ${oneLine((e as Error).message)} (a declared size in the model or data is too large)${process.env.ZIPIT_DEBUG ? `\n${(e as Error).stack}` : ''}`);
+      io.err(
+        `zipit ${name}: out of memory: ${oneLine((e as Error).message)} (a declared size in the model or data is too large)${process.env.ZIPIT_DEBUG ? `\n${(e as Error).stack}` : ''}`,
+      );
       return EXIT.input;
     }
     io.err(`zipit ${name}: internal error: ${describeInternal(e, oneLine)}`);

@@ -41,7 +41,8 @@ export function parseDataOptions(values: Values): DataOptions {
   const seed = parseNumberOption(values.seed, '--seed', { integer: true, min: 0, max: 2 ** 32 - 1 }, 0);
   const images: ImagePreprocessOptions = {};
   if (values.preprocess !== undefined) {
-    if (!(PRESET_NAMES as string[]).includes(values.preprocess)) throw new InvalidArgumentError(`--preprocess must be one of ${PRESET_NAMES.join(', ')}, got "${values.preprocess}"`);
+    if (!(PRESET_NAMES as string[]).includes(values.preprocess))
+      throw new InvalidArgumentError(`--preprocess must be one of ${PRESET_NAMES.join(', ')}, got "${values.preprocess}"`);
     images.preset = values.preprocess as PresetName;
   }
   if (values.resize !== undefined) images.resize = parseNumberOption(values.resize, '--resize', { integer: true, min: 0, max: 65536 });
@@ -65,7 +66,9 @@ export function requireImagePreprocessing(specs: readonly string[], opts: DataOp
   if (opts.images.preset !== undefined || (opts.images.mean !== undefined && opts.images.std !== undefined)) return;
   const folder = specs.find((s) => parseDatasetSpec(s).kind === 'folder');
   if (folder !== undefined) {
-    throw new UsageError(`${folder} is an image folder: say how its images become model inputs with --preprocess ${PRESET_NAMES.join('|')} (or --mean and --std)`);
+    throw new UsageError(
+      `${folder} is an image folder: say how its images become model inputs with --preprocess ${PRESET_NAMES.join('|')} (or --mean and --std)`,
+    );
   }
 }
 

@@ -59,7 +59,8 @@ export async function withSymbolicBatch(graph: Graph, file: string): Promise<{ g
     for (let k = 0; k < 2; k++) {
       const want = parts[k].data as Float32Array;
       for (let j = 0; j < per; j++) {
-        if (Math.abs(got[k * per + j] - want[j]) > 1e-4 * (1 + Math.abs(want[j]))) throw refusal(`output ${name} of an image depends on the other images in the batch`);
+        if (Math.abs(got[k * per + j] - want[j]) > 1e-4 * (1 + Math.abs(want[j])))
+          throw refusal(`output ${name} of an image depends on the other images in the batch`);
       }
     }
   }

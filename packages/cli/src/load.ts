@@ -55,7 +55,12 @@ export async function loadForMerge(
  * Opens every spec for a model input, with the split used when a spec names none; image folders
  * are preprocessed with `opts.images` and sampled with `opts.seed`.
  */
-export async function openAll(specs: readonly string[], input: ValueInfo, defaultSplit: Split, opts: { images?: ImagePreprocessOptions; seed?: number } = {}): Promise<Dataset[]> {
+export async function openAll(
+  specs: readonly string[],
+  input: ValueInfo,
+  defaultSplit: Split,
+  opts: { images?: ImagePreprocessOptions; seed?: number } = {},
+): Promise<Dataset[]> {
   return Promise.all(specs.map((s) => openDataset(s, { defaultSplit, input, images: opts.images, seed: opts.seed })));
 }
 

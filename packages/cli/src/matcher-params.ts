@@ -48,9 +48,13 @@ export function parseParamFlags(flags: readonly string[] | undefined): Map<strin
     const eq = flag.indexOf('=');
     const name = eq > 0 ? flag.slice(0, eq).trim() : '';
     if (!name) throw new UsageError(`--param takes name=value (e.g. --param alpha=0.3), got "${flag}"`);
-    const values = flag.slice(eq + 1).split(',').map((t) => t.trim());
+    const values = flag
+      .slice(eq + 1)
+      .split(',')
+      .map((t) => t.trim());
     const nums = values.map(Number);
-    if (values.some((t) => t === '') || nums.some((v) => !Number.isFinite(v))) throw new UsageError(`--param ${name}: "${flag.slice(eq + 1)}" is not a number (or a comma-separated list of numbers)`);
+    if (values.some((t) => t === '') || nums.some((v) => !Number.isFinite(v)))
+      throw new UsageError(`--param ${name}: "${flag.slice(eq + 1)}" is not a number (or a comma-separated list of numbers)`);
     out.set(name, [...(out.get(name) ?? []), ...nums]);
   }
   return out;
@@ -60,6 +64,13 @@ export function parseParamFlags(flags: readonly string[] | undefined): Map<strin
 export function matcherParamsHelp(registry: MatcherRegistry): string {
   return registry
     .list()
-    .map((m) => `                      ${m.name}: ${Object.entries(m.defaults).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`)
+    .map(
+      (m) =>
+        `                      ${m.name}: ${
+          Object.entries(m.defaults)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ') || '(none)'
+        }`,
+    )
     .join('\n');
 }

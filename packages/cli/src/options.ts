@@ -98,7 +98,8 @@ export function parseNumberOption(text: string | undefined, flag: string, range:
 export function parseNumberList(text: string | undefined, flag: string, range: NumberRange, fallback: number[]): number[] {
   if (text === undefined) return fallback;
   const items = text.split(',').map((s) => s.trim());
-  if (items.length === 0 || items.every((s) => s === '')) throw new InvalidArgumentError(`${flag} needs a comma-separated list of numbers, got an empty string`);
+  if (items.length === 0 || items.every((s) => s === ''))
+    throw new InvalidArgumentError(`${flag} needs a comma-separated list of numbers, got an empty string`);
   return items.map((s) => {
     if (s === '') throw new InvalidArgumentError(`${flag} has an empty item in "${text}"`);
     return parseNumberOption(s, flag, range);

@@ -8,7 +8,10 @@ export class ProgressLine {
   /** The label of the pass being drawn, when it started and at what count (for the rate). */
   private pass: { label: string; start: number; from: number } | null = null;
 
-  constructor(private readonly enabled: boolean, private readonly stream: NodeJS.WriteStream = process.stderr) {}
+  constructor(
+    private readonly enabled: boolean,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {}
 
   /** Shows `label: done/total unit` with a bar (total may be unknown) and the rate per second. Throttled to ~10 Hz. */
   update(label: string, done: number, total: number | null, unit = 'images'): void {

@@ -19,7 +19,7 @@ export async function calibrate(g: Graph, x: Tensor<'float32'>, runtime: SuiteRu
   const nodes: Node[] = [];
   const temporary: { conv: Node; bn: Node }[] = [];
   for (const node of g.nodes) {
-    const rs = node.opType === 'Conv' ? readers.get(node.outputs[0]) ?? [] : [];
+    const rs = node.opType === 'Conv' ? (readers.get(node.outputs[0]) ?? []) : [];
     if (node.opType !== 'Conv' || (rs.length === 1 && rs[0].opType === 'BatchNormalization') || !node.inputs[2]) {
       nodes.push(node);
       continue;
@@ -35,8 +35,12 @@ export async function calibrate(g: Graph, x: Tensor<'float32'>, runtime: SuiteRu
     ] as const;
     for (const [name, t] of params) inits.set(name, t);
     const bn: Node = {
-      name: `${p}/BatchNormalization`, opType: 'BatchNormalization', domain: '', inputs: [pre, ...params.map(([name]) => name)],
-      outputs: [node.outputs[0]], attributes: [{ name: 'epsilon', value: { type: 'float', value: 1e-5 } }],
+      name: `${p}/BatchNormalization`,
+      opType: 'BatchNormalization',
+      domain: '',
+      inputs: [pre, ...params.map(([name]) => name)],
+      outputs: [node.outputs[0]],
+      attributes: [{ name: 'epsilon', value: { type: 'float', value: 1e-5 } }],
     };
     nodes.push({ ...node, outputs: [pre, ...node.outputs.slice(1)] }, bn);
     temporary.push({ conv: node, bn });
@@ -51,9 +55,23 @@ export async function calibrate(g: Graph, x: Tensor<'float32'>, runtime: SuiteRu
     const c = w.shape[0];
     const per = w.data.length / c;
     const scale = gamma.map((gm, o) => gm / Math.sqrt(variance[o] + 1e-5));
-    out.set(conv.inputs[1], tensor('float32', w.shape, Float32Array.from(w.data as Float32Array, (v, i) => v * scale[Math.floor(i / per)])));
+    out.set(
+      conv.inputs[1],
+      tensor(
+        'float32',
+        w.shape,
+        Float32Array.from(w.data as Float32Array, (v, i) => v * scale[Math.floor(i / per)]),
+      ),
+    );
     const b = out.get(conv.inputs[2])!.data as Float32Array;
-    out.set(conv.inputs[2], tensor('float32', [c], b.map((v, o) => (v - mean[o]) * scale[o] + beta[o])));
+    out.set(
+      conv.inputs[2],
+      tensor(
+        'float32',
+        [c],
+        b.map((v, o) => (v - mean[o]) * scale[o] + beta[o]),
+      ),
+    );
   }
   return { ...g, initializers: out };
 }

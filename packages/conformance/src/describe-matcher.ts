@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
-  asGraphMatcher, deriveMergeGraph, permuteModel, randomPointPermutations, resolveMatcherParams, SeededRandom,
-  type AnyMatcher, type Graph, type MatcherParams, type MatchResult, type MergeGraph,
+  asGraphMatcher,
+  deriveMergeGraph,
+  permuteModel,
+  randomPointPermutations,
+  resolveMatcherParams,
+  SeededRandom,
+  type AnyMatcher,
+  type Graph,
+  type MatcherParams,
+  type MatchResult,
+  type MergeGraph,
 } from '@zipit/core';
 import { buildTokenMlp } from '@zipit/core/testing';
 import { maxAbsDiff } from './numerics.js';
@@ -65,10 +74,22 @@ export function describeMatcher(matcher: AnyMatcher, opts: MatcherSuiteOptions =
 
     /** Runs the matcher on models whose point-i features are `perms[k][i]` applied to X (identity when absent). */
     const runOn = (graphs: readonly Graph[], perms: (Int32Array[] | undefined)[], params?: MatcherParams) => {
-      const stacked = mg.points.map((p, i) => stack(features[i], p.channels, samples, perms.map((ps) => ps?.[i])));
+      const stacked = mg.points.map((p, i) =>
+        stack(
+          features[i],
+          p.channels,
+          samples,
+          perms.map((ps) => ps?.[i]),
+        ),
+      );
       const results = gm.matchGraph({
-        mergeGraph: mg, numModels: graphs.length, graphs, covariance: (i) => covariance(stacked[i], graphs.length * mg.points[i].channels, samples),
-        params: resolveMatcherParams(gm, params), upTo: mg.points.length - 1, alignBlocks: gm.name !== 'average',
+        mergeGraph: mg,
+        numModels: graphs.length,
+        graphs,
+        covariance: (i) => covariance(stacked[i], graphs.length * mg.points[i].channels, samples),
+        params: resolveMatcherParams(gm, params),
+        upTo: mg.points.length - 1,
+        alignBlocks: gm.name !== 'average',
       });
       return { stacked, results };
     };
@@ -95,7 +116,7 @@ export function describeMatcher(matcher: AnyMatcher, opts: MatcherSuiteOptions =
       expectReconstructs(stacked, results, 2, 'self-match');
     });
 
-    it.skipIf(opts.recoversPermutations === false)('recovers a permuted copy: zip(X, P·X) unmerges to each model\'s features', () => {
+    it.skipIf(opts.recoversPermutations === false)("recovers a permuted copy: zip(X, P·X) unmerges to each model's features", () => {
       const perms = randomPointPermutations(mg, new SeededRandom(5));
       expect(perms.some((p) => p.some((v, i) => v !== i))).toBe(true);
       const { stacked, results } = runOn([a, permuteModel(a, mg, perms)], [undefined, perms], opts.params);

@@ -1,6 +1,12 @@
 import {
-  asGraphMatcher, resolveMatcherParams,
-  type AnyMatcher, type FeatureStats, type Graph, type MatcherParams, type MergeGraph, type PointTransform,
+  asGraphMatcher,
+  resolveMatcherParams,
+  type AnyMatcher,
+  type FeatureStats,
+  type Graph,
+  type MatcherParams,
+  type MergeGraph,
+  type PointTransform,
 } from '@zipit/core';
 import { exactAverages } from './numerics.js';
 

@@ -40,37 +40,51 @@ function formatMessage(message: string, ctx: ErrorContext): string {
 
 /** A caller passed an argument outside its domain (unknown method, bad count, bad option). */
 export class InvalidArgumentError extends ZipitError {
-  constructor(message: string, ctx?: ErrorContext) { super('E_ARGUMENT', message, ctx); }
+  constructor(message: string, ctx?: ErrorContext) {
+    super('E_ARGUMENT', message, ctx);
+  }
 }
 
 /** A file is not what it claims to be: corrupt, truncated, wrong format, unsupported header. */
 export class FormatError extends ZipitError {
-  constructor(message: string, ctx?: ErrorContext) { super('E_FORMAT', message, ctx); }
+  constructor(message: string, ctx?: ErrorContext) {
+    super('E_FORMAT', message, ctx);
+  }
 }
 
 /** Shapes or sizes do not fit together. */
 export class ShapeError extends ZipitError {
-  constructor(message: string, ctx?: ErrorContext) { super('E_SHAPE', message, ctx); }
+  constructor(message: string, ctx?: ErrorContext) {
+    super('E_SHAPE', message, ctx);
+  }
 }
 
 /** NaN/Inf or other non-finite numbers where finite ones are required. */
 export class NumericError extends ZipitError {
-  constructor(message: string, ctx?: ErrorContext) { super('E_NUMERIC', message, ctx); }
+  constructor(message: string, ctx?: ErrorContext) {
+    super('E_NUMERIC', message, ctx);
+  }
 }
 
 /** Something valid but outside what this tool supports (operator, opset, dtype, layout). */
 export class UnsupportedError extends ZipitError {
-  constructor(message: string, ctx?: ErrorContext) { super('E_UNSUPPORTED', message, ctx); }
+  constructor(message: string, ctx?: ErrorContext) {
+    super('E_UNSUPPORTED', message, ctx);
+  }
 }
 
 /** A named thing (file, value, plugin, merge point) does not exist. */
 export class NotFoundError extends ZipitError {
-  constructor(message: string, ctx?: ErrorContext) { super('E_NOT_FOUND', message, ctx); }
+  constructor(message: string, ctx?: ErrorContext) {
+    super('E_NOT_FOUND', message, ctx);
+  }
 }
 
 /** Inputs that are individually valid do not belong together (different models, stale statistics). */
 export class MismatchError extends ZipitError {
-  constructor(message: string, ctx?: ErrorContext) { super('E_MISMATCH', message, ctx); }
+  constructor(message: string, ctx?: ErrorContext) {
+    super('E_MISMATCH', message, ctx);
+  }
 }
 
 /**

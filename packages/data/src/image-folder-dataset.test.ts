@@ -63,7 +63,13 @@ describe('exportBuiltinImages', () => {
 describe('image folders', () => {
   it('reproduces the built-in data through the mnist preset (PNG is lossless, 28 → 32 is zero padding)', async () => {
     const ds = await openDataset(digits, { defaultSplit: 'test', input: rgb32, images: { preset: 'mnist' } });
-    expect(ds.info).toMatchObject({ kind: 'folder', numClasses: 10, samples: 10 * PER_CLASS, sampleShape: [3, 32, 32], classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
+    expect(ds.info).toMatchObject({
+      kind: 'folder',
+      numClasses: 10,
+      samples: 10 * PER_CLASS,
+      sampleShape: [3, 32, 32],
+      classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    });
     const builtin = new Map<string, Uint8Array>();
     const seen = new Array<number>(10).fill(0);
     for await (const { image, label } of readBuiltinImages(BUILTIN_DATASETS.mnist, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'test')) {
@@ -74,7 +80,10 @@ describe('image folders', () => {
     const batches = await collect(ds.batches({ batchSize: 16 }));
     const x = new Float32Array(batches.flatMap((b) => [...b.x.data]));
     const y = batches.flatMap((b) => [...b.y!].map(Number));
-    const expected = preprocessBatch(items.map((it) => builtin.get(it.file)!), resolvePreprocessing({ size: 32, channels: 3 }, BUILTIN_DATASETS.mnist));
+    const expected = preprocessBatch(
+      items.map((it) => builtin.get(it.file)!),
+      resolvePreprocessing({ size: 32, channels: 3 }, BUILTIN_DATASETS.mnist),
+    );
     expect(x.length).toBe(expected.data.length);
     // the same bytes; normalised in float32 steps as PyTorch does vs in double by the built-in path: ≤ 1 ulp
     expect(maxAbsDiff(x, expected.data as Float32Array)).toBeLessThan(1e-6);
@@ -98,7 +107,13 @@ describe('image folders', () => {
     expect(pick(40, 3)).toEqual(expect.arrayContaining(pick(20, 3)));
     expect(pick(20, 4)).not.toEqual(pick(20, 3));
     // every batch mixes the classes: the first 10 items are one per class
-    expect(new Set(pick(60, 1).slice(0, 10).map((f) => f[0])).size).toBe(10);
+    expect(
+      new Set(
+        pick(60, 1)
+          .slice(0, 10)
+          .map((f) => f[0]),
+      ).size,
+    ).toBe(10);
     expect(evenQuotas([1, 10, 10], 12)).toEqual([1, 6, 5]);
   });
 

@@ -50,10 +50,12 @@ export async function openImageFolder(spec: FolderSpec, opts: OpenImageFolderOpt
 
   const decodeBatch = async (items: readonly FolderItem[]): Promise<DataBatch> => {
     const x = new Float32Array(items.length * per);
-    await Promise.all(items.map(async (item, i) => {
-      const image = await decodeImage(join(listing.root, item.file), `${listing.dir}/${item.file}`, p);
-      writeSample(x, i * per, image, p, tables);
-    }));
+    await Promise.all(
+      items.map(async (item, i) => {
+        const image = await decodeImage(join(listing.root, item.file), `${listing.dir}/${item.file}`, p);
+        writeSample(x, i * per, image, p, tables);
+      }),
+    );
     const batch: DataBatch = { x: tensor('float32', [items.length, p.channels, ...p.size], x) };
     if (labelled) batch.y = BigInt64Array.from(items, (item) => BigInt(item.label));
     return batch;

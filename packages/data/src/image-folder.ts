@@ -41,7 +41,11 @@ export async function listImageFolder(spec: FolderSpec, baseDir = '.'): Promise<
   subdirs.sort(byCodeUnits);
   loose.sort(byCodeUnits);
   if (subdirs.length === 0) {
-    if (spec.classes) throw new InvalidArgumentError(`image folder ${spec.dir} has no class subfolders, so classes ${spec.classes.join(',')} cannot be selected`, { file: spec.dir, hint: 'put the images of each class in a subfolder named after it' });
+    if (spec.classes)
+      throw new InvalidArgumentError(`image folder ${spec.dir} has no class subfolders, so classes ${spec.classes.join(',')} cannot be selected`, {
+        file: spec.dir,
+        hint: 'put the images of each class in a subfolder named after it',
+      });
     if (loose.length === 0) throw new FormatError(`image folder ${spec.dir} holds no images (${IMAGE_EXTENSIONS.join(' ')})`, { file: spec.dir });
     return { dir: spec.dir, root, layout: 'flat', classNames: null, classIndices: null, files: [loose] };
   }
@@ -57,7 +61,10 @@ export async function listImageFolder(spec: FolderSpec, baseDir = '.'): Promise<
     const found: string[] = [];
     await walk(join(root, name), name, `${spec.dir}/${name}`, found);
     if (found.length === 0) {
-      throw new FormatError(`class folder ${name} holds no images (${IMAGE_EXTENSIONS.join(' ')})`, { file: `${spec.dir}/${name}`, hint: 'add images or remove the folder' });
+      throw new FormatError(`class folder ${name} holds no images (${IMAGE_EXTENSIONS.join(' ')})`, {
+        file: `${spec.dir}/${name}`,
+        hint: 'add images or remove the folder',
+      });
     }
     files.push(found);
   }
@@ -75,7 +82,10 @@ function selectClasses(items: readonly string[], subdirs: readonly string[], dir
     const range = /^(\d+)-(\d+)$/.exec(item);
     const inRange = range ? subdirs.filter((n) => /^\d+$/.test(n) && Number(n) >= Number(range[1]) && Number(n) <= Number(range[2])) : [];
     if (inRange.length === 0) {
-      throw new NotFoundError(`image folder ${dir} has no class folder ${item}`, { file: dir, hint: `its classes: ${subdirs.slice(0, 20).join(', ')}${subdirs.length > 20 ? ', …' : ''}` });
+      throw new NotFoundError(`image folder ${dir} has no class folder ${item}`, {
+        file: dir,
+        hint: `its classes: ${subdirs.slice(0, 20).join(', ')}${subdirs.length > 20 ? ', …' : ''}`,
+      });
     }
     for (const n of inRange) chosen.add(n);
   }
@@ -135,7 +145,10 @@ function byCodeUnits(a: string, b: string): number {
  */
 export function evenQuotas(counts: readonly number[], limit: number): number[] {
   const quotas = counts.map(() => 0);
-  let left = Math.min(limit, counts.reduce((a, b) => a + b, 0));
+  let left = Math.min(
+    limit,
+    counts.reduce((a, b) => a + b, 0),
+  );
   while (left > 0) {
     const open = counts.map((_, k) => k).filter((k) => quotas[k] < counts[k]);
     const share = Math.max(1, Math.floor(left / open.length));
@@ -178,7 +191,10 @@ export interface FolderItem {
  * re-estimation needs).
  */
 export function selectFolderItems(listing: ImageFolderListing, limit: number, seed: number): FolderItem[] {
-  const quotas = evenQuotas(listing.files.map((f) => f.length), limit);
+  const quotas = evenQuotas(
+    listing.files.map((f) => f.length),
+    limit,
+  );
   const chosen = listing.files.map((files, k) => {
     const ranked = files.map((file) => ({ file, rank: fileRank(seed, file) }));
     ranked.sort((a, b) => a.rank - b.rank || byCodeUnits(a.file, b.file));

@@ -3,7 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeNpy, InvalidArgumentError, ShapeError, type ValueInfo } from '@zipit/core';
 import { decodeImage } from './image-decode.js';
-import { centerCropOffset, normalizeTable, resizedSize, resolveImagePreprocessing, rgbToLuma, writeSample, type ImagePreprocessing } from './image-preprocess.js';
+import {
+  centerCropOffset,
+  normalizeTable,
+  resizedSize,
+  resolveImagePreprocessing,
+  rgbToLuma,
+  writeSample,
+  type ImagePreprocessing,
+} from './image-preprocess.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const input = (shape: (number | string | null)[]): ValueInfo => ({ name: 'input', dtype: 'float32', shape });
@@ -96,8 +104,18 @@ describe('torchvision geometry', () => {
 
 describe('resolveImagePreprocessing', () => {
   it('takes the crop from the model input unless told, and the preset statistics per channel', () => {
-    expect(resolveImagePreprocessing({}, input([1, 3, 64, 48]), 'd')).toMatchObject({ resize: null, crop: [64, 48], size: [64, 48], mean: [0, 0, 0], std: [1, 1, 1] });
-    expect(resolveImagePreprocessing({ preset: 'imagenet', resize: 0, crop: 8, mean: 0.5 }, input([1, 3, 8, 8]), 'd')).toMatchObject({ resize: null, crop: [8, 8], mean: [0.5, 0.5, 0.5] });
+    expect(resolveImagePreprocessing({}, input([1, 3, 64, 48]), 'd')).toMatchObject({
+      resize: null,
+      crop: [64, 48],
+      size: [64, 48],
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+    });
+    expect(resolveImagePreprocessing({ preset: 'imagenet', resize: 0, crop: 8, mean: 0.5 }, input([1, 3, 8, 8]), 'd')).toMatchObject({
+      resize: null,
+      crop: [8, 8],
+      mean: [0.5, 0.5, 0.5],
+    });
     expect(resolveImagePreprocessing({ preset: 'cifar' }, input([1, 1, 32, 32]), 'd').mean[0]).toBeCloseTo(0.299 * 0.4914 + 0.587 * 0.4822 + 0.114 * 0.4465);
     expect(resolveImagePreprocessing({ crop: [20, 10] }, input(['batch', 3, 'h', 'w']), 'd')).toMatchObject({ crop: [20, 10], size: [20, 10] });
   });

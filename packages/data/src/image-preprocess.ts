@@ -27,19 +27,31 @@ export interface ImagePreset {
 /** The named presets of `--preprocess`. Means and standard deviations per channel (RGB order), of pixels in [0, 1]. */
 export const IMAGE_PRESETS: Readonly<Record<PresetName, ImagePreset>> = {
   imagenet: {
-    resize: 256, crop: [224, 224], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225],
+    resize: 256,
+    crop: [224, 224],
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
     description: 'Resize(256), CenterCrop(224), Normalize(ImageNet mean/std) — torchvision classification models',
   },
   cifar: {
-    resize: 32, crop: [32, 32], mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616],
+    resize: 32,
+    crop: [32, 32],
+    mean: [0.4914, 0.4822, 0.4465],
+    std: [0.247, 0.2435, 0.2616],
     description: 'Resize(32), CenterCrop(32), Normalize(CIFAR-10 mean/std)',
   },
   mnist: {
-    resize: 28, crop: [28, 28], mean: [0.1307], std: [0.3081],
+    resize: 28,
+    crop: [28, 28],
+    mean: [0.1307],
+    std: [0.3081],
     description: 'Resize(28), CenterCrop(28), Normalize(0.1307, 0.3081), zero-padded to the input size — the built-in mnist specs',
   },
   none: {
-    resize: null, crop: null, mean: [0], std: [1],
+    resize: null,
+    crop: null,
+    mean: [0],
+    std: [1],
     description: 'ToTensor only: pixels / 255, images cropped to the input size',
   },
 };
@@ -89,7 +101,8 @@ export function resolveImagePreprocessing(opts: ImagePreprocessOptions, input: V
   if (channels !== 1 && channels !== 3) throw new ShapeError(`image folder ${dataset}: ${where} takes ${channels} channels; images give 1 (grey) or 3 (RGB)`);
 
   const resize = opts.resize !== undefined ? (opts.resize === 0 ? null : opts.resize) : preset.resize;
-  if (resize !== null && (!Number.isInteger(resize) || resize < 1)) throw new InvalidArgumentError(`--resize must be a positive integer (or 0 for none), got ${resize}`);
+  if (resize !== null && (!Number.isInteger(resize) || resize < 1))
+    throw new InvalidArgumentError(`--resize must be a positive integer (or 0 for none), got ${resize}`);
   const cropOpt = opts.crop === undefined ? preset.crop : typeof opts.crop === 'number' ? [opts.crop, opts.crop] : [opts.crop[0], opts.crop[1]];
   const h = shape?.[2];
   const w = shape?.[3];
@@ -99,7 +112,9 @@ export function resolveImagePreprocessing(opts: ImagePreprocessOptions, input: V
   if (crop.some((d) => !Number.isInteger(d) || d < 1)) throw new InvalidArgumentError(`--crop must be positive integers, got ${crop.join('×')}`);
   const size = inputSize ?? crop;
   if (crop[0] > size[0] || crop[1] > size[1]) {
-    throw new ShapeError(`image folder ${dataset}: a ${crop[0]}×${crop[1]} crop does not fit ${where}`, { hint: `give --crop ${size[0]} (or a preset for this model)` });
+    throw new ShapeError(`image folder ${dataset}: a ${crop[0]}×${crop[1]} crop does not fit ${where}`, {
+      hint: `give --crop ${size[0]} (or a preset for this model)`,
+    });
   }
 
   const perChannel = (v: number | readonly number[] | undefined, fallback: readonly number[], what: string): number[] => {

@@ -14,9 +14,10 @@ export function checkSampleShape(info: DatasetInfo, input: ValueInfo, file?: str
   const sample = info.sampleShape;
   const fits = shape.length === sample.length + 1 && sample.every((d, i) => !isFixed(shape[i + 1]) || shape[i + 1] === d);
   if (fits) return;
-  const hint = info.kind === 'npy'
-    ? `save the images as [N, ${shape.slice(1).map(showDim).join(', ')}] float32`
-    : 'built-in images are 28×28 grey, padded to a square size and replicated to the input channels';
+  const hint =
+    info.kind === 'npy'
+      ? `save the images as [N, ${shape.slice(1).map(showDim).join(', ')}] float32`
+      : 'built-in images are 28×28 grey, padded to a square size and replicated to the input channels';
   throw new ShapeError(
     `dataset ${info.spec} gives samples of shape [${sample.join(', ')}] but model input "${input.name}" is [${shape.map(showDim).join(', ')}]`,
     { file, hint },
@@ -31,19 +32,22 @@ export function preprocessingForInput(input: ValueInfo, dataset: string): Prepro
   const shape = input.shape;
   if (shape === null) return {};
   const [, c, h, w] = shape;
-  const problem = shape.length !== 4
-    ? `it has rank ${shape.length}, not 4 (NCHW images)`
-    : !isFixed(c) || !isFixed(h) || !isFixed(w)
-      ? 'its channels, height and width must be fixed numbers'
-      : h !== w
-        ? 'it is not square'
-        : h < IMAGE_SIZE || (h - IMAGE_SIZE) % 2 !== 0
-          ? `${IMAGE_SIZE}×${IMAGE_SIZE} images cannot be padded symmetrically to ${h}×${w}`
-          : (c as number) * (h as number) * (w as number) > MAX_SAMPLE_VALUES
-            ? `${c}×${h}×${w} values per image is more than the ${MAX_SAMPLE_VALUES} (256 MB of float32) that can be allocated`
-            : null;
+  const problem =
+    shape.length !== 4
+      ? `it has rank ${shape.length}, not 4 (NCHW images)`
+      : !isFixed(c) || !isFixed(h) || !isFixed(w)
+        ? 'its channels, height and width must be fixed numbers'
+        : h !== w
+          ? 'it is not square'
+          : h < IMAGE_SIZE || (h - IMAGE_SIZE) % 2 !== 0
+            ? `${IMAGE_SIZE}×${IMAGE_SIZE} images cannot be padded symmetrically to ${h}×${w}`
+            : (c as number) * (h as number) * (w as number) > MAX_SAMPLE_VALUES
+              ? `${c}×${h}×${w} values per image is more than the ${MAX_SAMPLE_VALUES} (256 MB of float32) that can be allocated`
+              : null;
   if (problem) {
-    throw new ShapeError(`dataset ${dataset} gives ${IMAGE_SIZE}×${IMAGE_SIZE} grey images, which do not fit model input "${input.name}" [${shape.map(showDim).join(', ')}]: ${problem}`);
+    throw new ShapeError(
+      `dataset ${dataset} gives ${IMAGE_SIZE}×${IMAGE_SIZE} grey images, which do not fit model input "${input.name}" [${shape.map(showDim).join(', ')}]: ${problem}`,
+    );
   }
   return { channels: c as number, size: h as number };
 }

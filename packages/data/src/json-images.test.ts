@@ -27,12 +27,18 @@ function decode(layout: 'unit-flat' | 'byte-nested', text: string, pixels: numbe
 describe('ImageJsonDecoder', () => {
   it('splits the flat float layout into images and recovers the bytes (round(v·255))', () => {
     const text = '{ "data": [0,0.004,1,0.502, 0.996,0,0.027,1] }';
-    expect(decode('unit-flat', text, 4)).toEqual([[0, 1, 255, 128], [254, 0, 7, 255]]);
+    expect(decode('unit-flat', text, 4)).toEqual([
+      [0, 1, 255, 128],
+      [254, 0, 7, 255],
+    ]);
   });
 
   it('reads the nested byte layout and skips empty entries', () => {
     const text = '{"data":[[0,12,255],[],[7,8,9],[]]}';
-    expect(decode('byte-nested', text, 3)).toEqual([[0, 12, 255], [7, 8, 9]]);
+    expect(decode('byte-nested', text, 3)).toEqual([
+      [0, 12, 255],
+      [7, 8, 9],
+    ]);
   });
 
   it('gives the same images whatever the chunk boundaries', () => {
@@ -40,7 +46,11 @@ describe('ImageJsonDecoder', () => {
     const whole = decode('byte-nested', text, 3);
     for (let cut = 1; cut < text.length; cut++) expect(decode('byte-nested', text, 3, [cut])).toEqual(whole);
     const flat = '{"data":[0.2,0.624,0.992,0.196]}';
-    for (let cut = 1; cut < flat.length; cut++) expect(decode('unit-flat', flat, 2, [cut])).toEqual([[51, 159], [253, 50]]);
+    for (let cut = 1; cut < flat.length; cut++)
+      expect(decode('unit-flat', flat, 2, [cut])).toEqual([
+        [51, 159],
+        [253, 50],
+      ]);
   });
 
   it('stops when the callback says so', () => {

@@ -104,7 +104,12 @@ export class ImageJsonDecoder {
         case 0x22: // "
           this.inString = true;
           break;
-        case 0x2c: case 0x3a: case 0x20: case 0x0a: case 0x0d: case 0x09: // , : whitespace
+        case 0x2c:
+        case 0x3a:
+        case 0x20:
+        case 0x0a:
+        case 0x0d:
+        case 0x09: // , : whitespace
           break;
         default:
           this.fail(`unexpected character "${String.fromCharCode(c)}"`);
@@ -151,13 +156,7 @@ export class ImageJsonDecoder {
  * Yields copies of the images [start, end) of a package JSON file, reading it in chunks and
  * stopping as soon as `end` is reached. Memory: one read chunk plus the images of that chunk.
  */
-export async function* readJsonImages(
-  file: string,
-  layout: JsonLayout,
-  pixelsPerImage: number,
-  start = 0,
-  end = Infinity,
-): AsyncGenerator<Uint8Array> {
+export async function* readJsonImages(file: string, layout: JsonLayout, pixelsPerImage: number, start = 0, end = Infinity): AsyncGenerator<Uint8Array> {
   const decoder = new ImageJsonDecoder(layout, pixelsPerImage, file);
   const stream = createReadStream(file, { highWaterMark: 1 << 18 });
   let pending: Uint8Array[] = [];

@@ -22,11 +22,19 @@ async function save(name: string, t: Tensor): Promise<string> {
 
 function images(n: number, sample: number[] = [1, 2, 3]): Tensor<'float32'> {
   const per = sample.reduce((a, b) => a * b, 1);
-  return tensor('float32', [n, ...sample], Float32Array.from({ length: n * per }, (_, i) => i * 0.5 - 3));
+  return tensor(
+    'float32',
+    [n, ...sample],
+    Float32Array.from({ length: n * per }, (_, i) => i * 0.5 - 3),
+  );
 }
 
 function labels(values: number[]): Tensor<'int64'> {
-  return tensor('int64', [values.length], BigInt64Array.from(values, (v) => BigInt(v)));
+  return tensor(
+    'int64',
+    [values.length],
+    BigInt64Array.from(values, (v) => BigInt(v)),
+  );
 }
 
 const open = (text: string) => openNpyDataset(parseDatasetSpec(text) as NpySpec, { baseDir: dir });
@@ -45,7 +53,11 @@ describe('openNpyDataset', () => {
     const dataset = await open('x.npy:y.npy');
     expect(dataset.info).toMatchObject({ spec: 'x.npy:y.npy', kind: 'npy', samples: 7, sampleShape: [1, 2, 3], numClasses: 3, classes: [0, 1, 2] });
     const batches = await collect(dataset, 3);
-    expect(batches.map((b) => b.x.shape)).toEqual([[3, 1, 2, 3], [3, 1, 2, 3], [1, 1, 2, 3]]);
+    expect(batches.map((b) => b.x.shape)).toEqual([
+      [3, 1, 2, 3],
+      [3, 1, 2, 3],
+      [1, 1, 2, 3],
+    ]);
     expect(Float32Array.from(batches.flatMap((b) => [...b.x.data]))).toEqual(x.data);
     expect(batches.flatMap((b) => [...b.y!])).toEqual([0n, 2n, 1n, 2n, 0n, 1n, 1n]);
   });

@@ -24,7 +24,11 @@ export async function openNpyDataset(spec: NpySpec, opts: { baseDir?: string } =
     let max = -1n;
     labels.forEach((l, i) => {
       if (l < 0n) throw new FormatError(`label ${i} is ${l}; labels must be ≥ 0`, { file: spec.labels });
-      if (l >= MAX_CLASSES) throw new FormatError(`label ${i} is ${l}; labels are class indices below ${MAX_CLASSES}`, { file: spec.labels, hint: 'labels must be 0 … classes − 1' });
+      if (l >= MAX_CLASSES)
+        throw new FormatError(`label ${i} is ${l}; labels are class indices below ${MAX_CLASSES}`, {
+          file: spec.labels,
+          hint: 'labels must be 0 … classes − 1',
+        });
       if (l > max) max = l;
     });
     classes = Array.from({ length: Number(max) + 1 }, (_, i) => i);
@@ -123,7 +127,9 @@ async function readImagesHeader(path: string, name: string): Promise<ImagesHeade
     if (shape.length < 2) throw new ShapeError(`images have shape [${shape.join(', ')}]; expected [N, …sample], e.g. [N, 3, 32, 32]`, { file: name });
     const needed = dataOffset + sizeOf(shape) * 4;
     if (size < needed) {
-      throw new FormatError(`truncated .npy data: shape [${shape.join(', ')}] needs ${needed - dataOffset} bytes, file has ${size - dataOffset}`, { file: name });
+      throw new FormatError(`truncated .npy data: shape [${shape.join(', ')}] needs ${needed - dataOffset} bytes, file has ${size - dataOffset}`, {
+        file: name,
+      });
     }
     return { shape, dataOffset };
   } finally {

@@ -29,13 +29,14 @@ describe('openDataset', () => {
   it('lets explicit preprocessing override the mean/std but not break the shape check', async () => {
     const ds = await openDataset('mnist:0-4', { defaultSplit: 'train', input: input(['batch', 3, 32, 32]), preprocess: { mean: 0.5, std: 0.5 } });
     expect(ds.info.preprocessing).toMatchObject({ mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], size: 32, channels: 3 });
-    await expect(openDataset('mnist:0-4', { defaultSplit: 'train', input: input(['batch', 3, 32, 32]), preprocess: { size: 36 } }))
-      .rejects.toThrow(ShapeError);
+    await expect(openDataset('mnist:0-4', { defaultSplit: 'train', input: input(['batch', 3, 32, 32]), preprocess: { size: 36 } })).rejects.toThrow(ShapeError);
   });
 
   it('refuses a built-in dataset for an input it cannot fit, naming both', async () => {
     const fail = (shape: ValueInfo['shape']) => openDataset('fashion:0-4', { defaultSplit: 'test', input: input(shape) });
-    await expect(fail(['batch', 3, 24, 24])).rejects.toThrow(/dataset fashion:0-4 gives 28×28 grey images, which do not fit model input "input" \[batch, 3, 24, 24\]/);
+    await expect(fail(['batch', 3, 24, 24])).rejects.toThrow(
+      /dataset fashion:0-4 gives 28×28 grey images, which do not fit model input "input" \[batch, 3, 24, 24\]/,
+    );
     await expect(fail(['batch', 3, 32, 30])).rejects.toThrow('not square');
     await expect(fail(['batch', 16, 3])).rejects.toThrow('rank 3');
     await expect(fail(['batch', 'c', 32, 32])).rejects.toThrow('fixed numbers');
@@ -46,8 +47,9 @@ describe('openDataset', () => {
     expect(ok.info.sampleShape).toEqual([3, 32, 32]);
     const bad = openDataset('x.npy', { defaultSplit: 'test', baseDir: dir, input: input(['batch', 1, 28, 28]) });
     await expect(bad).rejects.toThrow(ShapeError);
-    await expect(openDataset('x.npy', { defaultSplit: 'test', baseDir: dir, input: input(['batch', 1, 28, 28]) }))
-      .rejects.toThrow('dataset x.npy gives samples of shape [3, 32, 32] but model input "input" is [batch, 1, 28, 28] (save the images as [N, 1, 28, 28] float32)');
+    await expect(openDataset('x.npy', { defaultSplit: 'test', baseDir: dir, input: input(['batch', 1, 28, 28]) })).rejects.toThrow(
+      'dataset x.npy gives samples of shape [3, 32, 32] but model input "input" is [batch, 1, 28, 28] (save the images as [N, 1, 28, 28] float32)',
+    );
   });
 
   it('passes spec errors through', async () => {
@@ -56,7 +58,17 @@ describe('openDataset', () => {
 });
 
 describe('checkSampleShape', () => {
-  const info = { spec: 'd', kind: 'npy' as const, classes: null, classNames: null, numClasses: null, split: null, samples: 1, sampleShape: [3, 8, 8], preprocessing: null };
+  const info = {
+    spec: 'd',
+    kind: 'npy' as const,
+    classes: null,
+    classNames: null,
+    numClasses: null,
+    split: null,
+    samples: 1,
+    sampleShape: [3, 8, 8],
+    preprocessing: null,
+  };
   it('accepts symbolic and unknown dims and an unknown rank', () => {
     expect(() => checkSampleShape(info, input(['n', 3, 'h', null]))).not.toThrow();
     expect(() => checkSampleShape(info, input(null))).not.toThrow();

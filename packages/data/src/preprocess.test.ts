@@ -7,8 +7,12 @@ const defaults = { mean: 0.25, std: 0.5 };
 describe('resolvePreprocessing', () => {
   it('defaults to 32×32×3 with the dataset statistics on every channel', () => {
     expect(resolvePreprocessing({}, defaults)).toEqual({ size: 32, channels: 3, mean: [0.25, 0.25, 0.25], std: [0.5, 0.5, 0.5] });
-    expect(resolvePreprocessing({ mean: [0.1, 0.2, 0.3], std: 1, size: 28, channels: 3 }, defaults))
-      .toEqual({ size: 28, channels: 3, mean: [0.1, 0.2, 0.3], std: [1, 1, 1] });
+    expect(resolvePreprocessing({ mean: [0.1, 0.2, 0.3], std: 1, size: 28, channels: 3 }, defaults)).toEqual({
+      size: 28,
+      channels: 3,
+      mean: [0.1, 0.2, 0.3],
+      std: [1, 1, 1],
+    });
   });
 
   it('refuses sizes below 28 or not symmetric, bad channel counts and non-positive std', () => {

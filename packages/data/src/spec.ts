@@ -48,7 +48,8 @@ export interface FolderSpec {
 }
 
 /** The valid spec forms, for error messages and `--help`. */
-export const DATASET_SPEC_FORMS = 'mnist:0-4, mnist:0,2,7, fashion:5-9, mnist (all classes), any of these + :train or :test, X.npy:Y.npy, X.npy, DIR (image folder), DIR:cat,dog (its class subfolders cat and dog), DIR:5-9';
+export const DATASET_SPEC_FORMS =
+  'mnist:0-4, mnist:0,2,7, fashion:5-9, mnist (all classes), any of these + :train or :test, X.npy:Y.npy, X.npy, DIR (image folder), DIR:cat,dog (its class subfolders cat and dog), DIR:5-9';
 
 const ALIASES: Record<string, BuiltinName> = { mnist: 'mnist', fashion: 'fashion', 'fashion-mnist': 'fashion' };
 

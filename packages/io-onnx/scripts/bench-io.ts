@@ -14,10 +14,18 @@ const tensors = Math.max(1, Math.round(Number(values.mib) / 4));
 const reps = Number(values.reps);
 
 const initializers = new Map<string, Tensor>();
-for (let i = 0; i < tensors; i++) initializers.set(`layer${i}.weight`, { dtype: 'float32', shape: [1024, 1024], data: new Float32Array(1 << 20).fill(i + 0.5) });
+for (let i = 0; i < tensors; i++)
+  initializers.set(`layer${i}.weight`, { dtype: 'float32', shape: [1024, 1024], data: new Float32Array(1 << 20).fill(i + 0.5) });
 const graph: Graph = {
-  name: 'bench', irVersion: 8, opsetImports: [{ domain: '', version: 17 }], metadata: [],
-  nodes: [], inputs: [], outputs: [], valueInfo: [], initializers,
+  name: 'bench',
+  irVersion: 8,
+  opsetImports: [{ domain: '', version: 17 }],
+  metadata: [],
+  nodes: [],
+  inputs: [],
+  outputs: [],
+  valueInfo: [],
+  initializers,
 };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -26,16 +34,22 @@ const time = (f: () => unknown) => {
   f();
   return performance.now() - t;
 };
-const w: number[] = [], r: number[] = [], c: number[] = [];
+const w: number[] = [],
+  r: number[] = [],
+  c: number[] = [];
 let bytes = writeOnnx(graph);
 for (let i = 0; i < reps; i++) {
-  w.push(time(() => { bytes = writeOnnx(graph); }));
+  w.push(
+    time(() => {
+      bytes = writeOnnx(graph);
+    }),
+  );
   c.push(time(() => new Uint8Array(bytes.length).set(bytes)));
   r.push(time(() => readOnnx(bytes)));
 }
 const mib = bytes.length / 2 ** 20;
 const [tw, tr, tc] = [median(w), median(r), median(c)];
 console.log(`model: ${tensors} float32 tensors, ${mib.toFixed(0)} MiB; medians of ${reps} runs`);
-console.log(`memcpy of the file: ${tc.toFixed(0)} ms (${(mib / tc * 1000).toFixed(0)} MiB/s)`);
-console.log(`writeOnnx: ${tw.toFixed(0)} ms (${(mib / tw * 1000).toFixed(0)} MiB/s) = ${(tw / tc).toFixed(2)}× memcpy`);
-console.log(`readOnnx:  ${tr.toFixed(0)} ms (${(mib / tr * 1000).toFixed(0)} MiB/s) = ${(tr / tc).toFixed(2)}× memcpy`);
+console.log(`memcpy of the file: ${tc.toFixed(0)} ms (${((mib / tc) * 1000).toFixed(0)} MiB/s)`);
+console.log(`writeOnnx: ${tw.toFixed(0)} ms (${((mib / tw) * 1000).toFixed(0)} MiB/s) = ${(tw / tc).toFixed(2)}× memcpy`);
+console.log(`readOnnx:  ${tr.toFixed(0)} ms (${((mib / tr) * 1000).toFixed(0)} MiB/s) = ${(tr / tc).toFixed(2)}× memcpy`);

@@ -22,7 +22,12 @@ const { values } = parseArgs({
 const cases = Number(values.cases);
 const firstSeed = Number(values.seed);
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
-const files = values.file ?? readdirSync(fixtures).filter((f) => f.endsWith('.onnx')).sort().map((f) => join(fixtures, f));
+const files =
+  values.file ??
+  readdirSync(fixtures)
+    .filter((f) => f.endsWith('.onnx'))
+    .sort()
+    .map((f) => join(fixtures, f));
 const models = files.map((f) => ({ file: f, bytes: readFileSync(f) }));
 
 const outcomes = new Map<string, number>();
@@ -47,4 +52,6 @@ for (let i = 0; i < cases; i++) {
 }
 const seconds = (performance.now() - start) / 1000;
 for (const [k, n] of [...outcomes].sort()) console.log(`${k.padEnd(32)} ${n}`);
-console.log(`${cases} cases over ${models.length} seed models in ${seconds.toFixed(1)} s (${Math.round(cases / seconds)}/s); no crash; slowest case ${slowest.ms.toFixed(1)} ms (seed ${slowest.seed})`);
+console.log(
+  `${cases} cases over ${models.length} seed models in ${seconds.toFixed(1)} s (${Math.round(cases / seconds)}/s); no crash; slowest case ${slowest.ms.toFixed(1)} ms (seed ${slowest.seed})`,
+);

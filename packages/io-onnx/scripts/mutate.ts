@@ -134,7 +134,7 @@ function mutateField(bytes: Uint8Array, rand: () => number): Uint8Array {
       slots.push({ owner: msg, field });
       if (depth > 6 || !(field.resolvedType instanceof protobuf.Type)) continue;
       const v = msg[field.name];
-      const children = field.repeated ? (v as Record<string, unknown>[]) : v && Object.prototype.hasOwnProperty.call(msg, field.name) ? [v as Record<string, unknown>] : [];
+      const children = field.repeated ? (v as Record<string, unknown>[]) : v && Object.hasOwn(msg, field.name) ? [v as Record<string, unknown>] : [];
       for (const child of children.slice(0, 64)) walk(child, field.resolvedType, depth + 1);
     }
   };
@@ -143,11 +143,17 @@ function mutateField(bytes: Uint8Array, rand: () => number): Uint8Array {
   const scalar = (): unknown => {
     if (field.resolvedType instanceof protobuf.Enum) return int(30);
     switch (field.type) {
-      case 'string': return pick(STRINGS);
-      case 'bytes': return Uint8Array.from({ length: pick([0, 1, 2, 3, 4, 8, 16]) }, () => int(256));
-      case 'float': case 'double': return pick(FLOATS);
-      case 'bool': return rand() < 0.5;
-      default: return field.type.startsWith('u') ? Math.abs(pick(INTS)) : pick(INTS);
+      case 'string':
+        return pick(STRINGS);
+      case 'bytes':
+        return Uint8Array.from({ length: pick([0, 1, 2, 3, 4, 8, 16]) }, () => int(256));
+      case 'float':
+      case 'double':
+        return pick(FLOATS);
+      case 'bool':
+        return rand() < 0.5;
+      default:
+        return field.type.startsWith('u') ? Math.abs(pick(INTS)) : pick(INTS);
     }
   };
   const isMessage = field.resolvedType instanceof protobuf.Type;

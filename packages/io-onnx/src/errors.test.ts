@@ -2,15 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  FormatError,
-  InvalidArgumentError,
-  NotFoundError,
-  ShapeError,
-  UnsupportedError,
-  ZipitError,
-  type Graph,
-} from '@zipit/core';
+import { FormatError, InvalidArgumentError, NotFoundError, ShapeError, UnsupportedError, type ZipitError, type Graph } from '@zipit/core';
 import { readOnnx } from './read.js';
 import { ExternalDataReader, readOnnxFile, writeOnnxFile } from './node/index.js';
 import { onnxTypes } from './schema/onnx-root.js';
@@ -26,18 +18,20 @@ const tensorType = (dims: number[]) => ({ tensor_type: { elem_type: 1, shape: { 
 function model(overrides: Record<string, unknown> = {}, initializer: Record<string, unknown> = {}): Uint8Array {
   const types = onnxTypes();
   const w = { name: 'w', dims: [2], data_type: 1, raw_data: new Uint8Array(Float32Array.of(1, 2).buffer), ...initializer };
-  return types.ModelProto.encode(types.ModelProto.fromObject({
-    ir_version: 8,
-    opset_import: [{ version: 17 }],
-    graph: {
-      name: 'g',
-      node: [{ input: ['x', 'w'], output: ['y'], op_type: 'Add', name: 'add' }],
-      initializer: [w],
-      input: [{ name: 'x', type: tensorType([2]) }],
-      output: [{ name: 'y', type: tensorType([2]) }],
-    },
-    ...overrides,
-  })).finish();
+  return types.ModelProto.encode(
+    types.ModelProto.fromObject({
+      ir_version: 8,
+      opset_import: [{ version: 17 }],
+      graph: {
+        name: 'g',
+        node: [{ input: ['x', 'w'], output: ['y'], op_type: 'Add', name: 'add' }],
+        initializer: [w],
+        input: [{ name: 'x', type: tensorType([2]) }],
+        output: [{ name: 'y', type: tensorType([2]) }],
+      },
+      ...overrides,
+    }),
+  ).finish();
 }
 
 function write(name: string, bytes: Uint8Array | string): string {
@@ -62,7 +56,7 @@ async function failure(f: () => unknown, type: abstract new (...args: never[]) =
 describe('reading bad input', () => {
   it('random bytes: FormatError naming the file', async () => {
     let s = 12345;
-    const bytes = Uint8Array.from({ length: 4096 }, () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 24));
+    const bytes = Uint8Array.from({ length: 4096 }, () => (s = (s * 1103515245 + 12345) >>> 0) >>> 24);
     const path = write('random.onnx', bytes);
     expect(await failure(() => readOnnxFile(path), FormatError, path)).toMatch(/not (a valid|an) ONNX model/);
   });
@@ -96,7 +90,15 @@ describe('reading bad input', () => {
   });
 
   it('ai.onnx.ml, com.microsoft and the explicit "ai.onnx" name are accepted', () => {
-    const g = readOnnx(model({ opset_import: [{ domain: 'ai.onnx', version: 17 }, { domain: 'ai.onnx.ml', version: 3 }, { domain: 'com.microsoft', version: 1 }] }));
+    const g = readOnnx(
+      model({
+        opset_import: [
+          { domain: 'ai.onnx', version: 17 },
+          { domain: 'ai.onnx.ml', version: 3 },
+          { domain: 'com.microsoft', version: 1 },
+        ],
+      }),
+    );
     expect(g.opsetImports.map((o) => o.domain)).toEqual(['ai.onnx', 'ai.onnx.ml', 'com.microsoft']);
   });
 
@@ -140,10 +142,18 @@ describe('reading bad input', () => {
   });
 
   describe('external data', () => {
-    const external = (location: string, length = 8) => model({}, {
-      raw_data: undefined, data_location: 1,
-      external_data: [{ key: 'location', value: location }, { key: 'length', value: String(length) }],
-    });
+    const external = (location: string, length = 8) =>
+      model(
+        {},
+        {
+          raw_data: undefined,
+          data_location: 1,
+          external_data: [
+            { key: 'location', value: location },
+            { key: 'length', value: String(length) },
+          ],
+        },
+      );
 
     it('a missing data file: NotFoundError naming the data file and the model', async () => {
       const sub = mkdtempSync(join(dir, 'ext-'));
@@ -163,8 +173,12 @@ describe('reading bad input', () => {
     });
 
     it('a location outside the model folder is refused', async () => {
-      expect(await failure(() => readOnnx(external('../../etc/passwd'), { file: 'm.onnx', external: new ExternalDataReader(dir, 'm.onnx') }), FormatError, 'm.onnx')).toContain('inside the model\'s folder');
-      expect(await failure(() => readOnnx(external('/etc/passwd'), { file: 'm.onnx', external: new ExternalDataReader(dir, 'm.onnx') }), FormatError, 'm.onnx')).toContain('inside the model\'s folder');
+      expect(
+        await failure(() => readOnnx(external('../../etc/passwd'), { file: 'm.onnx', external: new ExternalDataReader(dir, 'm.onnx') }), FormatError, 'm.onnx'),
+      ).toContain("inside the model's folder");
+      expect(
+        await failure(() => readOnnx(external('/etc/passwd'), { file: 'm.onnx', external: new ExternalDataReader(dir, 'm.onnx') }), FormatError, 'm.onnx'),
+      ).toContain("inside the model's folder");
     });
 
     it('bytes without a folder to look in', async () => {
@@ -172,7 +186,9 @@ describe('reading bad input', () => {
     });
 
     it('a length that disagrees with the shape', async () => {
-      expect(await failure(() => readOnnx(external('weights.bin', 12), { file: 'm.onnx', external: new ExternalDataReader(dir, 'm.onnx') }), FormatError, 'm.onnx')).toContain('does not match');
+      expect(
+        await failure(() => readOnnx(external('weights.bin', 12), { file: 'm.onnx', external: new ExternalDataReader(dir, 'm.onnx') }), FormatError, 'm.onnx'),
+      ).toContain('does not match');
     });
   });
 });

@@ -79,8 +79,9 @@ export interface OpaqueOnnxAttribute {
 }
 
 export function isOpaqueOnnxAttribute(v: unknown): v is OpaqueOnnxAttribute {
-  return typeof v === 'object' && v !== null && (v as OpaqueOnnxAttribute).format === 'onnx.AttributeProto'
-    && (v as OpaqueOnnxAttribute).bytes instanceof Uint8Array;
+  return (
+    typeof v === 'object' && v !== null && (v as OpaqueOnnxAttribute).format === 'onnx.AttributeProto' && (v as OpaqueOnnxAttribute).bytes instanceof Uint8Array
+  );
 }
 
 /** Reads the `onnx` entry of an extras bag. */

@@ -33,8 +33,8 @@ const INT64_MIN = { low: 0, high: -0x80000000 };
  */
 export function numberToInt64(v: number): Int64 {
   if (Number.isSafeInteger(v)) return v;
-  if (v >= 9223372036854775807) return INT64_MAX;
-  if (v <= -9223372036854775808) return INT64_MIN;
+  if (v >= 2 ** 63) return INT64_MAX;
+  if (v <= -(2 ** 63)) return INT64_MIN;
   const b = BigInt.asUintN(64, BigInt(v));
   return { low: Number(b & 0xffffffffn) | 0, high: Number(b >> 32n) | 0 };
 }

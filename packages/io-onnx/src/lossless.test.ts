@@ -32,21 +32,53 @@ function everythingModel(): Uint8Array {
     graph: {
       node: [
         {
-          input: ['x', 'scale'], output: ['y'], name: 'scaled', op_type: 'ScaleBy', domain: 'org.zipit.fn', overload: 'v1',
+          input: ['x', 'scale'],
+          output: ['y'],
+          name: 'scaled',
+          op_type: 'ScaleBy',
+          domain: 'org.zipit.fn',
+          overload: 'v1',
           attribute: [{ name: 'bias', f: 0.5, type: 1, doc_string: 'attribute doc' }],
-          doc_string: 'node doc', metadata_props: [{ key: 'k', value: 'v' }],
-          device_configurations: [{ configuration_id: 'cfg', sharding_spec: [{ tensor_name: 'x', device: [0, 1], index_to_device_group_map: [{ key: 0, value: [0, 1] }], sharded_dim: [{ axis: 0, simple_sharding: [{ dim_param: 'batch', num_shards: 2 }] }] }], pipeline_stage: 0 }],
+          doc_string: 'node doc',
+          metadata_props: [{ key: 'k', value: 'v' }],
+          device_configurations: [
+            {
+              configuration_id: 'cfg',
+              sharding_spec: [
+                {
+                  tensor_name: 'x',
+                  device: [0, 1],
+                  index_to_device_group_map: [{ key: 0, value: [0, 1] }],
+                  sharded_dim: [{ axis: 0, simple_sharding: [{ dim_param: 'batch', num_shards: 2 }] }],
+                },
+              ],
+              pipeline_stage: 0,
+            },
+          ],
         },
         {
-          output: ['c'], name: 'const', op_type: 'Constant',
+          output: ['c'],
+          name: 'const',
+          op_type: 'Constant',
           attribute: [{ name: 'value', t: { dims: [2], data_type: 1, name: 'inner', float_data: [1, 2], doc_string: 'typed floats' }, type: 4 }],
         },
         {
-          output: ['sp'], name: 'sparse_const', op_type: 'Constant',
-          attribute: [{ name: 'sparse_value', sparse_tensor: { values: { dims: [1], data_type: 1, raw_data: f32(5) }, indices: { dims: [1], data_type: 7, int64_data: [3] }, dims: [4] }, type: 11 }],
+          output: ['sp'],
+          name: 'sparse_const',
+          op_type: 'Constant',
+          attribute: [
+            {
+              name: 'sparse_value',
+              sparse_tensor: { values: { dims: [1], data_type: 1, raw_data: f32(5) }, indices: { dims: [1], data_type: 7, int64_data: [3] }, dims: [4] },
+              type: 11,
+            },
+          ],
         },
         {
-          input: ['y'], output: ['seq'], name: 'to_seq', op_type: 'SequenceConstruct',
+          input: ['y'],
+          output: ['seq'],
+          name: 'to_seq',
+          op_type: 'SequenceConstruct',
           attribute: [
             { name: 'tp', tp: { sequence_type: { elem_type: tensorType(1, []) } }, type: 13 },
             { name: 'binary', s: Uint8Array.of(0xff, 0xfe, 0x00), type: 3 },
@@ -56,10 +88,23 @@ function everythingModel(): Uint8Array {
       ],
       name: 'everything',
       initializer: [scale, { dims: [2], data_type: 19, name: 'f8w', raw_data: Uint8Array.of(1, 2) }],
-      sparse_initializer: [{ values: { dims: [2], data_type: 1, name: 'sparse_w', raw_data: f32(1, 2) }, indices: { dims: [2], data_type: 7, int64_data: [0, 5] }, dims: [2, 3] }],
+      sparse_initializer: [
+        { values: { dims: [2], data_type: 1, name: 'sparse_w', raw_data: f32(1, 2) }, indices: { dims: [2], data_type: 7, int64_data: [0, 5] }, dims: [2, 3] },
+      ],
       doc_string: 'graph doc',
       input: [
-        { name: 'x', type: { ...tensorType(1, [{ dim_param: 'batch', denotation: 'DATA_BATCH' }, { dim_value: 4, denotation: 'DATA_CHANNEL' }]), denotation: 'TENSOR' }, doc_string: 'input doc', metadata_props: [{ key: 'role', value: 'input' }] },
+        {
+          name: 'x',
+          type: {
+            ...tensorType(1, [
+              { dim_param: 'batch', denotation: 'DATA_BATCH' },
+              { dim_value: 4, denotation: 'DATA_CHANNEL' },
+            ]),
+            denotation: 'TENSOR',
+          },
+          doc_string: 'input doc',
+          metadata_props: [{ key: 'role', value: 'input' }],
+        },
       ],
       output: [
         { name: 'seq', type: { sequence_type: { elem_type: tensorType(1, [{ dim_param: 'batch' }, {}]) } } },
@@ -76,24 +121,38 @@ function everythingModel(): Uint8Array {
       metadata_props: [{ key: 'graph', value: 'meta' }],
     },
     opset_import: [{ version: 21 }, { domain: 'org.zipit.fn', version: 1 }],
-    metadata_props: [{ key: 'author', value: 'zipit' }, { key: 'license', value: 'MIT' }],
-    training_info: [{
-      initialization: { name: 'init', node: [{ output: ['s0'], op_type: 'Constant', attribute: [{ name: 'value_float', f: 1, type: 1 }] }] },
-      algorithm: { name: 'algo' },
-      initialization_binding: [{ key: 'scale', value: 's0' }],
-      update_binding: [{ key: 'scale', value: 's0' }],
-    }],
-    functions: [{
-      name: 'ScaleBy', input: ['X', 'S'], output: ['Y'], attribute: ['unused'],
-      attribute_proto: [{ name: 'bias', f: 0, type: 1 }],
-      node: [
-        { input: ['X', 'S'], output: ['T'], op_type: 'Mul' },
-        { output: ['B'], op_type: 'Constant', attribute: [{ name: 'value_float', ref_attr_name: 'bias', type: 1 }] },
-        { input: ['T', 'B'], output: ['Y'], op_type: 'Add' },
-      ],
-      doc_string: 'function doc', opset_import: [{ version: 21 }], domain: 'org.zipit.fn', overload: 'v1',
-      value_info: [{ name: 'T', type: tensorType(1, []) }], metadata_props: [{ key: 'fn', value: 'meta' }],
-    }],
+    metadata_props: [
+      { key: 'author', value: 'zipit' },
+      { key: 'license', value: 'MIT' },
+    ],
+    training_info: [
+      {
+        initialization: { name: 'init', node: [{ output: ['s0'], op_type: 'Constant', attribute: [{ name: 'value_float', f: 1, type: 1 }] }] },
+        algorithm: { name: 'algo' },
+        initialization_binding: [{ key: 'scale', value: 's0' }],
+        update_binding: [{ key: 'scale', value: 's0' }],
+      },
+    ],
+    functions: [
+      {
+        name: 'ScaleBy',
+        input: ['X', 'S'],
+        output: ['Y'],
+        attribute: ['unused'],
+        attribute_proto: [{ name: 'bias', f: 0, type: 1 }],
+        node: [
+          { input: ['X', 'S'], output: ['T'], op_type: 'Mul' },
+          { output: ['B'], op_type: 'Constant', attribute: [{ name: 'value_float', ref_attr_name: 'bias', type: 1 }] },
+          { input: ['T', 'B'], output: ['Y'], op_type: 'Add' },
+        ],
+        doc_string: 'function doc',
+        opset_import: [{ version: 21 }],
+        domain: 'org.zipit.fn',
+        overload: 'v1',
+        value_info: [{ name: 'T', type: tensorType(1, []) }],
+        metadata_props: [{ key: 'fn', value: 'meta' }],
+      },
+    ],
     configuration: [{ name: 'cfg', num_devices: 2, device: ['cpu0', 'cpu1'] }],
   };
   const bytes = types.ModelProto.encode(types.ModelProto.fromObject(model)).finish();
@@ -105,7 +164,7 @@ function everythingModel(): Uint8Array {
 }
 
 describe('lossless round trip', () => {
-  it('the one-copy encoder gives exactly the bytes of protobufjs\' own encoder', () => {
+  it("the one-copy encoder gives exactly the bytes of protobufjs' own encoder", () => {
     const types = onnxTypes();
     const dir = join(import.meta.dirname, '..', 'fixtures');
     const files = readdirSync(dir).filter((f) => f.endsWith('.onnx'));
@@ -132,8 +191,20 @@ describe('lossless round trip', () => {
     expect(graph.inputs[1]).toEqual({ name: 'unknown_rank', dtype: 'float32', shape: null });
     const every = graph.nodes[0];
     expect(Object.fromEntries(every.attributes.map((a) => [a.name, a.value.type]))).toEqual({
-      f: 'float', i: 'int', s: 'string', t: 'tensor', g: 'graph', floats: 'floats', ints: 'ints', strings: 'strings',
-      tensors: 'tensors', graphs: 'graphs', sparse_tensor: 'opaque', sparse_tensors: 'opaque', tp: 'opaque', type_protos: 'opaque',
+      f: 'float',
+      i: 'int',
+      s: 'string',
+      t: 'tensor',
+      g: 'graph',
+      floats: 'floats',
+      ints: 'ints',
+      strings: 'strings',
+      tensors: 'tensors',
+      graphs: 'graphs',
+      sparse_tensor: 'opaque',
+      sparse_tensors: 'opaque',
+      tp: 'opaque',
+      type_protos: 'opaque',
     });
     expect(every.attributes.find((a) => a.name === 'ints')?.value).toEqual({ type: 'ints', value: [1, -1, 2 ** 63] });
   });
@@ -148,7 +219,10 @@ describe('lossless round trip', () => {
     const g = readOnnx(everythingModel(), { validate: false });
     expect(g.modelDomain).toBe('org.zipit.test');
     expect(g.modelVersion).toBe(3);
-    expect(g.metadata).toEqual([['author', 'zipit'], ['license', 'MIT']]);
+    expect(g.metadata).toEqual([
+      ['author', 'zipit'],
+      ['license', 'MIT'],
+    ]);
     expect(g.inputs[0]).toMatchObject({ name: 'x', dtype: 'float32', shape: ['batch', 4], docString: 'input doc' });
     expect(g.outputs.find((o) => o.name === 'seq')).toMatchObject({ dtype: null, shape: null });
     expect(g.outputs.find((o) => o.name === 'untyped')).toEqual({ name: 'untyped', dtype: null, shape: null });
@@ -170,13 +244,20 @@ describe('lossless round trip', () => {
         input: [{ name: 'x', type: tensorType(1, [{ dim_value: 3 }]) }],
         output: [{ name: 'y', type: tensorType(1, [{ dim_value: 3 }]) }],
       },
-      functions: [{
-        name: 'Twice', domain: 'local', input: ['X'], output: ['Y'], attribute: ['k'], opset_import: [{ version: 21 }],
-        node: [
-          { output: ['K'], op_type: 'Constant', attribute: [{ name: 'value_float', ref_attr_name: 'k', type: 1 }] },
-          { input: ['X', 'K'], output: ['Y'], op_type: 'Mul' },
-        ],
-      }],
+      functions: [
+        {
+          name: 'Twice',
+          domain: 'local',
+          input: ['X'],
+          output: ['Y'],
+          attribute: ['k'],
+          opset_import: [{ version: 21 }],
+          node: [
+            { output: ['K'], op_type: 'Constant', attribute: [{ name: 'value_float', ref_attr_name: 'k', type: 1 }] },
+            { input: ['X', 'K'], output: ['Y'], op_type: 'Mul' },
+          ],
+        },
+      ],
     });
     const bytes = types.ModelProto.encode(model).finish();
     const written = writeOnnx(readOnnx(bytes, { validate: false }));

@@ -44,7 +44,9 @@ describe('onnxFormat', () => {
     const registry = createFormatRegistry([onnxFormat, magic]);
     const text = new TextEncoder().encode('hello');
     expect(() => detectFormat(registry, 'notes.txt', text)).toThrow(FormatError);
-    expect(() => detectFormat(registry, 'notes.txt', text)).toThrow(/notes\.txt: no registered format recognises the file \(onnx: the content is not onnx; magic: the content is not magic\)/);
+    expect(() => detectFormat(registry, 'notes.txt', text)).toThrow(
+      /notes\.txt: no registered format recognises the file \(onnx: the content is not onnx; magic: the content is not magic\)/,
+    );
     const named = detectFormat(registry, 'notes.onnx', text);
     expect(named.name).toBe('onnx');
     await expect(async () => named.read(text, { file: 'notes.onnx' })).rejects.toThrow(/notes\.onnx: not a valid ONNX model/);

@@ -5,7 +5,17 @@ import { writeOnnx } from './write.js';
 
 /** Wire types of ModelProto's fields (1 ir_version … 25 functions), for sniffing the first tag. */
 const MODEL_FIELDS = new Map<number, number>([
-  [1, 0], [2, 2], [3, 2], [4, 2], [5, 0], [6, 2], [7, 2], [8, 2], [14, 2], [20, 2], [25, 2],
+  [1, 0],
+  [2, 2],
+  [3, 2],
+  [4, 2],
+  [5, 0],
+  [6, 2],
+  [7, 2],
+  [8, 2],
+  [14, 2],
+  [20, 2],
+  [25, 2],
 ]);
 
 /**

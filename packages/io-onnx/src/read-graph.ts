@@ -1,13 +1,4 @@
-import {
-  FormatError,
-  type Attribute,
-  type AttributeValue,
-  type Dim,
-  type GraphBody,
-  type Node,
-  type Tensor,
-  type ValueInfo,
-} from '@zipit/core';
+import { FormatError, type Attribute, type AttributeValue, type Dim, type GraphBody, type Node, type Tensor, type ValueInfo } from '@zipit/core';
 import { dtypeOfCode } from './dtypes.js';
 import {
   withOnnxExtras,
@@ -21,7 +12,16 @@ import {
 import { int64ToNumber } from './int64.js';
 import { has, keyValues, readTensor, type TensorReadContext } from './read-tensor.js';
 import { encodeMessage, onnxTypes } from './schema/onnx-root.js';
-import { AttributeType, type AttributeMsg, type DimensionMsg, type GraphMsg, type NodeMsg, type TensorMsg, type TypeMsg, type ValueInfoMsg } from './schema/types.js';
+import {
+  AttributeType,
+  type AttributeMsg,
+  type DimensionMsg,
+  type GraphMsg,
+  type NodeMsg,
+  type TensorMsg,
+  type TypeMsg,
+  type ValueInfoMsg,
+} from './schema/types.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -127,7 +127,10 @@ function readAttribute(msg: AttributeMsg, nodeLabel: string, ctx: TensorReadCont
   const value = msg.ref_attr_name ? undefined : attributeValue(msg, label, ctx, extras);
   const attr: Attribute = {
     name,
-    value: value ?? { type: 'opaque', value: { format: 'onnx.AttributeProto', bytes: encodeMessage(onnxTypes().AttributeProto, msg) } satisfies OpaqueOnnxAttribute },
+    value: value ?? {
+      type: 'opaque',
+      value: { format: 'onnx.AttributeProto', bytes: encodeMessage(onnxTypes().AttributeProto, msg) } satisfies OpaqueOnnxAttribute,
+    },
   };
   if (value !== undefined && has(msg, 'doc_string')) attr.docString = msg.doc_string;
   const bag = value !== undefined ? withOnnxExtras(extras) : undefined;
@@ -138,8 +141,10 @@ function readAttribute(msg: AttributeMsg, nodeLabel: string, ctx: TensorReadCont
 /** The IR value of an attribute, or undefined when it has to stay opaque (sparse tensors, type protos, binary strings, exotic dtypes). */
 function attributeValue(msg: AttributeMsg, label: string, ctx: TensorReadContext, extras: OnnxAttributeExtras): AttributeValue | undefined {
   switch (attributeKind(msg)) {
-    case AttributeType.FLOAT: return { type: 'float', value: msg.f ?? 0 };
-    case AttributeType.INT: return { type: 'int', value: int64ToNumber(msg.i) };
+    case AttributeType.FLOAT:
+      return { type: 'float', value: msg.f ?? 0 };
+    case AttributeType.INT:
+      return { type: 'int', value: int64ToNumber(msg.i) };
     case AttributeType.STRING: {
       const s = decodeUtf8(msg.s ?? new Uint8Array(0));
       return s === undefined ? undefined : { type: 'string', value: s };
@@ -150,9 +155,12 @@ function attributeValue(msg: AttributeMsg, label: string, ctx: TensorReadContext
       if (r.extras) extras.tensor = r.extras;
       return { type: 'tensor', value: r.tensor };
     }
-    case AttributeType.GRAPH: return { type: 'graph', value: readGraphBody(msg.g ?? {}, `${label} graph: `, ctx) };
-    case AttributeType.FLOATS: return { type: 'floats', value: [...(msg.floats ?? [])] };
-    case AttributeType.INTS: return { type: 'ints', value: (msg.ints ?? []).map((v) => int64ToNumber(v)) };
+    case AttributeType.GRAPH:
+      return { type: 'graph', value: readGraphBody(msg.g ?? {}, `${label} graph: `, ctx) };
+    case AttributeType.FLOATS:
+      return { type: 'floats', value: [...(msg.floats ?? [])] };
+    case AttributeType.INTS:
+      return { type: 'ints', value: (msg.ints ?? []).map((v) => int64ToNumber(v)) };
     case AttributeType.STRINGS: {
       const out: string[] = [];
       for (const b of msg.strings ?? []) {
@@ -236,7 +244,7 @@ function isPlainTensorType(type: TypeMsg): boolean {
 function readShape(dims: DimensionMsg[], extras: OnnxValueInfoExtras, where: string, ctx: TensorReadContext): Dim[] {
   const denotations: (string | null)[] = [];
   const shape = dims.map((d): Dim => {
-    denotations.push(has(d, 'denotation') ? d.denotation ?? '' : null);
+    denotations.push(has(d, 'denotation') ? (d.denotation ?? '') : null);
     if (has(d, 'dim_value')) {
       const v = int64ToNumber(d.dim_value);
       if (!Number.isSafeInteger(v)) throw new FormatError(`${where} has an invalid dimension ${v}`, { file: ctx.file });

@@ -11,15 +11,13 @@ export interface TensorReadContext {
 }
 
 /** A decoded tensor, or the ONNX data type code when core has no dtype for it. */
-export type TensorReadResult =
-  | { tensor: Tensor; extras: OnnxTensorExtras }
-  | { unsupportedCode: number };
+export type TensorReadResult = { tensor: Tensor; extras: OnnxTensorExtras } | { unsupportedCode: number };
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8 = new TextDecoder('utf-8');
 
 export function has(msg: object, field: string): boolean {
-  return Object.prototype.hasOwnProperty.call(msg, field);
+  return Object.hasOwn(msg, field);
 }
 
 export function keyValues(entries: StringStringEntryMsg[] | undefined): KeyValue[] | undefined {
@@ -99,16 +97,29 @@ export function fromLittleEndian(dtype: Exclude<DType, 'string'>, bytes: Uint8Ar
   const buffer = aligned ? bytes.buffer : copyBytes(bytes);
   const offset = aligned ? bytes.byteOffset : 0;
   switch (dtype) {
-    case 'float32': return new Float32Array(buffer, offset, size);
-    case 'float64': return new Float64Array(buffer, offset, size);
-    case 'float16': case 'bfloat16': case 'uint16': return new Uint16Array(buffer, offset, size);
-    case 'int16': return new Int16Array(buffer, offset, size);
-    case 'int32': return new Int32Array(buffer, offset, size);
-    case 'uint32': return new Uint32Array(buffer, offset, size);
-    case 'int64': return new BigInt64Array(buffer, offset, size);
-    case 'uint64': return new BigUint64Array(buffer, offset, size);
-    case 'int8': return new Int8Array(buffer, offset, size);
-    case 'uint8': case 'bool': return new Uint8Array(buffer, offset, size);
+    case 'float32':
+      return new Float32Array(buffer, offset, size);
+    case 'float64':
+      return new Float64Array(buffer, offset, size);
+    case 'float16':
+    case 'bfloat16':
+    case 'uint16':
+      return new Uint16Array(buffer, offset, size);
+    case 'int16':
+      return new Int16Array(buffer, offset, size);
+    case 'int32':
+      return new Int32Array(buffer, offset, size);
+    case 'uint32':
+      return new Uint32Array(buffer, offset, size);
+    case 'int64':
+      return new BigInt64Array(buffer, offset, size);
+    case 'uint64':
+      return new BigUint64Array(buffer, offset, size);
+    case 'int8':
+      return new Int8Array(buffer, offset, size);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(buffer, offset, size);
   }
 }
 
@@ -125,16 +136,29 @@ function fromBigEndianHost(dtype: Exclude<DType, 'string'>, bytes: Uint8Array, s
     return out;
   };
   switch (dtype) {
-    case 'float32': return read(new Float32Array(size), (i) => view.getFloat32(i * 4, true));
-    case 'float64': return read(new Float64Array(size), (i) => view.getFloat64(i * 8, true));
-    case 'float16': case 'bfloat16': case 'uint16': return read(new Uint16Array(size), (i) => view.getUint16(i * 2, true));
-    case 'int16': return read(new Int16Array(size), (i) => view.getInt16(i * 2, true));
-    case 'int32': return read(new Int32Array(size), (i) => view.getInt32(i * 4, true));
-    case 'uint32': return read(new Uint32Array(size), (i) => view.getUint32(i * 4, true));
-    case 'int64': return read(new BigInt64Array(size), (i) => view.getBigInt64(i * 8, true));
-    case 'uint64': return read(new BigUint64Array(size), (i) => view.getBigUint64(i * 8, true));
-    case 'int8': return new Int8Array(bytes.slice().buffer, 0, size);
-    case 'uint8': case 'bool': return bytes.slice();
+    case 'float32':
+      return read(new Float32Array(size), (i) => view.getFloat32(i * 4, true));
+    case 'float64':
+      return read(new Float64Array(size), (i) => view.getFloat64(i * 8, true));
+    case 'float16':
+    case 'bfloat16':
+    case 'uint16':
+      return read(new Uint16Array(size), (i) => view.getUint16(i * 2, true));
+    case 'int16':
+      return read(new Int16Array(size), (i) => view.getInt16(i * 2, true));
+    case 'int32':
+      return read(new Int32Array(size), (i) => view.getInt32(i * 4, true));
+    case 'uint32':
+      return read(new Uint32Array(size), (i) => view.getUint32(i * 4, true));
+    case 'int64':
+      return read(new BigInt64Array(size), (i) => view.getBigInt64(i * 8, true));
+    case 'uint64':
+      return read(new BigUint64Array(size), (i) => view.getBigUint64(i * 8, true));
+    case 'int8':
+      return new Int8Array(bytes.slice().buffer, 0, size);
+    case 'uint8':
+    case 'bool':
+      return bytes.slice();
   }
 }
 
@@ -160,16 +184,29 @@ function fromTypedFields(dtype: DType, msg: TensorMsg, size: number, where: stri
       check('double_data', v.length);
       return Float64Array.from(v);
     }
-    case 'int32': case 'int16': case 'int8': case 'uint16': case 'uint8': case 'bool': case 'float16': case 'bfloat16': {
+    case 'int32':
+    case 'int16':
+    case 'int8':
+    case 'uint16':
+    case 'uint8':
+    case 'bool':
+    case 'float16':
+    case 'bfloat16': {
       const v = msg.int32_data ?? [];
       if (v.length === 0) return undefined;
       check('int32_data', v.length);
       switch (dtype) {
-        case 'int32': return Int32Array.from(v);
-        case 'int16': return Int16Array.from(v);
-        case 'int8': return Int8Array.from(v);
-        case 'uint8': case 'bool': return Uint8Array.from(v);
-        default: return Uint16Array.from(v);
+        case 'int32':
+          return Int32Array.from(v);
+        case 'int16':
+          return Int16Array.from(v);
+        case 'int8':
+          return Int8Array.from(v);
+        case 'uint8':
+        case 'bool':
+          return Uint8Array.from(v);
+        default:
+          return Uint16Array.from(v);
       }
     }
     case 'int64': {
@@ -180,7 +217,8 @@ function fromTypedFields(dtype: DType, msg: TensorMsg, size: number, where: stri
       fillWords(out.buffer, v);
       return out;
     }
-    case 'uint32': case 'uint64': {
+    case 'uint32':
+    case 'uint64': {
       const v = msg.uint64_data ?? [];
       if (v.length === 0) return undefined;
       check('uint64_data', v.length);

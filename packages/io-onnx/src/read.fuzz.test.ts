@@ -17,7 +17,7 @@ describe('fuzzing the reader', () => {
     const codes = new Map<string, number>();
     for (let seed = 1; seed <= CASES_PER_SEED_FILE; seed++) {
       const { kind, bytes } = mutate(seedBytes, seed);
-      let outcome;
+      let outcome: ReturnType<typeof fuzzOnce>;
       try {
         outcome = fuzzOnce(bytes);
       } catch (e) {

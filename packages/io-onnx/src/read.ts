@@ -53,7 +53,11 @@ function decodeModel(bytes: Uint8Array, file: string | undefined): ModelMsg {
   try {
     model = onnxTypes().ModelProto.decode(protobuf.Reader.create(bytes)) as unknown as ModelMsg;
   } catch (e) {
-    throw new FormatError(`not a valid ONNX model (protobuf decoding failed: ${(e as Error).message})`, { file, hint: hint ?? 'the file may be truncated or corrupt', cause: e });
+    throw new FormatError(`not a valid ONNX model (protobuf decoding failed: ${(e as Error).message})`, {
+      file,
+      hint: hint ?? 'the file may be truncated or corrupt',
+      cause: e,
+    });
   }
   if (!has(model, 'graph') || !model.graph) {
     throw new FormatError('not an ONNX model: it has no graph', { file, hint: hint ?? 'the file may be truncated or not an ONNX model' });
@@ -83,9 +87,10 @@ function checkIrVersion(model: ModelMsg, file: string | undefined): number {
   if (!(v >= SUPPORTED_IR_VERSIONS.min && v <= SUPPORTED_IR_VERSIONS.max)) {
     throw new UnsupportedError(`ONNX IR version ${v} is not supported; supported: ${describeSupport()}`, {
       file,
-      hint: v > SUPPORTED_IR_VERSIONS.max
-        ? `re-save the model with IR version ${SUPPORTED_IR_VERSIONS.max} (onnx.save after setting model.ir_version) if it uses no newer features`
-        : 'convert it with onnx.version_converter to a newer opset',
+      hint:
+        v > SUPPORTED_IR_VERSIONS.max
+          ? `re-save the model with IR version ${SUPPORTED_IR_VERSIONS.max} (onnx.save after setting model.ir_version) if it uses no newer features`
+          : 'convert it with onnx.version_converter to a newer opset',
     });
   }
   return v;
@@ -146,7 +151,10 @@ function checkNodeDomains(body: GraphBody, domains: Set<string>, file: string | 
   for (const node of body.nodes) {
     const d = canonicalDomain(node.domain);
     if (!domains.has(d)) {
-      throw new FormatError(`node ${node.name || node.opType} uses operator domain "${node.domain || 'ai.onnx'}", which the model does not import`, { file, node: node.name || undefined });
+      throw new FormatError(`node ${node.name || node.opType} uses operator domain "${node.domain || 'ai.onnx'}", which the model does not import`, {
+        file,
+        node: node.name || undefined,
+      });
     }
     for (const a of node.attributes) {
       if (a.value.type === 'graph') checkNodeDomains(a.value.value, domains, file);

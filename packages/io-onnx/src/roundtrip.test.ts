@@ -33,8 +33,7 @@ const ints = (name: string, value: number[]): Attribute => ({ name, value: { typ
 const int = (name: string, value: number): Attribute => ({ name, value: { type: 'int', value } });
 // FLOAT attributes are float32 in ONNX: use float32 values so the IR compares equal after a round trip.
 const float = (name: string, value: number): Attribute => ({ name, value: { type: 'float', value: Math.fround(value) } });
-const i64 = (values: number[], shape = [values.length]): Tensor<'int64'> =>
-  ({ dtype: 'int64', shape, data: BigInt64Array.from(values.map(BigInt)) });
+const i64 = (values: number[], shape = [values.length]): Tensor<'int64'> => ({ dtype: 'int64', shape, data: BigInt64Array.from(values.map(BigInt)) });
 
 function node(opType: string, name: string, inputs: string[], outputs: string[], attributes: Attribute[] = []): Node {
   return { name, opType, domain: '', inputs, outputs, attributes };
@@ -54,8 +53,10 @@ function handBuiltCnn(opset: number): Graph {
     return name;
   };
   const bn = (prefix: string, c: number) => [
-    param(`${prefix}.weight`, [c], 0.5, 1.5), param(`${prefix}.bias`, [c]),
-    param(`${prefix}.running_mean`, [c], -0.1, 0.1), param(`${prefix}.running_var`, [c], 0.5, 1.5),
+    param(`${prefix}.weight`, [c], 0.5, 1.5),
+    param(`${prefix}.bias`, [c]),
+    param(`${prefix}.running_mean`, [c], -0.1, 0.1),
+    param(`${prefix}.running_var`, [c], 0.5, 1.5),
   ];
   const conv = [ints('dilations', [1, 1]), int('group', 1), ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1]), ints('strides', [1, 1])];
   const bnAttrs = [float('epsilon', 1e-5), float('momentum', 0.9)];
@@ -70,14 +71,26 @@ function handBuiltCnn(opset: number): Graph {
     node('MaxPool', '/MaxPool', ['r2'], ['p'], [int('ceil_mode', 0), ints('kernel_shape', [2, 2]), ints('pads', [0, 0, 0, 0]), ints('strides', [2, 2])]),
     { ...node('Constant', '/Constant', [], ['pads']), attributes: [{ name: 'value', value: { type: 'tensor', value: i64([0, 0, 1, 1, 0, 0, 1, 1]) } }] },
     node('Pad', '/Pad', ['p', 'pads'], ['padded'], [{ name: 'mode', value: { type: 'string', value: 'constant' } }]),
-    node('Conv', '/conv3/Conv', ['padded', param('conv3.weight', [16, 8, 3, 3]), param('conv3.bias', [16])], ['c3'], [...conv.slice(0, 3), ints('pads', [0, 0, 0, 0]), ints('strides', [1, 1])]),
+    node(
+      'Conv',
+      '/conv3/Conv',
+      ['padded', param('conv3.weight', [16, 8, 3, 3]), param('conv3.bias', [16])],
+      ['c3'],
+      [...conv.slice(0, 3), ints('pads', [0, 0, 0, 0]), ints('strides', [1, 1])],
+    ),
     node('Relu', '/Relu_2', ['c3'], ['r3']),
     node('Identity', '/Identity', ['r3'], ['features']),
     node('GlobalAveragePool', '/GlobalAveragePool', ['features'], ['gap']),
     node('Flatten', '/Flatten', ['gap'], ['flat'], [int('axis', 1)]),
     node('ReduceMean', '/ReduceMean', ['features'], ['mean'], [ints('axes', [2, 3]), int('keepdims', 0)]),
     node('Add', '/Add_1', ['flat', 'mean'], ['pooled']),
-    node('Gemm', '/fc/Gemm', ['pooled', param('fc.weight', [5, 16]), param('fc.bias', [5])], ['logits'], [float('alpha', 1), float('beta', 1), int('transB', 1)]),
+    node(
+      'Gemm',
+      '/fc/Gemm',
+      ['pooled', param('fc.weight', [5, 16]), param('fc.bias', [5])],
+      ['logits'],
+      [float('alpha', 1), float('beta', 1), int('transB', 1)],
+    ),
     node('Shape', '/Shape', ['features'], ['shape']),
     { ...node('Constant', '/Constant_1', [], ['zero']), attributes: [{ name: 'value', value: { type: 'tensor', value: i64([0], []) } }] },
     node('Gather', '/Gather', ['shape', 'zero'], ['batch'], [int('axis', 0)]),
@@ -86,7 +99,13 @@ function handBuiltCnn(opset: number): Graph {
     { ...node('Constant', '/Constant_2', [], ['minus1']), attributes: [{ name: 'value', value: { type: 'tensor', value: i64([-1]) } }] },
     node('Concat', '/Concat', ['batch1', 'minus1'], ['viewShape'], [int('axis', 0)]),
     node('Reshape', '/Reshape', ['features', 'viewShape'], ['viewed']),
-    node('Gemm', '/head2/Gemm', ['viewed', param('head2.weight', [3, 256], -0.1, 0.1), param('head2.bias', [3])], ['logits2'], [float('alpha', 1), float('beta', 1), int('transB', 1)]),
+    node(
+      'Gemm',
+      '/head2/Gemm',
+      ['viewed', param('head2.weight', [3, 256], -0.1, 0.1), param('head2.bias', [3])],
+      ['logits2'],
+      [float('alpha', 1), float('beta', 1), int('transB', 1)],
+    ),
   ];
   return {
     name: 'main_graph',
@@ -96,7 +115,10 @@ function handBuiltCnn(opset: number): Graph {
     metadata: [['purpose', 'round trip']],
     nodes,
     inputs: [{ name: 'input', dtype: 'float32', shape: ['batch', 3, 8, 8] }],
-    outputs: [{ name: 'logits', dtype: 'float32', shape: ['batch', 5] }, { name: 'logits2', dtype: 'float32', shape: ['batch', 3] }],
+    outputs: [
+      { name: 'logits', dtype: 'float32', shape: ['batch', 5] },
+      { name: 'logits2', dtype: 'float32', shape: ['batch', 3] },
+    ],
     valueInfo: [{ name: 'features', dtype: 'float32', shape: ['batch', 16, 4, 4] }],
     initializers: init,
   };
@@ -133,7 +155,9 @@ function bitsEqual(a: Map<string, Float32Array>, b: Map<string, Float32Array>): 
 }
 
 /** The PyTorch exports (schema_ir8.onnx is not runnable; lossless.test.ts covers it). */
-const fixtures = readdirSync(FIXTURES).filter((f) => /_opset\d+\.onnx$/.test(f)).sort();
+const fixtures = readdirSync(FIXTURES)
+  .filter((f) => /_opset\d+\.onnx$/.test(f))
+  .sort();
 
 describe('PyTorch-exported ONNX files', () => {
   it('has fixtures to test', () => expect(fixtures.length).toBeGreaterThanOrEqual(8));
@@ -158,7 +182,19 @@ describe('PyTorch-exported ONNX files', () => {
     expect(g.opsetImports).toEqual([{ domain: '', version: 13 }]);
     expect(g.producerName).toBe('pytorch');
     expect(g.inputs).toEqual([{ name: 'input', dtype: 'float32', shape: ['batch', 3, 8, 8] }]);
-    expect(g.nodes.map((n) => n.opType)).toEqual(['Shape', 'Constant', 'Gather', 'Constant', 'Unsqueeze', 'Constant', 'Concat', 'Reshape', 'Gemm', 'Relu', 'Gemm']);
+    expect(g.nodes.map((n) => n.opType)).toEqual([
+      'Shape',
+      'Constant',
+      'Gather',
+      'Constant',
+      'Unsqueeze',
+      'Constant',
+      'Concat',
+      'Reshape',
+      'Gemm',
+      'Relu',
+      'Gemm',
+    ]);
     const gemm = g.nodes.find((n) => n.opType === 'Gemm') as Node;
     expect(gemm.attributes.find((a) => a.name === 'transB')?.value).toEqual({ type: 'int', value: 1 });
     const minus1 = g.nodes[5].attributes[0].value;
@@ -228,7 +264,10 @@ describe('tensor storage', () => {
   function identityModel(tensors: Tensor[], storage?: 'typed'): Graph {
     const initializers = new Map(tensors.map((t, i) => [`t${i}`, t] as const));
     return {
-      name: 'g', irVersion: 10, opsetImports: [{ domain: '', version: 21 }], metadata: [],
+      name: 'g',
+      irVersion: 10,
+      opsetImports: [{ domain: '', version: 21 }],
+      metadata: [],
       nodes: tensors.map((_, i) => node('Identity', `id${i}`, [`t${i}`], [`o${i}`])),
       inputs: [],
       outputs: tensors.map((t, i) => ({ name: `o${i}`, dtype: t.dtype, shape: [...t.shape] })),
@@ -246,8 +285,11 @@ describe('tensor storage', () => {
       expect(r.dtype).toBe(t.dtype);
       expect(r.shape).toEqual(t.shape);
       if (t.dtype === 'string') expect(r.data).toEqual(t.data);
-      else expect(Buffer.from(new Uint8Array((r.data as Uint8Array).buffer, (r.data as Uint8Array).byteOffset, (r.data as Uint8Array).byteLength)), `${i} ${t.dtype}`)
-        .toEqual(Buffer.from(new Uint8Array((t.data as Uint8Array).buffer, (t.data as Uint8Array).byteOffset, (t.data as Uint8Array).byteLength)));
+      else
+        expect(
+          Buffer.from(new Uint8Array((r.data as Uint8Array).buffer, (r.data as Uint8Array).byteOffset, (r.data as Uint8Array).byteLength)),
+          `${i} ${t.dtype}`,
+        ).toEqual(Buffer.from(new Uint8Array((t.data as Uint8Array).buffer, (t.data as Uint8Array).byteOffset, (t.data as Uint8Array).byteLength)));
     }
     expect(Buffer.from(writeOnnx(back)).equals(Buffer.from(writeOnnx(graph)))).toBe(true);
   });
@@ -258,7 +300,9 @@ describe('tensor storage', () => {
       const s = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
       try {
         const r = await s.run({});
-        return s.outputNames.map((n) => Buffer.from((r[n].data as Uint8Array).buffer, (r[n].data as Uint8Array).byteOffset, (r[n].data as Uint8Array).byteLength));
+        return s.outputNames.map((n) =>
+          Buffer.from((r[n].data as Uint8Array).buffer, (r[n].data as Uint8Array).byteOffset, (r[n].data as Uint8Array).byteLength),
+        );
       } finally {
         await s.release();
       }
@@ -276,7 +320,10 @@ describe('tensor storage', () => {
     const dir = mkdtempSync(join(tmp, 'ext-'));
     const w = randomTensor(rng(11), [4, 6]);
     const graph: Graph = {
-      name: 'g', irVersion: 8, opsetImports: [{ domain: '', version: 17 }], metadata: [],
+      name: 'g',
+      irVersion: 8,
+      opsetImports: [{ domain: '', version: 17 }],
+      metadata: [],
       nodes: [node('MatMul', 'mm', ['x', 'w'], ['y'])],
       inputs: [{ name: 'x', dtype: 'float32', shape: [2, 4] }],
       outputs: [{ name: 'y', dtype: 'float32', shape: [2, 6] }],
@@ -292,7 +339,11 @@ describe('tensor storage', () => {
     const raw = t.raw_data as Uint8Array;
     delete t.raw_data;
     t.data_location = 1;
-    t.external_data = [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: '16' }, { key: 'length', value: String(raw.byteLength) }];
+    t.external_data = [
+      { key: 'location', value: 'weights.bin' },
+      { key: 'offset', value: '16' },
+      { key: 'length', value: String(raw.byteLength) },
+    ];
     writeFileSync(join(dir, 'weights.bin'), Buffer.concat([Buffer.alloc(16, 7), Buffer.from(raw)]));
     writeFileSync(join(dir, 'model.onnx'), types.ModelProto.encode(types.ModelProto.fromObject(model)).finish());
 

@@ -14,6 +14,8 @@ export const SUPPORTED_OPSETS = { min: 11, max: 21 } as const;
 export const ACCEPTED_EXTRA_DOMAINS: readonly string[] = ['ai.onnx.ml', 'com.microsoft'];
 
 export function describeSupport(): string {
-  return `IR versions ${SUPPORTED_IR_VERSIONS.min}–${SUPPORTED_IR_VERSIONS.max}, ai.onnx opsets ${SUPPORTED_OPSETS.min}–${SUPPORTED_OPSETS.max}`
-    + ` (plus ${ACCEPTED_EXTRA_DOMAINS.join(' and ')} imports, and domains of model-local functions)`;
+  return (
+    `IR versions ${SUPPORTED_IR_VERSIONS.min}–${SUPPORTED_IR_VERSIONS.max}, ai.onnx opsets ${SUPPORTED_OPSETS.min}–${SUPPORTED_OPSETS.max}` +
+    ` (plus ${ACCEPTED_EXTRA_DOMAINS.join(' and ')} imports, and domains of model-local functions)`
+  );
 }

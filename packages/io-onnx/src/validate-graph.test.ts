@@ -30,7 +30,14 @@ describe('graph validation on read', () => {
     const read = reread(g);
     expect(read).toThrow(FormatError);
     expect(read).toThrow(/^broken\.onnx.*cycle through node "[^"]+"/);
-    const msg = (() => { try { read(); } catch (e) { return (e as Error).message; } return ''; })();
+    const msg = (() => {
+      try {
+        read();
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
     const named = [...msg.matchAll(/node "([^"]+)"/g)].map((m) => m[1]);
     expect(named).toContain(n1.name);
   });
@@ -38,7 +45,9 @@ describe('graph validation on read', () => {
   it('refuses a node input that nothing defines', () => {
     const g = base();
     g.nodes[2] = { ...g.nodes[2], inputs: ['nowhere', ...g.nodes[2].inputs.slice(1)] };
-    expect(reread(g)).toThrow(new RegExp(`broken\\.onnx, node ${g.nodes[2].name}: node "${g.nodes[2].name}" \\(${g.nodes[2].opType}\\) reads "nowhere", which no node`));
+    expect(reread(g)).toThrow(
+      new RegExp(`broken\\.onnx, node ${g.nodes[2].name}: node "${g.nodes[2].name}" \\(${g.nodes[2].opType}\\) reads "nowhere", which no node`),
+    );
   });
 
   it('refuses a graph without outputs, and an output nothing produces', () => {

@@ -96,7 +96,11 @@ function findCycle(nodes: readonly Node[], producer: ReadonlyMap<string, number>
     const x = inputs[top.next++];
     const p = x ? producer.get(x) : undefined;
     if (p === undefined) continue;
-    if (state[p] === 1) return stack.slice(stack.findIndex((f) => f.node === p)).map((f) => f.node).reverse();
+    if (state[p] === 1)
+      return stack
+        .slice(stack.findIndex((f) => f.node === p))
+        .map((f) => f.node)
+        .reverse();
     if (state[p] === 0) {
       state[p] = 1;
       stack.push({ node: p, next: 0 });

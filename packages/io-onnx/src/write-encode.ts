@@ -36,14 +36,17 @@ function encodeGraphPieces(graph: GraphMsg, types: ReturnType<typeof onnxTypes>)
     const tensorPieces = encodeTensorPieces(t, types.TensorProto);
     pieces.push(tagAndLength(5, total(tensorPieces)), ...tensorPieces);
   }
-  pieces.push(encodeMessage(types.GraphProto, pick(graph, [
-    'doc_string', 'input', 'output', 'value_info', 'quantization_annotation', 'sparse_initializer', 'metadata_props',
-  ])));
+  pieces.push(
+    encodeMessage(
+      types.GraphProto,
+      pick(graph, ['doc_string', 'input', 'output', 'value_info', 'quantization_annotation', 'sparse_initializer', 'metadata_props']),
+    ),
+  );
   return pieces;
 }
 
 function encodeTensorPieces(t: TensorMsg, type: protobuf.Type): Uint8Array[] {
-  if (!Object.prototype.hasOwnProperty.call(t, 'raw_data') || !t.raw_data) return [encodeMessage(type, t)];
+  if (!Object.hasOwn(t, 'raw_data') || !t.raw_data) return [encodeMessage(type, t)];
   // TensorProto: fields 1–8, raw_data (9), then 10 and up; raw_data is referenced, not re-encoded.
   return [
     encodeMessage(type, pick(t, ['dims', 'data_type', 'segment', 'float_data', 'int32_data', 'string_data', 'int64_data', 'name'])),
@@ -56,7 +59,7 @@ function encodeTensorPieces(t: TensorMsg, type: protobuf.Type): Uint8Array[] {
 /** The own (present) properties of `msg` among `keys`. */
 function pick<T extends object>(msg: T, keys: readonly string[]): Partial<T> {
   const out: Record<string, unknown> = {};
-  for (const k of keys) if (Object.prototype.hasOwnProperty.call(msg, k)) out[k] = (msg as Record<string, unknown>)[k];
+  for (const k of keys) if (Object.hasOwn(msg, k)) out[k] = (msg as Record<string, unknown>)[k];
   return out as Partial<T>;
 }
 
@@ -70,11 +73,17 @@ function total(pieces: Uint8Array[]): number {
 function tagAndLength(field: number, length: number): Uint8Array {
   const bytes: number[] = [];
   for (let v = (field << 3) | 2; ; v = Math.floor(v / 128)) {
-    if (v < 128) { bytes.push(v); break; }
+    if (v < 128) {
+      bytes.push(v);
+      break;
+    }
     bytes.push((v % 128) | 128);
   }
   for (let v = length; ; v = Math.floor(v / 128)) {
-    if (v < 128) { bytes.push(v); break; }
+    if (v < 128) {
+      bytes.push(v);
+      break;
+    }
     bytes.push((v % 128) | 128);
   }
   return Uint8Array.from(bytes);

@@ -1,16 +1,18 @@
 import { InvalidArgumentError, UnsupportedError, type Attribute, type GraphBody, type Node, type ValueInfo } from '@zipit/core';
 import { codeOfDtype } from './dtypes.js';
-import {
-  isOpaqueOnnxAttribute,
-  onnxExtras,
-  type OnnxAttributeExtras,
-  type OnnxGraphExtras,
-  type OnnxNodeExtras,
-  type OnnxValueInfoExtras,
-} from './extras.js';
+import { isOpaqueOnnxAttribute, onnxExtras, type OnnxAttributeExtras, type OnnxGraphExtras, type OnnxNodeExtras, type OnnxValueInfoExtras } from './extras.js';
 import { numberToInt64 } from './int64.js';
 import { decodeMessage, onnxTypes } from './schema/onnx-root.js';
-import { AttributeType, type AttributeMsg, type DimensionMsg, type GraphMsg, type NodeMsg, type TensorMsg, type TypeMsg, type ValueInfoMsg } from './schema/types.js';
+import {
+  AttributeType,
+  type AttributeMsg,
+  type DimensionMsg,
+  type GraphMsg,
+  type NodeMsg,
+  type TensorMsg,
+  type TypeMsg,
+  type ValueInfoMsg,
+} from './schema/types.js';
 import { keyValueMsgs, writeTensor } from './write-tensor.js';
 
 const utf8 = new TextEncoder();
@@ -79,14 +81,38 @@ function writeAttribute(attr: Attribute, nodeLabel: string, file: string | undef
   const msg: AttributeMsg = { name: attr.name };
   if (attr.docString !== undefined) msg.doc_string = attr.docString;
   switch (v.type) {
-    case 'float': msg.type = AttributeType.FLOAT; msg.f = v.value; break;
-    case 'int': msg.type = AttributeType.INT; msg.i = int64(v.value, label, file); break;
-    case 'string': msg.type = AttributeType.STRING; msg.s = utf8.encode(v.value); break;
-    case 'tensor': msg.type = AttributeType.TENSOR; msg.t = writeTensor(v.value, undefined, extras?.tensor, label, file); break;
-    case 'graph': msg.type = AttributeType.GRAPH; msg.g = writeGraphBody(v.value, `${label} graph: `, file); break;
-    case 'floats': msg.type = AttributeType.FLOATS; msg.floats = v.value; break;
-    case 'ints': msg.type = AttributeType.INTS; msg.ints = v.value.map((x) => int64(x, label, file)); break;
-    case 'strings': msg.type = AttributeType.STRINGS; msg.strings = v.value.map((s) => utf8.encode(s)); break;
+    case 'float':
+      msg.type = AttributeType.FLOAT;
+      msg.f = v.value;
+      break;
+    case 'int':
+      msg.type = AttributeType.INT;
+      msg.i = int64(v.value, label, file);
+      break;
+    case 'string':
+      msg.type = AttributeType.STRING;
+      msg.s = utf8.encode(v.value);
+      break;
+    case 'tensor':
+      msg.type = AttributeType.TENSOR;
+      msg.t = writeTensor(v.value, undefined, extras?.tensor, label, file);
+      break;
+    case 'graph':
+      msg.type = AttributeType.GRAPH;
+      msg.g = writeGraphBody(v.value, `${label} graph: `, file);
+      break;
+    case 'floats':
+      msg.type = AttributeType.FLOATS;
+      msg.floats = v.value;
+      break;
+    case 'ints':
+      msg.type = AttributeType.INTS;
+      msg.ints = v.value.map((x) => int64(x, label, file));
+      break;
+    case 'strings':
+      msg.type = AttributeType.STRINGS;
+      msg.strings = v.value.map((s) => utf8.encode(s));
+      break;
     case 'tensors':
       msg.type = AttributeType.TENSORS;
       msg.tensors = v.value.map((t, i) => writeTensor(t, undefined, extras?.tensors?.[i] ?? undefined, `${label} tensor ${i}`, file));

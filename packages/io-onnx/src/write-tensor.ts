@@ -59,13 +59,26 @@ function littleEndianBytes(t: Tensor): Uint8Array {
 
 function writeTypedFields(t: Tensor, msg: TensorMsg): void {
   switch (t.dtype) {
-    case 'float32': msg.float_data = Array.from(t.data as Float32Array); return;
-    case 'float64': msg.double_data = Array.from(t.data as Float64Array); return;
-    case 'int64': msg.int64_data = words64(t.data as BigInt64Array); return;
-    case 'uint64': msg.uint64_data = words64(t.data as BigUint64Array, true); return;
-    case 'uint32': msg.uint64_data = Array.from(t.data as Uint32Array); return;
-    case 'string': return;
-    default: msg.int32_data = Array.from(t.data as Int32Array | Int16Array | Int8Array | Uint16Array | Uint8Array); return;
+    case 'float32':
+      msg.float_data = Array.from(t.data as Float32Array);
+      return;
+    case 'float64':
+      msg.double_data = Array.from(t.data as Float64Array);
+      return;
+    case 'int64':
+      msg.int64_data = words64(t.data as BigInt64Array);
+      return;
+    case 'uint64':
+      msg.uint64_data = words64(t.data as BigUint64Array, true);
+      return;
+    case 'uint32':
+      msg.uint64_data = Array.from(t.data as Uint32Array);
+      return;
+    case 'string':
+      return;
+    default:
+      msg.int32_data = Array.from(t.data as Int32Array | Int16Array | Int8Array | Uint16Array | Uint8Array);
+      return;
   }
 }
 

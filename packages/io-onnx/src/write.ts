@@ -19,15 +19,18 @@ export function writeOnnx(graph: Graph, opts: { file?: string } = {}): Uint8Arra
   const file = opts.file;
   const tensorBytes = countTensorBytes(graph);
   if (tensorBytes > MAX_MODEL_BYTES) {
-    throw new UnsupportedError(`the model holds ${(tensorBytes / 2 ** 30).toFixed(2)} GiB of tensors; ONNX files over 2 GiB need external data, which this writer does not produce`, { file });
+    throw new UnsupportedError(
+      `the model holds ${(tensorBytes / 2 ** 30).toFixed(2)} GiB of tensors; ONNX files over 2 GiB need external data, which this writer does not produce`,
+      { file },
+    );
   }
   const types = onnxTypes();
   const extras = onnxExtras<OnnxModelExtras>(graph.modelExtras);
   const model: ModelMsg = {
     ir_version: numberToInt64(graph.irVersion),
-    opset_import: graph.opsetImports.map((o) => (o.domain || extras?.explicitDefaultDomain
-      ? { domain: o.domain, version: numberToInt64(o.version) }
-      : { version: numberToInt64(o.version) })),
+    opset_import: graph.opsetImports.map((o) =>
+      o.domain || extras?.explicitDefaultDomain ? { domain: o.domain, version: numberToInt64(o.version) } : { version: numberToInt64(o.version) },
+    ),
     graph: writeGraphBody(graph, '', file),
   };
   if (graph.producerName !== undefined) model.producer_name = graph.producerName;

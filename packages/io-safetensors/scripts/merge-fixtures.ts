@@ -18,7 +18,9 @@ const template = decodeSafetensors(readFileSync(join(dir, 'a.safetensors'))).ten
 for (const model of ['a', 'b']) {
   const sd = toStateDict(merged.graph, { model, template });
   writeFileSync(join(dir, `merged_${model}.safetensors`), encodeSafetensors(sd.tensors));
-  console.log(`merged_${model}.safetensors: ${sd.fromGraph.length} from the merged graph, kept from the template: ${sd.fromTemplate.join(', ') || 'none'}; left out: ${sd.leftOut.join(', ') || 'none'}`);
+  console.log(
+    `merged_${model}.safetensors: ${sd.fromGraph.length} from the merged graph, kept from the template: ${sd.fromTemplate.join(', ') || 'none'}; left out: ${sd.leftOut.join(', ') || 'none'}`,
+  );
 }
 const x: Tensor = decodeNpy(readFileSync(join(dir, 'x.npy')));
 console.log(`merged ${merged.points.length} points; BatchNorm reset: ${merged.batchNorm.reset.join(', ')}; x ${x.shape.join('×')}`);

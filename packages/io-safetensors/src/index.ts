@@ -2,5 +2,10 @@
 export { decodeSafetensors, encodeSafetensors, sniffSafetensors, type Safetensors } from './safetensors-codec.js';
 export { safetensorsFormat, type SafetensorsReadOptions, type SafetensorsWriteOptions } from './safetensors-format.js';
 export {
-  loadStateDict, toStateDict, type LoadStateDictOptions, type StateDictLoad, type StateDictSave, type ToStateDictOptions,
+  loadStateDict,
+  toStateDict,
+  type LoadStateDictOptions,
+  type StateDictLoad,
+  type StateDictSave,
+  type ToStateDictOptions,
 } from './state-dict.js';

@@ -19,8 +19,19 @@ const CODES: Record<string, { dtype: DType; bytes: number }> = {
 const CODE_OF = new Map<DType, string>(Object.entries(CODES).map(([code, d]) => [d.dtype, code]));
 
 const ARRAYS: Partial<Record<DType, new (buffer: ArrayBuffer) => Tensor['data']>> = {
-  float64: Float64Array, float32: Float32Array, float16: Uint16Array, bfloat16: Uint16Array, int64: BigInt64Array, int32: Int32Array,
-  int16: Int16Array, int8: Int8Array, uint64: BigUint64Array, uint32: Uint32Array, uint16: Uint16Array, uint8: Uint8Array, bool: Uint8Array,
+  float64: Float64Array,
+  float32: Float32Array,
+  float16: Uint16Array,
+  bfloat16: Uint16Array,
+  int64: BigInt64Array,
+  int32: Int32Array,
+  int16: Int16Array,
+  int8: Int8Array,
+  uint64: BigUint64Array,
+  uint32: Uint32Array,
+  uint16: Uint16Array,
+  uint8: Uint8Array,
+  bool: Uint8Array,
 } as never;
 
 /** Headers above this are refused as corrupt (the reference implementation's limit). */
@@ -51,7 +62,10 @@ export function decodeSafetensors(bytes: Uint8Array, file?: string): Safetensors
   if (bytes.length < 8) throw new FormatError(`${bytes.length} bytes: too short for a safetensors file (8-byte header length first)`, { file });
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
   if (n > MAX_HEADER_BYTES || 8 + n > bytes.length) {
-    throw new FormatError(`the header claims ${n} bytes but the file has ${bytes.length - 8} after the length`, { file, hint: 'the file is truncated or not safetensors' });
+    throw new FormatError(`the header claims ${n} bytes but the file has ${bytes.length - 8} after the length`, {
+      file,
+      hint: 'the file is truncated or not safetensors',
+    });
   }
   let header: Record<string, unknown>;
   try {
@@ -78,7 +92,8 @@ function decodeEntry(name: string, entry: unknown, body: Uint8Array, file: strin
   const code = CODES[String(e?.dtype)];
   if (!code) throw new UnsupportedError(`tensor "${name}" has dtype ${JSON.stringify(e?.dtype)}; supported: ${Object.keys(CODES).join(', ')}`, { file });
   const shape = e.shape;
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new FormatError(`tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`, { file });
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+    throw new FormatError(`tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`, { file });
   const offsets = e.data_offsets;
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0)) {
     throw new FormatError(`tensor "${name}" has invalid data_offsets ${JSON.stringify(offsets)}`, { file });
@@ -86,10 +101,13 @@ function decodeEntry(name: string, entry: unknown, body: Uint8Array, file: strin
   const [begin, end] = offsets as number[];
   const count = (shape as number[]).reduce((p, d) => p * d, 1);
   if (end < begin || end > body.length || end - begin !== count * code.bytes) {
-    throw new FormatError(`tensor "${name}" [${shape.join(', ')}] ${e.dtype} needs ${count * code.bytes} bytes but its data_offsets are [${begin}, ${end}] in ${body.length} bytes of data`, {
-      file,
-      hint: 'the file is truncated or corrupt',
-    });
+    throw new FormatError(
+      `tensor "${name}" [${shape.join(', ')}] ${e.dtype} needs ${count * code.bytes} bytes but its data_offsets are [${begin}, ${end}] in ${body.length} bytes of data`,
+      {
+        file,
+        hint: 'the file is truncated or corrupt',
+      },
+    );
   }
   const own = new Uint8Array(end - begin);
   own.set(body.subarray(begin, end));

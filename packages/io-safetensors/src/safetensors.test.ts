@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  createFormatRegistry, decodeNpy, detectFormat, FormatError, MismatchError, UnsupportedError, type Graph, type Tensor,
-} from '@zipit/core';
+import { createFormatRegistry, decodeNpy, detectFormat, FormatError, MismatchError, UnsupportedError, type Graph, type Tensor } from '@zipit/core';
 import { buildSmallCnn } from '@zipit/core/testing';
 import { onnxFormat } from '@zipit/io-onnx';
 import { readOnnxFile } from '@zipit/io-onnx/node';
@@ -38,9 +36,22 @@ describe('safetensors codec', () => {
     const raw = bytes('a.safetensors');
     const { tensors } = decodeSafetensors(raw, 'a.safetensors');
     expect([...tensors.keys()]).toEqual([
-      'conv1.weight', 'conv1.bias', 'bn1.weight', 'bn1.bias', 'bn1.running_mean', 'bn1.running_var', 'bn1.num_batches_tracked',
-      'conv2.weight', 'conv2.bias', 'bn2.weight', 'bn2.bias', 'bn2.running_mean', 'bn2.running_var', 'bn2.num_batches_tracked',
-      'fc.weight', 'fc.bias',
+      'conv1.weight',
+      'conv1.bias',
+      'bn1.weight',
+      'bn1.bias',
+      'bn1.running_mean',
+      'bn1.running_var',
+      'bn1.num_batches_tracked',
+      'conv2.weight',
+      'conv2.bias',
+      'bn2.weight',
+      'bn2.bias',
+      'bn2.running_mean',
+      'bn2.running_var',
+      'bn2.num_batches_tracked',
+      'fc.weight',
+      'fc.bias',
     ]);
     expect(tensors.get('conv1.weight')!.shape).toEqual([8, 3, 3, 3]);
     expect(tensors.get('bn1.num_batches_tracked')).toEqual({ dtype: 'int64', shape: [], data: BigInt64Array.of(100n) });
@@ -95,7 +106,7 @@ describe('state_dict onto a structure', () => {
     expect(loose.unused).toContain('bn1.running_mean');
   });
 
-  it('takes a reference builder\'s graph as the structure (weights of another seed land by name)', () => {
+  it("takes a reference builder's graph as the structure (weights of another seed land by name)", () => {
     const structure = buildSmallCnn({ seed: 1 });
     const other = buildSmallCnn({ seed: 2 });
     const graph = safetensorsFormat.read(encodeSafetensors(other.initializers), { structure }) as Graph;
@@ -126,7 +137,7 @@ describe('merged weights as a state_dict', () => {
     expect(() => toStateDict(merged)).toThrow(/per-model parameters for a, b/);
   });
 
-  it('a fresh merge written as a state_dict and read back gives the merged graph\'s logits per model', async () => {
+  it("a fresh merge written as a state_dict and read back gives the merged graph's logits per model", async () => {
     const { structure, merged } = await mergeFixtureModels(DIR);
     const out = await run(merged.graph);
     for (const model of ['a', 'b']) {

@@ -66,16 +66,22 @@ export function loadStateDict(structure: Graph, tensors: ReadonlyMap<string, Ten
   }
   const unused = [...tensors.keys()].filter((k) => !structure.initializers.has(k));
   if (matched.length === 0) {
-    throw new MismatchError(`no parameter of the checkpoint is in the structure (checkpoint: ${sample(unused)}; structure: ${sample([...structure.initializers.keys()])})`, {
-      file,
-      hint: FOLDING_HINT,
-    });
+    throw new MismatchError(
+      `no parameter of the checkpoint is in the structure (checkpoint: ${sample(unused)}; structure: ${sample([...structure.initializers.keys()])})`,
+      {
+        file,
+        hint: FOLDING_HINT,
+      },
+    );
   }
   if (unmatched.length > 0 && opts.strict !== false) {
-    throw new MismatchError(`${unmatched.length} structure parameter${unmatched.length === 1 ? '' : 's'} cannot be matched by name: ${sample(unmatched)} (checkpoint entries left over: ${sample(unused)})`, {
-      file,
-      hint: FOLDING_HINT,
-    });
+    throw new MismatchError(
+      `${unmatched.length} structure parameter${unmatched.length === 1 ? '' : 's'} cannot be matched by name: ${sample(unmatched)} (checkpoint entries left over: ${sample(unused)})`,
+      {
+        file,
+        hint: FOLDING_HINT,
+      },
+    );
   }
   return { graph: { ...structure, initializers }, matched, unused, unmatched };
 }
@@ -137,9 +143,12 @@ export function toStateDict(graph: Graph, opts: ToStateDictOptions = {}): StateD
       continue;
     }
     if (t.dtype !== like.dtype || t.shape.length !== like.shape.length || t.shape.some((d, i) => d !== like.shape[i])) {
-      throw new ShapeError(`parameter "${name}" is ${t.dtype} [${t.shape.join(', ')}] in the graph but ${like.dtype} [${like.shape.join(', ')}] in the template`, {
-        hint: 'only a fully zipped model (or one model of a merge) has the widths of the original module',
-      });
+      throw new ShapeError(
+        `parameter "${name}" is ${t.dtype} [${t.shape.join(', ')}] in the graph but ${like.dtype} [${like.shape.join(', ')}] in the template`,
+        {
+          hint: 'only a fully zipped model (or one model of a merge) has the widths of the original module',
+        },
+      );
     }
     tensors.set(name, t);
     fromGraph.push(name);
@@ -161,9 +170,12 @@ function modelView(graph: Graph, model: string | undefined): { params: Map<strin
   const models = new Set([...suffixes.values()].flatMap((s) => [...s]));
   const perModel = models.size > 1 || (model !== undefined && models.has(model));
   if (perModel && model === undefined) {
-    throw new UnsupportedError(`the graph has per-model parameters for ${[...models].join(', ')} (task heads or layers after the stop point); choose the model to write`, {
-      hint: 'give { model: NAME }: its head is written under the original names',
-    });
+    throw new UnsupportedError(
+      `the graph has per-model parameters for ${[...models].join(', ')} (task heads or layers after the stop point); choose the model to write`,
+      {
+        hint: 'give { model: NAME }: its head is written under the original names',
+      },
+    );
   }
   if (model !== undefined && !models.has(model) && models.size > 0) {
     throw new UnsupportedError(`no per-model parameters for "${model}"; the graph has ${[...models].join(', ')}`);

@@ -62,15 +62,18 @@ describe('jointPrediction and skipSamples', () => {
 
   it('drops the first samples, keeping labels with their images', async () => {
     const batches = data(24, 3);
-    const source = { batches: ({ batchSize, limit }: { batchSize: number; limit?: number }) => (async function* () {
-      let done = 0;
-      for (const b of batches) {
-        if (limit !== undefined && done >= limit) return;
-        expect(b.x.shape[0]).toBeLessThanOrEqual(batchSize);
-        done += b.x.shape[0];
-        yield b;
-      }
-    })() };
+    const source = {
+      batches: ({ batchSize, limit }: { batchSize: number; limit?: number }) =>
+        (async function* () {
+          let done = 0;
+          for (const b of batches) {
+            if (limit !== undefined && done >= limit) return;
+            expect(b.x.shape[0]).toBeLessThanOrEqual(batchSize);
+            done += b.x.shape[0];
+            yield b;
+          }
+        })(),
+    };
     const out: Batch[] = [];
     for await (const b of skipSamples(source, 11).batches({ batchSize: 8, limit: 10 })) out.push(b);
     expect(out.map((b) => b.x.shape[0])).toEqual([5, 8]);

@@ -2,7 +2,15 @@ import { InvalidArgumentError, modelCost, tensor, type Tensor } from '@zipit/cor
 import { evaluateTasks } from './evaluate-tasks.js';
 import { taskOutputs, type TestSet } from './evaluate-merge.js';
 import type { BatchSource } from './interleave.js';
-import { computeStatistics, ensembleGraph, mergeModels, prepareModels, type MergeModelsOptions, type MergeModelsResult, type ModelInput } from './merge-models.js';
+import {
+  computeStatistics,
+  ensembleGraph,
+  mergeModels,
+  prepareModels,
+  type MergeModelsOptions,
+  type MergeModelsResult,
+  type ModelInput,
+} from './merge-models.js';
 import { evaluateModel, type Batch, type Batches } from './passes/index.js';
 
 export interface AutoStopOptions extends Omit<MergeModelsOptions, 'stopAt'> {
@@ -66,7 +74,8 @@ export async function mergeAutoStop(models: readonly ModelInput[], opts: AutoSto
   if (!(maxDrop >= 0 && maxDrop <= 1)) throw new InvalidArgumentError(`maxDrop must be a fraction in [0, 1], got ${maxDrop}`);
   if (!opts.tasks && !opts.heldOut) throw new InvalidArgumentError('automatic stop selection needs held-out data (heldOut) or labelled tasks');
   const mergeGraph = prepareModels(models, opts.mergeGraph, opts.operators);
-  const stats = opts.stats ?? (await computeStatistics(models, mergeGraph, opts.data(), { executor: opts.executor, threads: opts.threads, signal: opts.signal }));
+  const stats =
+    opts.stats ?? (await computeStatistics(models, mergeGraph, opts.data(), { executor: opts.executor, threads: opts.threads, signal: opts.signal }));
   const ensemble = ensembleGraph(models, mergeGraph);
   const pass = { executor: opts.executor, threads: opts.threads, signal: opts.signal };
   const metric = opts.tasks ? 'joint accuracy' : 'agreement';
@@ -78,7 +87,11 @@ export async function mergeAutoStop(models: readonly ModelInput[], opts: AutoSto
     if (tasks.length !== models.length) throw new InvalidArgumentError(`${tasks.length} labelled task sets for ${models.length} models; give one per model`);
     score = async (merged) => {
       const outputs = taskOutputs(merged.outputs, models);
-      const r = await evaluateTasks(merged.graph, outputs.map((output, k) => ({ name: tasks[k].name, output, data: tasks[k].data })), pass);
+      const r = await evaluateTasks(
+        merged.graph,
+        outputs.map((output, k) => ({ name: tasks[k].name, output, data: tasks[k].data })),
+        pass,
+      );
       return r.joint;
     };
     reference = await score(ensemble);

@@ -45,7 +45,10 @@ describe('a custom operator registered in an OperatorRegistry', () => {
     expect(plain.points.filter((p) => p.stopPoint)).toEqual([]);
     const derived = deriveMergeGraph(g, { operators });
     expect(derived.barriers).toEqual([]);
-    expect(derived.points.map((p) => [p.name, p.channels])).toEqual([['fc1:in', 16], ['head:in', 12]]);
+    expect(derived.points.map((p) => [p.name, p.channels])).toEqual([
+      ['fc1:in', 16],
+      ['head:in', 12],
+    ]);
     const act = g.nodes.find((n) => n.opType === 'Gelu')!.outputs[0];
     expect(inferShapes(g, operators).shapes.get(act)).toEqual(['batch', 16]);
     expect(inferShapes(g).shapes.get(act)).toBeNull();
@@ -58,7 +61,10 @@ describe('a custom operator registered in an OperatorRegistry', () => {
 
   it('merges through it in onnxruntime: a model zipped with itself keeps its outputs', async () => {
     const g = mlp(3);
-    const models: ModelInput[] = [{ name: 'A', graph: g, file: 'a.onnx' }, { name: 'B', graph: g, file: 'b.onnx' }];
+    const models: ModelInput[] = [
+      { name: 'A', graph: g, file: 'a.onnx' },
+      { name: 'B', graph: g, file: 'b.onnx' },
+    ];
     const r = new SeededRandom(5);
     const batches: Batch[] = [0, 1, 2, 3].map(() => ({ x: r.normalTensor([16, 8]) }));
     const merged = await mergeModels(models, { method: 'zipit', operators, data: () => batches, executor, threads: 1 });

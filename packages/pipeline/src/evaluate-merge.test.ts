@@ -16,7 +16,10 @@ const models: ModelInput[] = [
   { name: 'A', graph: buildSmallCnn({ seed: 1, imageSize: 16, classes: [3] }), file: 'a.onnx' },
   { name: 'B', graph: buildSmallCnn({ seed: 2, imageSize: 16, classes: [3] }), file: 'b.onnx' },
 ];
-const tests = [{ name: 'A', data: () => labelled(5) }, { name: 'B', data: () => labelled(6) }];
+const tests = [
+  { name: 'A', data: () => labelled(5) },
+  { name: 'B', data: () => labelled(6) },
+];
 
 describe('evaluating a merge', () => {
   it('reports each input on its own task as the model alone scores, then the ensemble', async () => {

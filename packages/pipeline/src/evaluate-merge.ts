@@ -46,12 +46,16 @@ export async function evaluateMerged(
 ): Promise<MultiTaskAccuracyResult> {
   if (tests.length !== models.length) throw new InvalidArgumentError(`${tests.length} test sets for ${models.length} models; give one per model`);
   const outputs = taskOutputs(merged.outputs, models);
-  return evaluateTasks(merged.graph, outputs.map((output, k) => ({ name: tests[k].name, output, data: tests[k].data })), {
-    executor: opts.executor,
-    threads: opts.threads,
-    signal: opts.signal,
-    onProgress: (task, p) => opts.onProgress?.(label, task, p),
-  });
+  return evaluateTasks(
+    merged.graph,
+    outputs.map((output, k) => ({ name: tests[k].name, output, data: tests[k].data })),
+    {
+      executor: opts.executor,
+      threads: opts.threads,
+      signal: opts.signal,
+      onProgress: (task, p) => opts.onProgress?.(label, task, p),
+    },
+  );
 }
 
 /**

@@ -35,9 +35,16 @@ export async function evaluateTasks(
       onProgress: (p) => opts.onProgress?.(tasks[t].name, p),
       onBatch: (b) => {
         if (!b.labels) throw new InvalidArgumentError(`task ${tasks[t].name}: the data has no labels`);
-        acc ??= new MultiTaskAccuracy(tasks.map((x) => x.name), b.logits.map((l) => l.shape[1]));
+        acc ??= new MultiTaskAccuracy(
+          tasks.map((x) => x.name),
+          b.logits.map((l) => l.shape[1]),
+        );
         try {
-          acc.add(t, b.logits.map((l) => l.data), b.labels);
+          acc.add(
+            t,
+            b.logits.map((l) => l.data),
+            b.labels,
+          );
         } catch (e) {
           throw opts.file ? attachFile(e, opts.file) : e;
         }

@@ -1,5 +1,14 @@
 import {
-  attachFile, deriveMergeGraph, diffMergeGraphs, surveyArchitectures, ZipitError, type Architecture, type ArchitectureRegistry, type Graph, type MergeGraph, type OperatorRegistry,
+  attachFile,
+  deriveMergeGraph,
+  diffMergeGraphs,
+  surveyArchitectures,
+  ZipitError,
+  type Architecture,
+  type ArchitectureRegistry,
+  type Graph,
+  type MergeGraph,
+  type OperatorRegistry,
 } from '@zipit/core';
 
 /** What `zipit inspect` found out about a model (also its `--json` output). */
@@ -62,10 +71,15 @@ export function inspectGraph(graph: Graph, file: string, registry: ArchitectureR
 export function formatInspection(r: Inspection): string[] {
   const out: string[] = [];
   const mg = r.mergeGraph;
-  out.push(`model: ${r.file}: ${r.model.nodes} nodes, ${r.model.parameters.toLocaleString('en-US')} parameters; input ${r.model.inputs.join(', ')}; output ${r.model.outputs.join(', ')}`);
+  out.push(
+    `model: ${r.file}: ${r.model.nodes} nodes, ${r.model.parameters.toLocaleString('en-US')} parameters; input ${r.model.inputs.join(', ')}; output ${r.model.outputs.join(', ')}`,
+  );
   if (r.architecture) {
     out.push(`architecture: ${r.architecture.name} (${r.architecture.variant}): ${r.architecture.summary}`);
-    if (r.prepared) out.push(`prepared: the ${r.architecture.name} plugin rewrites the model first (same function, more stop points); points below are of the rewritten model`);
+    if (r.prepared)
+      out.push(
+        `prepared: the ${r.architecture.name} plugin rewrites the model first (same function, more stop points); points below are of the rewritten model`,
+      );
     if (r.differences && r.differences.length === 0) {
       out.push(`merge graph: declared by the ${r.architecture.name} plugin; the automatic derivation agrees`);
     } else if (r.differences) {

@@ -10,7 +10,14 @@ function source(base: number, count: number): BatchSource {
       const n = Math.min(count, limit ?? count);
       for (let at = 0; at < n; at += batchSize) {
         const b = Math.min(batchSize, n - at);
-        yield { x: tensor('float32', [b, 1], Float32Array.from({ length: b }, (_, i) => base + at + i)), y: new BigInt64Array(b) } as Batch;
+        yield {
+          x: tensor(
+            'float32',
+            [b, 1],
+            Float32Array.from({ length: b }, (_, i) => base + at + i),
+          ),
+          y: new BigInt64Array(b),
+        } as Batch;
       }
     },
   };
@@ -26,7 +33,10 @@ describe('interleave', () => {
   it('mixes the sources in every batch, up to the limit per source, and restarts on each call', async () => {
     const make = interleave([source(0, 5), source(100, 3)], 4, 4);
     const batches = await collect(make);
-    expect(batches).toEqual([[0, 1, 100, 101], [2, 3, 102]]);
+    expect(batches).toEqual([
+      [0, 1, 100, 101],
+      [2, 3, 102],
+    ]);
     expect(await collect(make)).toEqual(batches);
   });
 });

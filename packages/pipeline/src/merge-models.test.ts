@@ -81,7 +81,11 @@ describe('mergeModels', () => {
   });
 
   it('corrects models with BatchNorm folded into Conv with REPAIR; zip(A, A) stays A', async () => {
-    const folded = (seed: number, name: string): ModelInput => ({ name, graph: buildSmallCnn({ seed, imageSize: 16, classes: [3], foldedBatchNorm: true }), file: `${name}.onnx` });
+    const folded = (seed: number, name: string): ModelInput => ({
+      name,
+      graph: buildSmallCnn({ seed, imageSize: 16, classes: [3], foldedBatchNorm: true }),
+      file: `${name}.onnx`,
+    });
     const a = folded(1, 'A');
     // One batch keeps train-mode statistics close to the population ones; what remains is the
     // unbiased-variance factor n/(n − 1) of BatchNorm re-estimation, compounded over the layers.

@@ -1,6 +1,25 @@
 import {
-  assertSameStructure, defaultMatcherRegistry, repairSites, deriveMergeGraph, asGraphMatcher, MismatchError, resolveMatcherParams, observationGraph, resolveStopAt, summarizeMatch, zipGraphs,
-  type Executor, type FeatureStats, type Graph, type MatcherParams, type MatcherRegistry, type MatchSummary, type MergeGraph, type OperatorRegistry, type StopAt, type ZipResult,
+  assertSameStructure,
+  defaultMatcherRegistry,
+  repairSites,
+  deriveMergeGraph,
+  asGraphMatcher,
+  MismatchError,
+  resolveMatcherParams,
+  observationGraph,
+  resolveStopAt,
+  summarizeMatch,
+  zipGraphs,
+  type Executor,
+  type FeatureStats,
+  type Graph,
+  type MatcherParams,
+  type MatcherRegistry,
+  type MatchSummary,
+  type MergeGraph,
+  type OperatorRegistry,
+  type StopAt,
+  type ZipResult,
 } from '@zipit/core';
 import { collectStatistics, repairModel, resetBatchNorm, type Batches, type Progress } from './passes/index.js';
 import { fingerprint } from './fingerprint.js';
@@ -81,13 +100,20 @@ export interface MergeModelsResult {
 export function prepareModels(models: readonly ModelInput[], declared?: MergeGraph, operators?: OperatorRegistry): MergeGraph {
   if (models.length < 2) throw new MismatchError(`merging needs at least two models, got ${models.length}`);
   const mergeGraph = declared ?? deriveMergeGraph(models[0].graph, { operators });
-  assertSameStructure(models.map((m) => m.graph), models.map((m) => m.file), mergeGraph);
+  assertSameStructure(
+    models.map((m) => m.graph),
+    models.map((m) => m.file),
+    mergeGraph,
+  );
   return mergeGraph;
 }
 
 /** The ensemble of the input models as one graph: nothing shared but the input, one output per model. */
 export function ensembleGraph(models: readonly ModelInput[], mergeGraph: MergeGraph): ZipResult {
-  return zipGraphs(models.map((m) => m.graph), { mergeGraph, transforms: [], stopAt: 'none', modelNames: models.map((m) => m.name) });
+  return zipGraphs(
+    models.map((m) => m.graph),
+    { mergeGraph, transforms: [], stopAt: 'none', modelNames: models.map((m) => m.name) },
+  );
 }
 
 /** Fingerprints of the models' parameters, as stored with statistics. */
@@ -107,13 +133,18 @@ export async function computeStatistics(
 ): Promise<FeatureStats> {
   const observed = models.map((m) => observationGraph(m.graph, mergeGraph));
   const spaces = mergeGraph.points.map((p, i) => ({ name: p.name, values: observed.map((o) => o.values[i]), axis: p.observe.axis }));
-  return collectStatistics(observed.map((o) => o.graph), spaces, data, {
-    modelNames: models.map((m) => m.name),
-    executor: opts.executor,
-    threads: opts.threads,
-    signal: opts.signal,
-    onProgress: opts.onProgress,
-  });
+  return collectStatistics(
+    observed.map((o) => o.graph),
+    spaces,
+    data,
+    {
+      modelNames: models.map((m) => m.name),
+      executor: opts.executor,
+      threads: opts.threads,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+    },
+  );
 }
 
 /**
@@ -137,26 +168,50 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
   const stats =
     opts.stats ??
     (await timed('statistics', () =>
-      computeStatistics(models, mergeGraph, opts.data(), { executor: opts.executor, threads: opts.threads, signal: opts.signal, onProgress: (p) => opts.onProgress?.('statistics', p) }),
+      computeStatistics(models, mergeGraph, opts.data(), {
+        executor: opts.executor,
+        threads: opts.threads,
+        signal: opts.signal,
+        onProgress: (p) => opts.onProgress?.('statistics', p),
+      }),
     ));
-  stats.assertCompatible(models.map((m) => m.name), mergeGraph.points.map((p) => ({ name: p.name, channels: p.channels })), 'the statistics');
+  stats.assertCompatible(
+    models.map((m) => m.name),
+    mergeGraph.points.map((p) => ({ name: p.name, channels: p.channels })),
+    'the statistics',
+  );
 
   const points: PointReport[] = [];
   const transforms = await timed('matching', () => {
     const alignBlocks = opts.alignBlocks ?? matcher.name !== 'average';
     const results = matcher.matchGraph({
-      mergeGraph, numModels: models.length, graphs: models.map((m) => m.graph), covariance: (i) => stats.covariance(i), params, upTo: stop, alignBlocks,
+      mergeGraph,
+      numModels: models.length,
+      graphs: models.map((m) => m.graph),
+      covariance: (i) => stats.covariance(i),
+      params,
+      upTo: stop,
+      alignBlocks,
     });
     return results.map((res, i) => {
       if (!res) return undefined;
       const p = mergeGraph.points[i];
-      points.push({ index: p.index, name: p.name, channels: p.channels, summary: summarizeMatch(res), correlation: correlationView(stats.covariance(i), res.unmerge, p.channels, models.length) });
+      points.push({
+        index: p.index,
+        name: p.name,
+        channels: p.channels,
+        summary: summarizeMatch(res),
+        correlation: correlationView(stats.covariance(i), res.unmerge, p.channels, models.length),
+      });
       return { merge: res.merge, unmerge: res.unmerge };
     });
   });
 
   const zipped = await timed('zip', () =>
-    zipGraphs(models.map((m) => m.graph), { mergeGraph, transforms, stopAt: stop, modelNames: models.map((m) => m.name) }),
+    zipGraphs(
+      models.map((m) => m.graph),
+      { mergeGraph, transforms, stopAt: stop, modelNames: models.map((m) => m.name) },
+    ),
   );
 
   let graph = zipped.graph;
@@ -170,14 +225,33 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
     if (sites.length === 0) batchNorm.skipped = 'the models have no BatchNormalization nodes and no zipped Conv/Gemm layer to correct';
     else {
       graph = await timed('batchnorm', () => {
-        const pass = { executor: opts.executor, threads: opts.threads, signal: opts.signal, operators: opts.operators, onProgress: (p: Progress) => opts.onProgress?.('batchnorm', p) };
-        return repairModel(graph, models.map((m) => m.graph), sites, sites.map((s) => transforms[s.point]!.merge), opts.data, pass);
+        const pass = {
+          executor: opts.executor,
+          threads: opts.threads,
+          signal: opts.signal,
+          operators: opts.operators,
+          onProgress: (p: Progress) => opts.onProgress?.('batchnorm', p),
+        };
+        return repairModel(
+          graph,
+          models.map((m) => m.graph),
+          sites,
+          sites.map((s) => transforms[s.point]!.merge),
+          opts.data,
+          pass,
+        );
       });
       batchNorm.repaired = sites.map((s) => s.node);
     }
   } else {
     const r = await timed('batchnorm', () =>
-      resetBatchNorm(graph, opts.data(), { executor: opts.executor, threads: opts.threads, signal: opts.signal, operators: opts.operators, onProgress: (p) => opts.onProgress?.('batchnorm', p) }),
+      resetBatchNorm(graph, opts.data(), {
+        executor: opts.executor,
+        threads: opts.threads,
+        signal: opts.signal,
+        operators: opts.operators,
+        onProgress: (p) => opts.onProgress?.('batchnorm', p),
+      }),
     );
     graph = r.graph;
     batchNorm.reset = r.nodes;

@@ -39,7 +39,10 @@ export function mergeReport(r: MergeReportInput): MergeReport {
     batchNorm: result.batchNorm,
     accuracy: r.accuracy,
     tasks: models.map((m) => m.name),
-    network: networkView(result.mergeGraph, models[0].graph.nodes.map((n) => n.name)),
+    network: networkView(
+      result.mergeGraph,
+      models[0].graph.nodes.map((n) => n.name),
+    ),
     cost: [
       ...models.map((m) => costRow(m.name, modelCost(m.graph))),
       costRow('ensemble', modelCost(ensembleGraph(models, result.mergeGraph).graph)),

@@ -96,8 +96,13 @@ export function networkView(mg: MergeGraph, nodeOrder?: readonly string[]): Netw
   const pointAt = mg.points.map((p) => Math.min(...p.producerNodes.map((n) => position.get(n) ?? Infinity)));
   return {
     points: mg.points.map((p) => ({
-      index: p.index, name: p.name, channels: p.channels, stopPoint: p.stopPoint, residual: p.ties.length > 0,
-      producers: [...p.producerNodes], consumers: [...p.consumerNodes],
+      index: p.index,
+      name: p.name,
+      channels: p.channels,
+      stopPoint: p.stopPoint,
+      residual: p.ties.length > 0,
+      producers: [...p.producerNodes],
+      consumers: [...p.consumerNodes],
     })),
     edges,
     heads: mg.heads.map((h) => ({ name: h.name, node: h.node, classes: h.classes, input: h.input })),

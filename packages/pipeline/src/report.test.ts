@@ -7,9 +7,19 @@ const report: MergeReport = {
     { name: 'a', file: 'a.onnx', fingerprint: 'f0', task: 'mnist:0-4' },
     { name: 'b', file: 'b.onnx', fingerprint: 'f1', task: 'mnist:5-9' },
   ],
-  settings: { method: 'zipit', params: { alpha: 0.5, beta: 1 }, stopAt: 'all', stopIndex: 2, resetBatchNorm: true, data: ['mnist:0-4:train', 'mnist:5-9:train'], samples: 512 },
+  settings: {
+    method: 'zipit',
+    params: { alpha: 0.5, beta: 1 },
+    stopAt: 'all',
+    stopIndex: 2,
+    resetBatchNorm: true,
+    data: ['mnist:0-4:train', 'mnist:5-9:train'],
+    samples: 512,
+  },
   output: 'm.onnx',
-  mergePoints: [{ index: 0, name: 'layer1:stream', channels: 8, zipped: true, summary: { onlyFrom: [1, 2], acrossModels: 5, withinModel: [1, 0], groupSizes: [0, 3, 5] } }],
+  mergePoints: [
+    { index: 0, name: 'layer1:stream', channels: 8, zipped: true, summary: { onlyFrom: [1, 2], acrossModels: 5, withinModel: [1, 0], groupSizes: [0, 3, 5] } },
+  ],
   batchNorm: { reset: ['bn1', 'bn2'] },
   accuracy: [
     { model: 'a (input)', perTask: [0.98, null], joint: null, average: null },
@@ -33,7 +43,12 @@ describe('merge reports', () => {
   });
 
   it('name the barriers that stopped zipping (issue 9 item 4)', () => {
-    const network = { points: [], edges: [], heads: [], barriers: [{ node: '/custom/TopK', opType: 'TopK', reason: 'no propagation rule for operator TopK', after: 0 }] };
+    const network = {
+      points: [],
+      edges: [],
+      heads: [],
+      barriers: [{ node: '/custom/TopK', opType: 'TopK', reason: 'no propagation rule for operator TopK', after: 0 }],
+    };
     const md = renderMarkdown({ ...report, network });
     expect(md).toContain('## Barriers');
     expect(md).toContain('| `/custom/TopK` | TopK | 0 | no propagation rule for operator TopK |');

@@ -51,24 +51,44 @@ export function accuracyTable(r: Pick<MergeReport, 'accuracy' | 'tasks'>): strin
 export function renderMarkdown(r: MergeReport): string {
   const out: string[] = [];
   out.push(`# ZipIt merge report`, '');
-  out.push(`Merged ${r.inputs.length} models with **${r.settings.method}**${paramText(r.settings.params)}, zipped up to **${r.settings.stopAt}**; output \`${r.output}\`.`, '');
+  out.push(
+    `Merged ${r.inputs.length} models with **${r.settings.method}**${paramText(r.settings.params)}, zipped up to **${r.settings.stopAt}**; output \`${r.output}\`.`,
+    '',
+  );
   out.push('## Inputs', '', '| model | file | task | fingerprint |', '|---|---|---|---|');
   for (const i of r.inputs) out.push(`| ${i.name} | \`${i.file}\` | ${i.task} | \`${i.fingerprint}\` |`);
   out.push('', '## Settings', '', '| setting | value |', '|---|---|');
   out.push(`| method | ${r.settings.method}${paramText(r.settings.params)} |`);
   out.push(`| stop at | ${r.settings.stopAt} (point ${r.settings.stopIndex}) |`);
   const bn = r.batchNorm;
-  const bnText = bn.skipped ? ` (skipped: ${bn.skipped})` : bn.repaired ? ` (BatchNorm folded: REPAIR on ${bn.repaired.length} layers)` : ` (${bn.reset.length} layers)`;
+  const bnText = bn.skipped
+    ? ` (skipped: ${bn.skipped})`
+    : bn.repaired
+      ? ` (BatchNorm folded: REPAIR on ${bn.repaired.length} layers)`
+      : ` (${bn.reset.length} layers)`;
   out.push(`| BatchNorm reset | ${r.settings.resetBatchNorm ? 'yes' : 'no'}${bnText} |`);
   out.push(`| merge data | ${r.settings.data.map((d) => `\`${d}\``).join(', ')}${r.settings.samples ? `, ${r.settings.samples} samples` : ''} |`);
-  out.push('', '## Accuracy', '', `| model | ${r.tasks.map((t) => `${t} %`).join(' | ')} | joint % | avg % |`, `|---|${r.tasks.map(() => '---:').join('|')}|---:|---:|`);
+  out.push(
+    '',
+    '## Accuracy',
+    '',
+    `| model | ${r.tasks.map((t) => `${t} %`).join(' | ')} | joint % | avg % |`,
+    `|---|${r.tasks.map(() => '---:').join('|')}|---:|---:|`,
+  );
   for (const a of r.accuracy) out.push(`| ${a.model} | ${a.perTask.map(pct).join(' | ')} | ${pct(a.joint)} | ${pct(a.average)} |`);
   out.push('', '## Cost (batch 1)', '', '| model | parameters | FLOPs |', '|---|---:|---:|');
   for (const c of r.cost) out.push(`| ${c.model} | ${c.parameters.toLocaleString('en-US')} | ${giga(c.flops)} |`);
-  out.push('', '## Merge points', '', `| # | point | channels | zipped | ${r.inputs.map((i) => `${i.name} only`).join(' | ')} | across models | within-model merges |`);
+  out.push(
+    '',
+    '## Merge points',
+    '',
+    `| # | point | channels | zipped | ${r.inputs.map((i) => `${i.name} only`).join(' | ')} | across models | within-model merges |`,
+  );
   out.push(`|---:|---|---:|---|${r.inputs.map(() => '---:').join('|')}|---:|---:|`);
   for (const p of r.mergePoints) {
-    out.push(`| ${p.index} | \`${p.name}\` | ${p.channels} | ${p.zipped ? 'yes' : 'no'} | ${p.summary.onlyFrom.join(' | ')} | ${p.summary.acrossModels} | ${p.summary.withinModel.join(' / ')} |`);
+    out.push(
+      `| ${p.index} | \`${p.name}\` | ${p.channels} | ${p.zipped ? 'yes' : 'no'} | ${p.summary.onlyFrom.join(' | ')} | ${p.summary.acrossModels} | ${p.summary.withinModel.join(' / ')} |`,
+    );
   }
   const barriers = r.network?.barriers ?? [];
   if (barriers.length > 0) {
@@ -84,23 +104,31 @@ export function renderMarkdown(r: MergeReport): string {
 
 /** A standalone HTML page of the Markdown report (tables only; `renderVisualHtml` adds the charts). */
 export function renderHtml(r: MergeReport): string {
-  return [
-    '<!doctype html><meta charset="utf-8"><title>ZipIt merge report</title>',
-    '<style>body{font:14px system-ui,sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}td:not(:first-child){text-align:right}</style>',
-    markdownToHtmlBody(renderMarkdown(r)),
-  ].join('\n') + '\n';
+  return (
+    [
+      '<!doctype html><meta charset="utf-8"><title>ZipIt merge report</title>',
+      '<style>body{font:14px system-ui,sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}td:not(:first-child){text-align:right}</style>',
+      markdownToHtmlBody(renderMarkdown(r)),
+    ].join('\n') + '\n'
+  );
 }
 
 /** The subset of Markdown the reports use (headings, paragraphs, tables, code, bold) as HTML, text escaped. */
 export function markdownToHtmlBody(markdown: string): string {
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const inline = (s: string) => esc(s).replace(/`([^`]*)`/g, '<code>$1</code>').replace(/\*\*([^*]*)\*\*/g, '<b>$1</b>');
+  const inline = (s: string) =>
+    esc(s)
+      .replace(/`([^`]*)`/g, '<code>$1</code>')
+      .replace(/\*\*([^*]*)\*\*/g, '<b>$1</b>');
   const html: string[] = [];
   let inTable = false;
   for (const line of markdown.split('\n')) {
     if (line.startsWith('|')) {
       if (/^\|[-:|]+\|$/.test(line)) continue;
-      const cells = line.slice(1, -1).split('|').map((c) => inline(c.trim()));
+      const cells = line
+        .slice(1, -1)
+        .split('|')
+        .map((c) => inline(c.trim()));
       html.push(`${inTable ? '' : '<table>'}<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`);
       inTable = true;
       continue;

@@ -27,5 +27,9 @@ export function decodeModelStats(bytes: Uint8Array, file: string, models: readon
     throw new MismatchError((e as Error).message, { file, hint: 'recompute them with `zipit stats` for these models' });
   }
   // Same parameters, maybe other file names: label the statistics with the current model names.
-  return FeatureStats.fromRaw(models.map((m) => m.name), spaces, spaces.map((_, i) => stats.raw(i)));
+  return FeatureStats.fromRaw(
+    models.map((m) => m.name),
+    spaces,
+    spaces.map((_, i) => stats.raw(i)),
+  );
 }

@@ -51,10 +51,22 @@ export function renderSweepMarkdown(r: SweepReport): string {
   out.push(`| configuration | stop | ${r.tasks.map((t) => `${t} %`).join(' | ')} | joint % | avg % | parameters |`);
   out.push(`|---|---|${r.tasks.map(() => '---:').join('|')}|---:|---:|---:|`);
   for (const row of r.rows) {
-    out.push(`| ${configLabel(row)} | ${row.stopIndex}: \`${row.stop}\` | ${r.tasks.map((t) => pct(row.perTask[t])).join(' | ')} | ${pct(row.joint)} | ${pct(row.average)} | ${row.parameters?.toLocaleString('en-US') ?? '—'} |`);
+    out.push(
+      `| ${configLabel(row)} | ${row.stopIndex}: \`${row.stop}\` | ${r.tasks.map((t) => pct(row.perTask[t])).join(' | ')} | ${pct(row.joint)} | ${pct(row.average)} | ${row.parameters?.toLocaleString('en-US') ?? '—'} |`,
+    );
   }
-  out.push('', '## Baselines', '', `| model | ${r.tasks.map((t) => `${t} %`).join(' | ')} | joint % | avg % |`, `|---|${r.tasks.map(() => '---:').join('|')}|---:|---:|`);
+  out.push(
+    '',
+    '## Baselines',
+    '',
+    `| model | ${r.tasks.map((t) => `${t} %`).join(' | ')} | joint % | avg % |`,
+    `|---|${r.tasks.map(() => '---:').join('|')}|---:|---:|`,
+  );
   for (const a of r.baselines) out.push(`| ${a.model} | ${a.perTask.map(pct).join(' | ')} | ${pct(a.joint)} | ${pct(a.average)} |`);
-  out.push('', `Merge data: ${r.settings.data.map((d) => `\`${d}\``).join(', ')} (${r.settings.samples} samples); statistics from \`${r.settings.stats}\`.`, '');
+  out.push(
+    '',
+    `Merge data: ${r.settings.data.map((d) => `\`${d}\``).join(', ')} (${r.settings.samples} samples); statistics from \`${r.settings.stats}\`.`,
+    '',
+  );
   return out.join('\n');
 }

@@ -3,7 +3,15 @@ import { sweepTable, textTable } from './text-table.js';
 
 describe('text tables', () => {
   it('left-aligns label columns and right-aligns numbers under a rule', () => {
-    expect(textTable(['name', 'value'], [['a', '1.5'], ['long name', '10']])).toBe(['name       value', '---------  -----', 'a            1.5', 'long name     10'].join('\n'));
+    expect(
+      textTable(
+        ['name', 'value'],
+        [
+          ['a', '1.5'],
+          ['long name', '10'],
+        ],
+      ),
+    ).toBe(['name       value', '---------  -----', 'a            1.5', 'long name     10'].join('\n'));
   });
 
   it('renders sweep rows with percentages and a dash for parameters a method does not take', () => {

@@ -15,8 +15,13 @@ export function sweepTable(rows: readonly SweepRow[], tasks: readonly string[]):
   const pct = (x: number) => (100 * x).toFixed(2);
   const head = ['method', 'alpha', 'beta', 'stop', ...tasks.map((t) => `${t} %`), 'joint %', 'avg %'];
   const body = rows.map((r) => [
-    r.method, r.alpha === null ? '—' : String(r.alpha), r.beta === null ? '—' : String(r.beta), `${r.stopIndex}:${r.stop}`,
-    ...tasks.map((t) => pct(r.perTask[t])), pct(r.joint), pct(r.average),
+    r.method,
+    r.alpha === null ? '—' : String(r.alpha),
+    r.beta === null ? '—' : String(r.beta),
+    `${r.stopIndex}:${r.stop}`,
+    ...tasks.map((t) => pct(r.perTask[t])),
+    pct(r.joint),
+    pct(r.average),
   ]);
   return textTable(head, body, 4);
 }

@@ -2,8 +2,16 @@ import { registerResnet } from '@zipit/arch-resnet';
 import { registerVgg } from '@zipit/arch-vgg';
 import { registerVit, vitRotateMatcher } from '@zipit/arch-vit';
 import {
-  builtinOperators, createArchitectureRegistry, createExecutorRegistry, createFormatRegistry, defaultMatcherRegistry,
-  type ArchitectureRegistry, type ExecutorRegistry, type FormatRegistry, type MatcherRegistry, type OperatorRegistry,
+  builtinOperators,
+  createArchitectureRegistry,
+  createExecutorRegistry,
+  createFormatRegistry,
+  defaultMatcherRegistry,
+  type ArchitectureRegistry,
+  type ExecutorRegistry,
+  type FormatRegistry,
+  type MatcherRegistry,
+  type OperatorRegistry,
 } from '@zipit/core';
 import { onnxFileFormat } from '@zipit/io-onnx/node';
 import { safetensorsFormat } from '@zipit/io-safetensors';

@@ -11,7 +11,11 @@ describe('ortExecutor', () => {
     const session = await ortExecutor.createSession(graph, { threads: 1 });
     try {
       const rng = new SeededRandom(3);
-      const x = tensor('float32', [2, 3, 32, 32], Float32Array.from({ length: 2 * 3 * 1024 }, () => rng.normal()));
+      const x = tensor(
+        'float32',
+        [2, 3, 32, 32],
+        Float32Array.from({ length: 2 * 3 * 1024 }, () => rng.normal()),
+      );
       const all = await session.run({ [session.inputNames[0]]: x });
       expect(Object.keys(all)).toEqual([...session.outputNames]);
       const first = session.outputNames[0];

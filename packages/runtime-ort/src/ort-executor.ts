@@ -16,7 +16,10 @@ export const ortExecutor: Executor = {
   availability() {
     availability ??= loadOrt().then(
       (): Availability => ({ available: true }),
-      (e: unknown): Availability => ({ available: false, reason: `onnxruntime-node does not load (${e instanceof Error ? e.message.split('\n')[0] : String(e)})` }),
+      (e: unknown): Availability => ({
+        available: false,
+        reason: `onnxruntime-node does not load (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`,
+      }),
     );
     return availability;
   },

@@ -1,5 +1,14 @@
 import { availableParallelism } from 'node:os';
-import { InvalidArgumentError, ShapeError, UnsupportedError, ZipitError, type ExecutorSession, type Graph, type SessionOptions, type Tensor } from '@zipit/core';
+import {
+  InvalidArgumentError,
+  ShapeError,
+  UnsupportedError,
+  ZipitError,
+  type ExecutorSession,
+  type Graph,
+  type SessionOptions,
+  type Tensor,
+} from '@zipit/core';
 import type { InferenceSession } from 'onnxruntime-node';
 import { writeOnnx } from '@zipit/io-onnx';
 import { fromOrt, loadOrt, toOrt, type Ort } from './tensors.js';

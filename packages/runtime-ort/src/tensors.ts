@@ -12,7 +12,19 @@ export function loadOrt(): Promise<Ort> {
 }
 
 const ORT_TYPES = new Set<string>([
-  'float32', 'float64', 'float16', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool', 'string',
+  'float32',
+  'float64',
+  'float16',
+  'int8',
+  'uint8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'uint64',
+  'bool',
+  'string',
 ]);
 
 /** Wraps a core tensor for onnxruntime without copying its data. */

@@ -12,7 +12,14 @@ function batches(count: number, seed: number): () => Batches {
   return () => ({
     async *[Symbol.asyncIterator]() {
       const rng = new SeededRandom(seed);
-      for (let b = 0; b < count; b++) yield { x: tensor('float32', [8, 3, 32, 32], Float32Array.from({ length: 8 * 3072 }, () => rng.normal())) };
+      for (let b = 0; b < count; b++)
+        yield {
+          x: tensor(
+            'float32',
+            [8, 3, 32, 32],
+            Float32Array.from({ length: 8 * 3072 }, () => rng.normal()),
+          ),
+        };
     },
   });
 }
@@ -29,7 +36,11 @@ describe('webExecutor (onnxruntime-web, WebAssembly, here in Node)', () => {
     expect(await pickExecutor(createExecutorRegistry([webExecutor]))).toBe(webExecutor);
     const graph = await readOnnxFile(fixture('resnet20_mnist_0-4.onnx'));
     const rng = new SeededRandom(5);
-    const x = tensor('float32', [4, 3, 32, 32], Float32Array.from({ length: 4 * 3072 }, () => rng.normal()));
+    const x = tensor(
+      'float32',
+      [4, 3, 32, 32],
+      Float32Array.from({ length: 4 * 3072 }, () => rng.normal()),
+    );
     const outputs: Record<string, Tensor>[] = [];
     for (const ex of [webExecutor, ortExecutor]) {
       const s = await ex.createSession(graph, { threads: 1 });
@@ -48,9 +59,13 @@ describe('webExecutor (onnxruntime-web, WebAssembly, here in Node)', () => {
   });
 
   it('runs the statistics pass of the pipeline: the same covariances as onnxruntime-node', async () => {
-    const models = await Promise.all(['resnet20_mnist_0-4.onnx', 'resnet20_mnist_5-9.onnx'].map(async (f, i) => ({ name: `m${i}`, file: f, graph: await readOnnxFile(fixture(f)) })));
+    const models = await Promise.all(
+      ['resnet20_mnist_0-4.onnx', 'resnet20_mnist_5-9.onnx'].map(async (f, i) => ({ name: `m${i}`, file: f, graph: await readOnnxFile(fixture(f)) })),
+    );
     const mg = deriveMergeGraph(models[0].graph);
-    const [web, native] = await Promise.all([webExecutor, ortExecutor].map((executor) => computeStatistics(models, mg, batches(1, 9)(), { executor, threads: 1 })));
+    const [web, native] = await Promise.all(
+      [webExecutor, ortExecutor].map((executor) => computeStatistics(models, mg, batches(1, 9)(), { executor, threads: 1 })),
+    );
     for (let i = 0; i < mg.points.length; i++) {
       const a = web.covariance(i);
       const b = native.covariance(i);

@@ -1,4 +1,16 @@
-import { InvalidArgumentError, ShapeError, UnsupportedError, ZipitError, type Availability, type DType, type Executor, type ExecutorSession, type Graph, type SessionOptions, type Tensor } from '@zipit/core';
+import {
+  InvalidArgumentError,
+  ShapeError,
+  UnsupportedError,
+  ZipitError,
+  type Availability,
+  type DType,
+  type Executor,
+  type ExecutorSession,
+  type Graph,
+  type SessionOptions,
+  type Tensor,
+} from '@zipit/core';
 import { writeOnnx } from '@zipit/io-onnx';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web';
 
@@ -27,7 +39,21 @@ export function webThreads(requested?: number): number {
   return Math.max(1, Math.min(requested ?? cores, cores, 16));
 }
 
-const ORT_TYPES = new Set<string>(['float32', 'float64', 'float16', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool', 'string']);
+const ORT_TYPES = new Set<string>([
+  'float32',
+  'float64',
+  'float16',
+  'int8',
+  'uint8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'uint64',
+  'bool',
+  'string',
+]);
 
 /** Turns an onnxruntime-web exception into a typed error (shape problems are ShapeErrors). */
 function ortWebError(e: unknown, what: string, file: string | undefined): ZipitError {
@@ -95,12 +121,16 @@ export const webExecutor: Executor = {
   description: 'onnxruntime-web (WebAssembly CPU backend; multi-threaded where the page is cross-origin isolated)',
   priority: 5,
   availability() {
-    availability ??= (typeof (globalThis as { WebAssembly?: unknown }).WebAssembly === 'undefined'
-      ? Promise.reject(new Error('this JavaScript engine has no WebAssembly'))
-      : loadOrtWeb()
+    availability ??= (
+      typeof (globalThis as { WebAssembly?: unknown }).WebAssembly === 'undefined'
+        ? Promise.reject(new Error('this JavaScript engine has no WebAssembly'))
+        : loadOrtWeb()
     ).then(
       (): Availability => ({ available: true }),
-      (e: unknown): Availability => ({ available: false, reason: `onnxruntime-web does not load (${e instanceof Error ? e.message.split('\n')[0] : String(e)})` }),
+      (e: unknown): Availability => ({
+        available: false,
+        reason: `onnxruntime-web does not load (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`,
+      }),
     );
     return availability;
   },

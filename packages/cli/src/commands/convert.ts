@@ -52,7 +52,10 @@ example:
     if (positionals.length !== 2) throw new UsageError(`expected IN and OUT, got ${positionals.length} path${positionals.length === 1 ? '' : 's'}`);
     const [input, output] = positionals;
     const writer = formatForWrite(plugins.formats, output);
-    const extra = [...(values.structure ? [{ label: '--structure', path: values.structure }] : []), ...(values.like ? [{ label: '--like', path: values.like }] : [])];
+    const extra = [
+      ...(values.structure ? [{ label: '--structure', path: values.structure }] : []),
+      ...(values.like ? [{ label: '--like', path: values.like }] : []),
+    ];
     await checkPaths({ inputs: [{ label: 'IN', path: input }, ...extra], outputs: [{ label: 'OUT', path: output }] });
     const structure = values.structure ? (await readModelFile(values.structure)).graph : undefined;
     const { graph } = await readModelFile(input, { structure });
@@ -60,7 +63,9 @@ example:
     await writeOutputs([{ path: output, bytes: writer.write(graph, { file: output, model: values.model, template }) }], io.signal);
     if (!values.quiet) {
       const opsets = graph.opsetImports.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ');
-      io.out(`read ${input}: IR ${graph.irVersion}, opset ${opsets}, ${graph.nodes.length} nodes, ${graph.initializers.size} initializers (${countParameters(graph)} values)`);
+      io.out(
+        `read ${input}: IR ${graph.irVersion}, opset ${opsets}, ${graph.nodes.length} nodes, ${graph.initializers.size} initializers (${countParameters(graph)} values)`,
+      );
       io.out(`wrote ${output}`);
     }
     return 0;

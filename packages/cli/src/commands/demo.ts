@@ -57,7 +57,17 @@ example:
 
   async run(argv, io) {
     const { values } = usageErrors(() =>
-      parseArgs({ args: argv, allowPositionals: false, options: { 'models-dir': { type: 'string' }, samples: { type: 'string' }, quiet: { type: 'boolean' }, threads: { type: 'string' }, 'batch-size': { type: 'string' } } }),
+      parseArgs({
+        args: argv,
+        allowPositionals: false,
+        options: {
+          'models-dir': { type: 'string' },
+          samples: { type: 'string' },
+          quiet: { type: 'boolean' },
+          threads: { type: 'string' },
+          'batch-size': { type: 'string' },
+        },
+      }),
     );
     const dir = resolve(values['models-dir'] ?? join(REPO_FIXTURES, 'models'));
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -83,7 +93,12 @@ example:
       const stops = mergeGraph.points.filter((p) => p.stopPoint);
       const partial = [...new Set([stops[Math.floor((stops.length - 1) / 2)], stops[0]])].filter((p) => p && p.index !== stops.at(-1)!.index);
       bar.update(`${pair.title}: statistics`, 0, null, '');
-      const stats = await computeStatistics(models, mergeGraph, data(), { executor, threads, signal: io.signal, onProgress: (p) => bar.update(`${pair.title}: statistics`, p.samples, samples) });
+      const stats = await computeStatistics(models, mergeGraph, data(), {
+        executor,
+        threads,
+        signal: io.signal,
+        onProgress: (p) => bar.update(`${pair.title}: statistics`, p.samples, samples),
+      });
       bar.update(`${pair.title}: evaluating the ensemble`, 0, null, '');
       const { rows } = await evaluateInputs(models, mergeGraph, tests, { ...pass, inputSuffix: ' alone', ensembleLabel: `ensemble (${models.length} models)` });
       const configs = [
@@ -92,7 +107,16 @@ example:
       ];
       for (const c of configs) {
         bar.update(`${pair.title}: ${c.label}`, 0, null, '');
-        const r = await mergeModels(models, { method: c.method, stopAt: c.stop, mergeGraph, data, stats, matchers: plugins.matchers, operators: plugins.operators, ...pass });
+        const r = await mergeModels(models, {
+          method: c.method,
+          stopAt: c.stop,
+          mergeGraph,
+          data,
+          stats,
+          matchers: plugins.matchers,
+          operators: plugins.operators,
+          ...pass,
+        });
         rows.push(accuracyRow(c.label, await evaluateMerged(c.label, r, models, tests, pass)));
       }
       bar.done();

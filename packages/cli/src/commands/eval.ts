@@ -34,7 +34,13 @@ example:
       parseArgs({
         args: argv,
         allowPositionals: true,
-        options: { task: { type: 'string', multiple: true }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, threads: { type: 'string' }, ...DATA_OPTIONS },
+        options: {
+          task: { type: 'string', multiple: true },
+          json: { type: 'boolean' },
+          quiet: { type: 'boolean' },
+          threads: { type: 'string' },
+          ...DATA_OPTIONS,
+        },
       }),
     );
     if (positionals.length !== 1) throw new UsageError(`give exactly one model (got ${positionals.length})`);
@@ -47,37 +53,59 @@ example:
     if (tasks.length === 0) throw new UsageError('missing required option --task');
     const { graph } = await readModelFile(file);
     if (graph.outputs.length !== tasks.length) {
-      throw new InvalidArgumentError(`the model has ${graph.outputs.length} outputs (${graph.outputs.map((o) => o.name).join(', ')}) but ${tasks.length} tasks were given`, {
-        file,
-        hint: 'give one --task per output, in output order',
-      });
+      throw new InvalidArgumentError(
+        `the model has ${graph.outputs.length} outputs (${graph.outputs.map((o) => o.name).join(', ')}) but ${tasks.length} tasks were given`,
+        {
+          file,
+          hint: 'give one --task per output, in output order',
+        },
+      );
     }
     const threads = parseThreadsFlag(values.threads);
     const dataOpts = parseDataOptions(values);
     const batchSize = dataOpts.batchSize;
-    requireImagePreprocessing(tasks.map((t) => t.spec), dataOpts);
-    const sets = await openAll(tasks.map((t) => t.spec), singleDataInput(graph, file), 'test', dataOpts);
+    requireImagePreprocessing(
+      tasks.map((t) => t.spec),
+      dataOpts,
+    );
+    const sets = await openAll(
+      tasks.map((t) => t.spec),
+      singleDataInput(graph, file),
+      'test',
+      dataOpts,
+    );
     sets.forEach((d, k) => {
       const heads = graph.outputs[k].shape?.[1];
       if (typeof heads === 'number' && d.info.numClasses !== null && d.info.numClasses > heads) {
-        throw new InvalidArgumentError(`task ${tasks[k].name} (${d.info.spec}) has ${d.info.numClasses} classes but output ${graph.outputs[k].name} has ${heads}`, { file });
+        throw new InvalidArgumentError(
+          `task ${tasks[k].name} (${d.info.spec}) has ${d.info.numClasses} classes but output ${graph.outputs[k].name} has ${heads}`,
+          { file },
+        );
       }
     });
     const bar = new ProgressLine(io.interactive && !values.quiet && !values.json);
     const r = await evaluateTasks(
       graph,
       tasks.map((t, k) => ({ name: t.name, output: graph.outputs[k].name, data: labelled(sets[k], batchSize) })),
-      { executor, threads, signal: io.signal, file, onProgress: (task, p) => bar.update(`evaluating ${task}`, p.samples, sets[tasks.findIndex((t) => t.name === task)].info.samples) },
+      {
+        executor,
+        threads,
+        signal: io.signal,
+        file,
+        onProgress: (task, p) => bar.update(`evaluating ${task}`, p.samples, sets[tasks.findIndex((t) => t.name === task)].info.samples),
+      },
     );
     bar.done();
     if (values.json) {
-      io.out(JSON.stringify({
-        tasks: r.tasks,
-        perTask: Object.fromEntries(r.tasks.map((t, k) => [t, r.perTask[k]])),
-        joint: r.joint,
-        average: r.average,
-        samples: Object.fromEntries(r.tasks.map((t, k) => [t, r.samples[k]])),
-      }));
+      io.out(
+        JSON.stringify({
+          tasks: r.tasks,
+          perTask: Object.fromEntries(r.tasks.map((t, k) => [t, r.perTask[k]])),
+          joint: r.joint,
+          average: r.average,
+          samples: Object.fromEntries(r.tasks.map((t, k) => [t, r.samples[k]])),
+        }),
+      );
     } else {
       io.out(accuracyTable({ tasks: r.tasks, accuracy: [{ model: file, perTask: r.perTask, joint: r.joint, average: r.average }] }));
     }

@@ -29,7 +29,13 @@ example:
       parseArgs({
         args: argv,
         allowPositionals: true,
-        options: { out: { type: 'string' }, 'per-class': { type: 'string' }, format: { type: 'string' }, quality: { type: 'string' }, quiet: { type: 'boolean' } },
+        options: {
+          out: { type: 'string' },
+          'per-class': { type: 'string' },
+          format: { type: 'string' },
+          quality: { type: 'string' },
+          quiet: { type: 'boolean' },
+        },
       }),
     );
     if (positionals.length !== 1) throw new UsageError(`give exactly one built-in dataset spec (got ${positionals.length})`);
@@ -38,11 +44,15 @@ example:
     if (spec.kind !== 'builtin') throw new InvalidArgumentError(`export-images writes built-in datasets (mnist, fashion), not ${positionals[0]}`);
     const format = (values.format ?? 'png') as ExportFormat;
     if (!['png', 'jpeg', 'webp'].includes(format)) throw new InvalidArgumentError(`--format must be png, jpeg or webp, got "${values.format}"`);
-    const perClass = values['per-class'] === undefined ? undefined : parseNumberOption(values['per-class'], '--per-class', { integer: true, min: 1, max: 1_000_000 });
+    const perClass =
+      values['per-class'] === undefined ? undefined : parseNumberOption(values['per-class'], '--per-class', { integer: true, min: 1, max: 1_000_000 });
     const quality = parseNumberOption(values.quality, '--quality', { integer: true, min: 1, max: 100 }, 90);
     const bar = new ProgressLine(io.interactive && !values.quiet);
     const summary = await exportBuiltinImages(spec as BuiltinSpec, out, {
-      perClass, format, quality, signal: io.signal,
+      perClass,
+      format,
+      quality,
+      signal: io.signal,
       onProgress: (done, total) => bar.update(`writing ${out}`, done, total),
     });
     bar.done();

@@ -53,15 +53,45 @@ describe('image folders on the command line', () => {
     const out = join(dir, 'merged.onnx');
     const report = join(dir, 'report.json');
     const r = await runCliInProcess([
-      'merge', A, B, '--data', join(digits, 'train'), '--task', `a=${join(digits, 'test')}:0-4`, '--task', `b=${join(digits, 'test')}:5-9`,
-      '--preprocess', 'mnist', '--samples', '40', '--batch-size', '16', '--seed', '3', '--out', out, '--report', report, '--quiet',
+      'merge',
+      A,
+      B,
+      '--data',
+      join(digits, 'train'),
+      '--task',
+      `a=${join(digits, 'test')}:0-4`,
+      '--task',
+      `b=${join(digits, 'test')}:5-9`,
+      '--preprocess',
+      'mnist',
+      '--samples',
+      '40',
+      '--batch-size',
+      '16',
+      '--seed',
+      '3',
+      '--out',
+      out,
+      '--report',
+      report,
+      '--quiet',
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const rep = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(report, 'utf8')));
     expect(rep.settings.samples).toBe(40);
     const merged = rep.accuracy.find((row: { model: string }) => row.model.startsWith('merged'));
-    const e = await runCliInProcess(['eval', out, '--task', `a=${join(digits, 'test')}:0-4`, '--task', `b=${join(digits, 'test')}:5-9`, '--preprocess', 'mnist', '--json']);
+    const e = await runCliInProcess([
+      'eval',
+      out,
+      '--task',
+      `a=${join(digits, 'test')}:0-4`,
+      '--task',
+      `b=${join(digits, 'test')}:5-9`,
+      '--preprocess',
+      'mnist',
+      '--json',
+    ]);
     expect(JSON.parse(e.stdout).perTask).toEqual({ a: merged.perTask[0], b: merged.perTask[1] });
   });
 

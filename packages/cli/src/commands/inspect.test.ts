@@ -34,9 +34,13 @@ describe('zipit inspect', () => {
     expect(rows.map(([i]) => i)).toEqual([...Array(12).keys()]);
     expect(rows.filter(([, name]) => /^layer\d\.\d\.conv2:in$/.test(name))).toHaveLength(9);
     expect(rows.filter(([, name]) => /^layer\d:stream$/.test(name)).map(([, n, c, stop]) => [n, c, stop])).toEqual([
-      ['layer1:stream', 4, 'yes'], ['layer2:stream', 8, 'yes'], ['layer3:stream', 16, 'yes'],
+      ['layer1:stream', 4, 'yes'],
+      ['layer2:stream', 8, 'yes'],
+      ['layer3:stream', 16, 'yes'],
     ]);
-    expect(r.stdout).toContain('      producers: /layer1/layer1.0/conv1/Conv, /layer1/layer1.0/bn1/BatchNormalization\n      consumers: /layer1/layer1.0/conv2/Conv\n');
+    expect(r.stdout).toContain(
+      '      producers: /layer1/layer1.0/conv1/Conv, /layer1/layer1.0/bn1/BatchNormalization\n      consumers: /layer1/layer1.0/conv2/Conv\n',
+    );
     expect(r.stdout).toContain('residual stream joined by: /layer1/layer1.0/Add, /layer1/layer1.1/Add, /layer1/layer1.2/Add');
     expect(r.stdout).toContain('  linear: node /linear/Gemm, 10 classes, reads point 11 (layer3:stream), output logits');
   });
@@ -47,7 +51,10 @@ describe('zipit inspect', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^architecture: vgg \(vgg11-bn\): VGG-11 \(CIFAR layout\): 8 conv layers/m);
     expect(pointRows(r.stdout)).toEqual(
-      [4, 8, 11, 15, 18, 22, 25].map((i) => `features.${i}:in`).concat('classifier:in').map((n, i) => [i, n, [8, 16, 32, 32, 64, 64, 64, 64][i], 'yes']),
+      [4, 8, 11, 15, 18, 22, 25]
+        .map((i) => `features.${i}:in`)
+        .concat('classifier:in')
+        .map((n, i) => [i, n, [8, 16, 32, 32, 64, 64, 64, 64][i], 'yes']),
     );
     const j = await runCliInProcess(['inspect', file, '--json']);
     expect(j.code).toBe(0);

@@ -54,7 +54,20 @@ describe('zipit match', () => {
     const dir = tmp();
     const g = golden('zipit_m2_c8_a0.3_b0.125.json');
     const cov = writeCov(dir, 'cov.npy', [16, 16], Float64Array.from(g.covariance.flat()));
-    const r = await runCliInProcess(['match', '--cov', cov, '--models', '2', '--method', 'zipit', '--merge-out', join(dir, 'm.npy'), '--unmerge-out', join(dir, 'u.npy'), '--quiet']);
+    const r = await runCliInProcess([
+      'match',
+      '--cov',
+      cov,
+      '--models',
+      '2',
+      '--method',
+      'zipit',
+      '--merge-out',
+      join(dir, 'm.npy'),
+      '--unmerge-out',
+      join(dir, 'u.npy'),
+      '--quiet',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     expect(Array.from(decodeNpy(readFileSync(join(dir, 'u.npy'))).data as Float32Array)).toEqual(g.unmerge.flat());
@@ -73,7 +86,13 @@ describe('zipit match', () => {
     const truncated = join(dir, 'truncated.npy');
     writeFileSync(truncated, readFileSync(good).subarray(0, 150));
     const cases: [string, string, string[], RegExp, number][] = [
-      ['non-square matrix', writeCov(dir, 'rect.npy', [4, 6], new Float32Array(24)), ['--models', '2', '--method', 'zipit'], /square 2-D matrix, got shape \[4, 6\]/, 1],
+      [
+        'non-square matrix',
+        writeCov(dir, 'rect.npy', [4, 6], new Float32Array(24)),
+        ['--models', '2', '--method', 'zipit'],
+        /square 2-D matrix, got shape \[4, 6\]/,
+        1,
+      ],
       ['size not divisible by N', writeCov(dir, 'odd.npy', [5, 5], sq(5)), ['--models', '2', '--method', 'zipit'], /size 5 is not divisible by --models 2/, 1],
       ['NaN in the matrix', writeCov(dir, 'nan.npy', [4, 4], withNaN), ['--models', '2', '--method', 'zipit'], /non-finite value \(NaN\) at \[1, 2\]/, 1],
       ['missing file', join(dir, 'missing.npy'), ['--models', '2', '--method', 'zipit'], /missing\.npy: file not found/, 1],
@@ -94,7 +113,19 @@ describe('zipit match', () => {
     }
 
     it('unwritable output path', async () => {
-      const r = await runCliInProcess(['match', '--cov', good, '--models', '2', '--method', 'average', '--merge-out', join(dir, 'm2.npy'), '--unmerge-out', join(dir, 'no-such-dir', 'u.npy')]);
+      const r = await runCliInProcess([
+        'match',
+        '--cov',
+        good,
+        '--models',
+        '2',
+        '--method',
+        'average',
+        '--merge-out',
+        join(dir, 'm2.npy'),
+        '--unmerge-out',
+        join(dir, 'no-such-dir', 'u.npy'),
+      ]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/no-such-dir\/u\.npy: cannot write output/);
       expect(existsSync(join(dir, 'm2.npy'))).toBe(false);

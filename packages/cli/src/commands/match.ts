@@ -1,5 +1,12 @@
 import {
-  decodeNpy, defaultMatcherRegistry, encodeNpy, getPointMatcher, NumericError, ShapeError, summarizeMatch, UnsupportedError,
+  decodeNpy,
+  defaultMatcherRegistry,
+  encodeNpy,
+  getPointMatcher,
+  NumericError,
+  ShapeError,
+  summarizeMatch,
+  UnsupportedError,
   type MatcherParams,
 } from '@zipit/core';
 import { parseArgs, parseIntFlag, parseNumberFlag, RANGES, requireFlag, usageErrors, type Command } from '../command.js';
@@ -10,7 +17,10 @@ const matchers = defaultMatcherRegistry();
 export const matchCommand: Command = {
   name: 'match',
   summary: 'match features from a covariance matrix (.npy) and write merge/unmerge matrices',
-  help: `usage: zipit match --cov COV.npy --models N --method ${matchers.list().map((m) => m.name).join('|')}
+  help: `usage: zipit match --cov COV.npy --models N --method ${matchers
+    .list()
+    .map((m) => m.name)
+    .join('|')}
                    [--alpha A] [--beta B] --merge-out M.npy --unmerge-out U.npy
 
 Reads the covariance [N·C, N·C] of the stacked features of N models (float32 or float64 .npy,
@@ -20,7 +30,10 @@ float32 .npy files. Nothing is written unless both can be.
 options:
   --cov FILE          covariance matrix (.npy, 2-D, square)
   --models N          number of models stacked in the matrix (≥ 1)
-  --method NAME       ${matchers.list().map((m) => `${m.name}: ${m.description}`).join('\n                      ')}
+  --method NAME       ${matchers
+    .list()
+    .map((m) => `${m.name}: ${m.description}`)
+    .join('\n                      ')}
   --alpha A           zipit: similarity decay of merged features; ≤ 0 forbids re-merging with their origin models (default 0.5)
   --beta B            zipit: fraction of merges each model may spend inside itself (default 1)
   --merge-out FILE    where to write merge [C, N·C]
@@ -37,9 +50,14 @@ example:
         args: argv,
         allowPositionals: false,
         options: {
-          cov: { type: 'string' }, models: { type: 'string' }, method: { type: 'string' },
-          alpha: { type: 'string' }, beta: { type: 'string' },
-          'merge-out': { type: 'string' }, 'unmerge-out': { type: 'string' }, quiet: { type: 'boolean' },
+          cov: { type: 'string' },
+          models: { type: 'string' },
+          method: { type: 'string' },
+          alpha: { type: 'string' },
+          beta: { type: 'string' },
+          'merge-out': { type: 'string' },
+          'unmerge-out': { type: 'string' },
+          quiet: { type: 'boolean' },
         },
       }),
     );
@@ -53,7 +71,10 @@ example:
     if (values.beta !== undefined) params.beta = parseNumberFlag(values.beta, '--beta', 0, RANGES.beta);
     await checkPaths({
       inputs: [{ label: '--cov', path: covPath }],
-      outputs: [{ label: '--merge-out', path: mergeOut }, { label: '--unmerge-out', path: unmergeOut }],
+      outputs: [
+        { label: '--merge-out', path: mergeOut },
+        { label: '--unmerge-out', path: unmergeOut },
+      ],
     });
 
     const cov = decodeNpy(await readInput(covPath), covPath);
@@ -78,10 +99,13 @@ example:
     // The matcher runs synchronously: let a Ctrl-C pressed meanwhile arrive, and then write nothing.
     await new Promise((r) => setImmediate(r));
     io.signal.throwIfAborted();
-    await writeOutputs([
-      { path: mergeOut, bytes: encodeNpy({ dtype: 'float32', shape: [c, n], data: res.merge }) },
-      { path: unmergeOut, bytes: encodeNpy({ dtype: 'float32', shape: [n, c], data: res.unmerge }) },
-    ], io.signal);
+    await writeOutputs(
+      [
+        { path: mergeOut, bytes: encodeNpy({ dtype: 'float32', shape: [c, n], data: res.merge }) },
+        { path: unmergeOut, bytes: encodeNpy({ dtype: 'float32', shape: [n, c], data: res.unmerge }) },
+      ],
+      io.signal,
+    );
     if (!values.quiet) {
       const s = summarizeMatch(res);
       const only = s.onlyFrom.map((k, i) => `${k} only from model ${i}`).join(', ');
@@ -101,7 +125,8 @@ example:
 export function checkCovarianceMatrix(a: Float32Array | Float64Array, n: number, file: string): void {
   for (let i = 0; i < n; i++) {
     const v = a[i * n + i];
-    if (v < 0) throw new NumericError(`covariance has a negative variance ${v} at [${i}, ${i}]`, { file, hint: 'a covariance matrix has a non-negative diagonal' });
+    if (v < 0)
+      throw new NumericError(`covariance has a negative variance ${v} at [${i}, ${i}]`, { file, hint: 'a covariance matrix has a non-negative diagonal' });
   }
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
@@ -109,7 +134,10 @@ export function checkCovarianceMatrix(a: Float32Array | Float64Array, n: number,
       const y = a[j * n + i];
       const scale = Math.max(Math.abs(x), Math.abs(y), Math.sqrt(a[i * n + i] * a[j * n + j]));
       if (Math.abs(x - y) > 1e-5 * scale + 1e-30) {
-        throw new NumericError(`covariance is not symmetric: [${i}, ${j}] = ${x} but [${j}, ${i}] = ${y}`, { file, hint: 'a covariance matrix equals its transpose' });
+        throw new NumericError(`covariance is not symmetric: [${i}, ${j}] = ${x} but [${j}, ${i}] = ${y}`, {
+          file,
+          hint: 'a covariance matrix equals its transpose',
+        });
       }
     }
   }

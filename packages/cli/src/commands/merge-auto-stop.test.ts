@@ -17,8 +17,25 @@ describe('zipit merge --stop-at auto', () => {
     const out = join(dir, 'auto.onnx');
     const report = join(dir, 'auto.json');
     const r = await runCliInProcess([
-      'merge', ...models, '--data', 'mnist:0-4', '--data', 'mnist:5-9', '--samples', '64', '--stop-at', 'auto', '--max-drop', '25', '--holdout', '64',
-      '--no-eval', '--out', out, '--report', report,
+      'merge',
+      ...models,
+      '--data',
+      'mnist:0-4',
+      '--data',
+      'mnist:5-9',
+      '--samples',
+      '64',
+      '--stop-at',
+      'auto',
+      '--max-drop',
+      '25',
+      '--holdout',
+      '64',
+      '--no-eval',
+      '--out',
+      out,
+      '--report',
+      report,
     ]);
     expect(r.code, r.stderr).toBe(0);
     const rep = JSON.parse(readFileSync(report, 'utf8'));

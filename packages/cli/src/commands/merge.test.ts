@@ -52,7 +52,12 @@ describe('zipit merge / eval / stats / sweep', () => {
     const s = await runCliInProcess(['sweep', a, b, '--stats-in', stats, ...data, '--methods', 'zipit,average', '--stop-at', 'all,none', '--json']);
     expect(s.stderr).toBe('');
     const rows = JSON.parse(s.stdout);
-    expect(rows.map((x: { method: string; stop: string }) => `${x.method}@${x.stop}`)).toEqual(['zipit@heads.0:in', 'zipit@none', 'average@heads.0:in', 'average@none']);
+    expect(rows.map((x: { method: string; stop: string }) => `${x.method}@${x.stop}`)).toEqual([
+      'zipit@heads.0:in',
+      'zipit@none',
+      'average@heads.0:in',
+      'average@none',
+    ]);
     // Nothing zipped is the ensemble whatever the matcher.
     expect(rows[1].joint).toBe(rows[3].joint);
   });
@@ -83,7 +88,11 @@ describe('zipit merge / eval / stats / sweep', () => {
   describe('bad input: one line naming the problem, exit 1, no output file', () => {
     const cases: [string, () => string[], RegExp][] = [
       ['different widths', () => ['merge', a, wide, ...data], /a\.onnx and .*wide\.onnx are not the same architecture: parameter .* has shape/],
-      ['data that does not fit the input', () => ['merge', a, b, '--data', npyImages('small.npy', [4, 3, 16, 16]), '--data', 'mnist:5-9'], /samples of shape \[3, 16, 16\] but model input "input" is/],
+      [
+        'data that does not fit the input',
+        () => ['merge', a, b, '--data', npyImages('small.npy', [4, 3, 16, 16]), '--data', 'mnist:5-9'],
+        /samples of shape \[3, 16, 16\] but model input "input" is/,
+      ],
       ['NaN images', () => ['merge', a, b, '--data', npyImages('nan.npy', [4, 3, 32, 32], true)], /NaN/],
       ['statistics for other models', () => ['merge', a, c, ...data, '--stats-in', join(dir, 'ab.zstats')], /statistics were computed for other models/],
       ['a stop point that does not exist', () => ['merge', a, b, ...data, '--stop-at', 'layer9.conv:in'], /layer9\.conv:in.*(stop points|valid)/],

@@ -4,8 +4,21 @@ import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { singleDataInput } from '@zipit/core';
 import { executor, plugins } from '../plugins.js';
 import {
-  accuracyRow, accuracyTable, decodeModelStats, encodeModelStats, evaluateInputs, evaluateMerged, mergeAutoStop, mergeModels, mergeReport, renderMarkdown,
-  renderVisualHtml, skipSamples, type AutoStopResult, type MergeModelsResult, type MergeReport,
+  accuracyRow,
+  accuracyTable,
+  decodeModelStats,
+  encodeModelStats,
+  evaluateInputs,
+  evaluateMerged,
+  mergeAutoStop,
+  mergeModels,
+  mergeReport,
+  renderMarkdown,
+  renderVisualHtml,
+  skipSamples,
+  type AutoStopResult,
+  type MergeModelsResult,
+  type MergeReport,
 } from '@zipit/pipeline';
 import { loadReportAssets } from '@zipit/pipeline/node';
 import { parseArgs, parseIntFlag, parseNumberFlag, RANGES, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
@@ -22,7 +35,10 @@ export const mergeCommand: Command = {
   name: 'merge',
   summary: 'merge models trained on different tasks into one ONNX model (the main job)',
   help: `usage: zipit merge A.onnx B.onnx [C.onnx …] --data SPEC [--data SPEC …] --out MERGED.onnx
-                   [--method ${matchers.list().map((m) => m.name).join('|')}] [--param NAME=VALUE …] [--alpha A] [--beta B]
+                   [--method ${matchers
+                     .list()
+                     .map((m) => m.name)
+                     .join('|')}] [--param NAME=VALUE …] [--alpha A] [--beta B]
                    [--stop-at NAME|INDEX|all|none|auto] [--max-drop P] [--holdout N] [--reset-bn|--no-reset-bn] [--samples N]
                    [--task NAME=SPEC …] [--preprocess P] [--batch-size N] [--seed S]
                    [--report REPORT.json|.md|.html] [--stats-out FILE] [--stats-in FILE] [--no-eval] [--quiet]
@@ -69,11 +85,26 @@ example:
         args: argv,
         allowPositionals: true,
         options: {
-          data: { type: 'string', multiple: true }, method: { type: 'string' }, alpha: { type: 'string' }, beta: { type: 'string' }, param: { type: 'string', multiple: true },
-          'stop-at': { type: 'string' }, 'reset-bn': { type: 'boolean' }, 'no-reset-bn': { type: 'boolean' }, samples: { type: 'string' },
-          out: { type: 'string' }, report: { type: 'string' }, 'stats-out': { type: 'string' }, 'stats-in': { type: 'string' },
-          'no-eval': { type: 'boolean' }, quiet: { type: 'boolean' }, threads: { type: 'string' },
-          task: { type: 'string', multiple: true }, 'max-drop': { type: 'string' }, holdout: { type: 'string' }, ...DATA_OPTIONS,
+          data: { type: 'string', multiple: true },
+          method: { type: 'string' },
+          alpha: { type: 'string' },
+          beta: { type: 'string' },
+          param: { type: 'string', multiple: true },
+          'stop-at': { type: 'string' },
+          'reset-bn': { type: 'boolean' },
+          'no-reset-bn': { type: 'boolean' },
+          samples: { type: 'string' },
+          out: { type: 'string' },
+          report: { type: 'string' },
+          'stats-out': { type: 'string' },
+          'stats-in': { type: 'string' },
+          'no-eval': { type: 'boolean' },
+          quiet: { type: 'boolean' },
+          threads: { type: 'string' },
+          task: { type: 'string', multiple: true },
+          'max-drop': { type: 'string' },
+          holdout: { type: 'string' },
+          ...DATA_OPTIONS,
         },
       }),
     );
@@ -91,7 +122,8 @@ example:
     if (specs.length === 0) throw new UsageError('missing required option --data');
     const dataOpts = parseDataOptions(values);
     const evalTasks = parseTaskOptions(values.task ?? []);
-    if (evalTasks.length > 0 && evalTasks.length !== positionals.length) throw new UsageError(`give one --task per model (${positionals.length} models, ${evalTasks.length} --task)`);
+    if (evalTasks.length > 0 && evalTasks.length !== positionals.length)
+      throw new UsageError(`give one --task per model (${positionals.length} models, ${evalTasks.length} --task)`);
     requireImagePreprocessing([...specs, ...evalTasks.map((t) => t.spec)], dataOpts);
     const method = values.method ?? 'zipit';
     const matcher = matchers.get(method);
@@ -104,7 +136,8 @@ example:
     const stopText = values['stop-at'] ?? 'all';
     const stopAt = /^-?\d+$/.test(stopText) ? Number(stopText) : stopText;
     const autoStop = stopText === 'auto';
-    if (!autoStop && (values['max-drop'] !== undefined || values.holdout !== undefined)) throw new UsageError('--max-drop and --holdout go with --stop-at auto');
+    if (!autoStop && (values['max-drop'] !== undefined || values.holdout !== undefined))
+      throw new UsageError('--max-drop and --holdout go with --stop-at auto');
     const maxDrop = parseNumberFlag(values['max-drop'], '--max-drop', 3, { min: 0, max: 100 }) / 100;
     const holdout = parseIntFlag(values.holdout, '--holdout', 256, RANGES.samples);
     const reportPath = values.report;
@@ -117,7 +150,8 @@ example:
       inputs: [
         ...positionals.map((path) => ({ label: 'input model', path })),
         ...(values['stats-in'] ? [{ label: '--stats-in', path: values['stats-in'] }] : []),
-        ...specs.flatMap((s) => specFiles(s)), ...(values.task ?? []).flatMap((t) => specFiles(t.slice(t.indexOf('=') + 1), '--task')),
+        ...specs.flatMap((s) => specFiles(s)),
+        ...(values.task ?? []).flatMap((t) => specFiles(t.slice(t.indexOf('=') + 1), '--task')),
       ],
       outputs: [
         { label: '--out', path: out },
@@ -141,7 +175,16 @@ example:
     seconds.load = (performance.now() - t0) / 1000;
 
     const mergeOpts = {
-      method, params, mergeGraph, data, stats, matchers, operators: plugins.operators, executor, threads, signal: io.signal,
+      method,
+      params,
+      mergeGraph,
+      data,
+      stats,
+      matchers,
+      operators: plugins.operators,
+      executor,
+      threads,
+      signal: io.signal,
       resetBatchNorm: !values['no-reset-bn'],
       onStage: () => bar.done(),
       onProgress: (stage: string, p: { samples: number }) => bar.update(stage === 'statistics' ? 'statistics' : 'BatchNorm reset', p.samples, total),
@@ -179,8 +222,11 @@ example:
       const testSets = await openAll(evalTasks.length > 0 ? evalTasks.map((t) => t.spec) : specs.map(testSpec), input, 'test', dataOpts);
       const tests = testSets.map((t, k) => ({ name: tasks[k], data: labelled(t, dataOpts.batchSize) }));
       const pass = {
-        executor, threads, signal: io.signal,
-        onProgress: (label: string, task: string, p: { samples: number }) => bar.update(`evaluating ${label} on ${task}`, p.samples, testSets[tasks.indexOf(task)].info.samples),
+        executor,
+        threads,
+        signal: io.signal,
+        onProgress: (label: string, task: string, p: { samples: number }) =>
+          bar.update(`evaluating ${label} on ${task}`, p.samples, testSets[tasks.indexOf(task)].info.samples),
       };
       accuracy.push(...(await evaluateInputs(models, mergeGraph, tests, pass)).rows);
       accuracy.push(accuracyRow(`merged (${method})`, await evaluateMerged('merged', result, models, tests, pass)));
@@ -193,8 +239,13 @@ example:
       models,
       tasks: specs,
       settings: {
-        method, params, stopAt: String(stopText), stopIndex: result.stop, resetBatchNorm: !values['no-reset-bn'],
-        data: mergeSets.map((d) => d.info.spec), samples: total,
+        method,
+        params,
+        stopAt: String(stopText),
+        stopIndex: result.stop,
+        resetBatchNorm: !values['no-reset-bn'],
+        data: mergeSets.map((d) => d.info.spec),
+        samples: total,
       },
       output: out,
       result,
@@ -206,10 +257,15 @@ example:
     // The merged model keeps the inputs' fixed batch, if they had one.
     const files = [{ path: out, bytes: writer.write(batch === null ? result.graph : fixBatch(result.graph, batch), { file: out }) }];
     if (reportPath) {
-      const autoJson = auto ? { autoStop: { metric: auto.metric, reference: auto.reference, maxDrop: auto.maxDrop, chosen: auto.chosen.name, curve: auto.curve } } : {};
-      const text = reportFormat === '.json' ? JSON.stringify({ ...report, ...autoJson }, null, 2) + '\n'
-        : reportFormat === '.md' ? renderMarkdown(report) + (auto ? '\n' + autoStopMarkdown(auto) : '')
-        : renderVisualHtml(report, await loadReportAssets());
+      const autoJson = auto
+        ? { autoStop: { metric: auto.metric, reference: auto.reference, maxDrop: auto.maxDrop, chosen: auto.chosen.name, curve: auto.curve } }
+        : {};
+      const text =
+        reportFormat === '.json'
+          ? JSON.stringify({ ...report, ...autoJson }, null, 2) + '\n'
+          : reportFormat === '.md'
+            ? renderMarkdown(report) + (auto ? '\n' + autoStopMarkdown(auto) : '')
+            : renderVisualHtml(report, await loadReportAssets());
       files.push({ path: reportPath, bytes: new TextEncoder().encode(text) });
     }
     if (values['stats-out']) files.push({ path: values['stats-out'], bytes: encodeModelStats(result.stats, models) });
@@ -217,15 +273,25 @@ example:
     await writeOutputs(files, io.signal);
     seconds.write = (performance.now() - t0) / 1000;
 
-    if (auto) say(`--stop-at auto: ${auto.metric} within ${(100 * auto.maxDrop).toFixed(1)} points of the ensemble's ${(100 * auto.reference).toFixed(1)} % → stop at ${auto.chosen.name}`);
+    if (auto)
+      say(
+        `--stop-at auto: ${auto.metric} within ${(100 * auto.maxDrop).toFixed(1)} points of the ensemble's ${(100 * auto.reference).toFixed(1)} % → stop at ${auto.chosen.name}`,
+      );
     const zipped = result.points.length;
-    say(`merged ${models.length} models with ${method}: ${zipped} of ${result.mergeGraph.points.length} merge points zipped (stop at ${result.stop < 0 ? 'none' : result.mergeGraph.points[result.stop].name})`);
+    say(
+      `merged ${models.length} models with ${method}: ${zipped} of ${result.mergeGraph.points.length} merge points zipped (stop at ${result.stop < 0 ? 'none' : result.mergeGraph.points[result.stop].name})`,
+    );
     const bn = result.batchNorm;
-    say(bn.skipped ? `BatchNorm: not re-estimated (${bn.skipped})`
-      : bn.repaired ? `BatchNorm folded into the layers: REPAIR corrected the statistics of ${bn.repaired.length} zipped layers on ${total} images`
-      : `BatchNorm: re-estimated ${bn.reset.length} layers on ${total} images`);
+    say(
+      bn.skipped
+        ? `BatchNorm: not re-estimated (${bn.skipped})`
+        : bn.repaired
+          ? `BatchNorm folded into the layers: REPAIR corrected the statistics of ${bn.repaired.length} zipped layers on ${total} images`
+          : `BatchNorm: re-estimated ${bn.reset.length} layers on ${total} images`,
+    );
     if (accuracy.length) say('\n' + accuracyTable(report) + '\n');
-    else if (!values['no-eval']) say('(no evaluation: it needs one built-in --data spec per model, whose test split it uses, or one --task NAME=SPEC per model)');
+    else if (!values['no-eval'])
+      say('(no evaluation: it needs one built-in --data spec per model, whose test split it uses, or one --task NAME=SPEC per model)');
     say(`wrote ${out}${reportPath ? ` and ${reportPath}` : ''}${values['stats-out'] ? ` and ${values['stats-out']}` : ''}`);
     return 0;
   },
@@ -240,7 +306,9 @@ function autoStopMarkdown(auto: AutoStopResult): string {
     '',
     `| zipped up to | ${auto.metric} (%) | MFLOPs | within |`,
     '|---|---|---|---|',
-    ...auto.curve.map((c) => `| ${c.name}${c === auto.chosen ? ' ←' : ''} | ${(100 * c.score).toFixed(1)} | ${(c.flops / 1e6).toFixed(2)} | ${c.within ? 'yes' : 'no'} |`),
+    ...auto.curve.map(
+      (c) => `| ${c.name}${c === auto.chosen ? ' ←' : ''} | ${(100 * c.score).toFixed(1)} | ${(c.flops / 1e6).toFixed(2)} | ${c.within ? 'yes' : 'no'} |`,
+    ),
   ];
   return lines.join('\n') + '\n';
 }

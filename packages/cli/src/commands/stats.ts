@@ -31,7 +31,14 @@ example:
       parseArgs({
         args: argv,
         allowPositionals: true,
-        options: { data: { type: 'string', multiple: true }, out: { type: 'string' }, samples: { type: 'string' }, quiet: { type: 'boolean' }, threads: { type: 'string' }, ...DATA_OPTIONS },
+        options: {
+          data: { type: 'string', multiple: true },
+          out: { type: 'string' },
+          samples: { type: 'string' },
+          quiet: { type: 'boolean' },
+          threads: { type: 'string' },
+          ...DATA_OPTIONS,
+        },
       }),
     );
     if (positionals.length < 2) throw new UsageError(`give at least two models (got ${positionals.length})`);

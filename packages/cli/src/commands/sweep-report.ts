@@ -2,8 +2,19 @@ import { extname } from 'node:path';
 import { InvalidArgumentError, modelCost, type MergeGraph } from '@zipit/core';
 import type { Dataset } from '@zipit/data';
 import {
-  accuracyRow, costRow, ensembleGraph, evaluateTasks, modelFingerprints, networkView, renderSweepHtml, renderSweepMarkdown,
-  type MergeModelsResult, type MergeReport, type ModelInput, type SweepReport, type SweepRow,
+  accuracyRow,
+  costRow,
+  ensembleGraph,
+  evaluateTasks,
+  modelFingerprints,
+  networkView,
+  renderSweepHtml,
+  renderSweepMarkdown,
+  type MergeModelsResult,
+  type MergeReport,
+  type ModelInput,
+  type SweepReport,
+  type SweepRow,
 } from '@zipit/pipeline';
 import { loadReportAssets } from '@zipit/pipeline/node';
 import { executor } from '../plugins.js';
@@ -36,7 +47,9 @@ export class SweepReportBuilder {
     this.best = this.rows.length - 1;
     this.bestPoints = result.mergeGraph.points.map((p) => {
       const done = result.points.find((r) => r.index === p.index);
-      return done ? { ...done, zipped: true } : { index: p.index, name: p.name, channels: p.channels, zipped: false, summary: { onlyFrom: [], acrossModels: 0, withinModel: [], groupSizes: [] } };
+      return done
+        ? { ...done, zipped: true }
+        : { index: p.index, name: p.name, channels: p.channels, zipped: false, summary: { onlyFrom: [], acrossModels: 0, withinModel: [], groupSizes: [] } };
     });
   }
 
@@ -45,8 +58,16 @@ export class SweepReportBuilder {
    * its ensemble head's: no zipping reproduces the inputs exactly).
    */
   async build(args: {
-    models: readonly ModelInput[]; mergeGraph: MergeGraph; specs: readonly string[]; mergeSets: readonly Dataset[]; testSets: readonly Dataset[];
-    samples: number; resetBatchNorm: boolean; statsFile: string; threads?: number; signal: AbortSignal;
+    models: readonly ModelInput[];
+    mergeGraph: MergeGraph;
+    specs: readonly string[];
+    mergeSets: readonly Dataset[];
+    testSets: readonly Dataset[];
+    samples: number;
+    resetBatchNorm: boolean;
+    statsFile: string;
+    threads?: number;
+    signal: AbortSignal;
   }): Promise<SweepReport> {
     const { models, mergeGraph } = args;
     const tasks = models.map((m) => m.name);
@@ -69,7 +90,10 @@ export class SweepReportBuilder {
       cost: [...models.map((m) => costRow(m.name, modelCost(m.graph))), costRow('ensemble', modelCost(ensemble.graph))],
       best: this.best,
       mergePoints: this.bestPoints,
-      network: networkView(mergeGraph, models[0].graph.nodes.map((n) => n.name)),
+      network: networkView(
+        mergeGraph,
+        models[0].graph.nodes.map((n) => n.name),
+      ),
       settings: {
         data: args.mergeSets.map((d) => d.info.spec),
         samples: args.mergeSets.reduce((t, d) => t + Math.min(d.info.samples, Math.ceil(args.samples / args.mergeSets.length)), 0),
@@ -82,6 +106,11 @@ export class SweepReportBuilder {
 
 /** The report's bytes in the format its extension names. */
 export async function encodeSweepReport(report: SweepReport, format: '.json' | '.md' | '.html'): Promise<Uint8Array> {
-  const text = format === '.json' ? JSON.stringify(report, null, 2) + '\n' : format === '.md' ? renderSweepMarkdown(report) : renderSweepHtml(report, await loadReportAssets());
+  const text =
+    format === '.json'
+      ? JSON.stringify(report, null, 2) + '\n'
+      : format === '.md'
+        ? renderSweepMarkdown(report)
+        : renderSweepHtml(report, await loadReportAssets());
   return new TextEncoder().encode(text);
 }

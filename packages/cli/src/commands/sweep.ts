@@ -15,7 +15,10 @@ const matchers = plugins.matchers;
 
 function list(text: string | undefined, flag: string, fallback: string[]): string[] {
   if (text === undefined) return fallback;
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new UsageError(`${flag} expects a comma-separated list`);
   return items;
 }
@@ -56,10 +59,21 @@ example:
         args: argv,
         allowPositionals: true,
         options: {
-          'stats-in': { type: 'string' }, data: { type: 'string', multiple: true }, methods: { type: 'string' }, alpha: { type: 'string' }, param: { type: 'string', multiple: true },
-          beta: { type: 'string' }, 'stop-at': { type: 'string' }, samples: { type: 'string' }, 'no-reset-bn': { type: 'boolean' },
-          json: { type: 'boolean' }, quiet: { type: 'boolean' }, threads: { type: 'string' }, report: { type: 'string' },
-          task: { type: 'string', multiple: true }, ...DATA_OPTIONS,
+          'stats-in': { type: 'string' },
+          data: { type: 'string', multiple: true },
+          methods: { type: 'string' },
+          alpha: { type: 'string' },
+          param: { type: 'string', multiple: true },
+          beta: { type: 'string' },
+          'stop-at': { type: 'string' },
+          samples: { type: 'string' },
+          'no-reset-bn': { type: 'boolean' },
+          json: { type: 'boolean' },
+          quiet: { type: 'boolean' },
+          threads: { type: 'string' },
+          report: { type: 'string' },
+          task: { type: 'string', multiple: true },
+          ...DATA_OPTIONS,
         },
       }),
     );
@@ -80,7 +94,12 @@ example:
     // Before any work: the report may not overwrite a model, the statistics or the data, and its folder must be writable.
     if (values.report) {
       await checkPaths({
-        inputs: [...positionals.map((path) => ({ label: 'input model', path })), { label: '--stats-in', path: statsFile }, ...specs.flatMap((s) => specFiles(s)), ...(values.task ?? []).flatMap((t) => specFiles(t.slice(t.indexOf('=') + 1), '--task'))],
+        inputs: [
+          ...positionals.map((path) => ({ label: 'input model', path })),
+          { label: '--stats-in', path: statsFile },
+          ...specs.flatMap((s) => specFiles(s)),
+          ...(values.task ?? []).flatMap((t) => specFiles(t.slice(t.indexOf('=') + 1), '--task')),
+        ],
         outputs: [{ label: '--report', path: values.report }],
       });
     }
@@ -90,7 +109,8 @@ example:
     const input = singleDataInput(models[0].graph, models[0].file);
     const dataOpts = parseDataOptions(values);
     const evalTasks = parseTaskOptions(values.task ?? []);
-    if (evalTasks.length > 0 && evalTasks.length !== positionals.length) throw new UsageError(`give one --task per model (${positionals.length} models, ${evalTasks.length} --task)`);
+    if (evalTasks.length > 0 && evalTasks.length !== positionals.length)
+      throw new UsageError(`give one --task per model (${positionals.length} models, ${evalTasks.length} --task)`);
     requireImagePreprocessing([...specs, ...evalTasks.map((t) => t.spec)], dataOpts);
     const mergeSets = await openAll(specs, input, 'train', dataOpts);
     const testSets = await openAll(evalTasks.length > 0 ? evalTasks.map((t) => t.spec) : specs.map(testSpec), input, 'test', dataOpts);
@@ -107,18 +127,53 @@ example:
     const report = reportFormat ? new SweepReportBuilder() : undefined;
     for (const [i, c] of configs.entries()) {
       bar.update(`sweep ${c.method} ${JSON.stringify(c.params)} stop ${c.stop}`, i, configs.length, 'merges');
-      const r = await mergeModels(models, { method: c.method, params: c.params, stopAt: c.stop, mergeGraph, data, stats, matchers, operators: plugins.operators, executor, threads, signal: io.signal, resetBatchNorm: !values['no-reset-bn'] });
-      const acc = await evaluateMerged(c.method, r, models, testSets.map((t, k) => ({ name: tasks[k], data: labelled(t, dataOpts.batchSize) })), { executor, threads, signal: io.signal });
+      const r = await mergeModels(models, {
+        method: c.method,
+        params: c.params,
+        stopAt: c.stop,
+        mergeGraph,
+        data,
+        stats,
+        matchers,
+        operators: plugins.operators,
+        executor,
+        threads,
+        signal: io.signal,
+        resetBatchNorm: !values['no-reset-bn'],
+      });
+      const acc = await evaluateMerged(
+        c.method,
+        r,
+        models,
+        testSets.map((t, k) => ({ name: tasks[k], data: labelled(t, dataOpts.batchSize) })),
+        { executor, threads, signal: io.signal },
+      );
       rows.push({
-        method: c.method, alpha: c.params.alpha ?? null, beta: c.params.beta ?? null,
-        stop: r.stop < 0 ? 'none' : mergeGraph.points[r.stop].name, stopIndex: r.stop,
-        perTask: Object.fromEntries(tasks.map((t, k) => [t, acc.perTask[k]])), joint: acc.joint, average: acc.average,
+        method: c.method,
+        alpha: c.params.alpha ?? null,
+        beta: c.params.beta ?? null,
+        stop: r.stop < 0 ? 'none' : mergeGraph.points[r.stop].name,
+        stopIndex: r.stop,
+        perTask: Object.fromEntries(tasks.map((t, k) => [t, acc.perTask[k]])),
+        joint: acc.joint,
+        average: acc.average,
       });
       report?.add(rows.at(-1)!, r);
     }
     bar.done();
     if (report && values.report && reportFormat) {
-      const built = await report.build({ models, mergeGraph, specs, mergeSets, testSets, samples, resetBatchNorm: !values['no-reset-bn'], statsFile, threads, signal: io.signal });
+      const built = await report.build({
+        models,
+        mergeGraph,
+        specs,
+        mergeSets,
+        testSets,
+        samples,
+        resetBatchNorm: !values['no-reset-bn'],
+        statsFile,
+        threads,
+        signal: io.signal,
+      });
       await writeOutputs([{ path: values.report, bytes: await encodeSweepReport(built, reportFormat) }], io.signal);
     }
     if (values.json) {

@@ -13,11 +13,11 @@ export interface CliResult {
 
 /** Runs `zipit <args>` in a child process from the repository root. */
 export function runCli(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): CliResult {
-  const r = spawnSync(
-    process.execPath,
-    ['--conditions=@zipit/source', '--import', 'tsx', join(REPO_ROOT, 'packages', 'cli', 'src', 'main.ts'), ...args],
-    { cwd: opts.cwd ?? REPO_ROOT, encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000 },
-  );
+  const r = spawnSync(process.execPath, ['--conditions=@zipit/source', '--import', 'tsx', join(REPO_ROOT, 'packages', 'cli', 'src', 'main.ts'), ...args], {
+    cwd: opts.cwd ?? REPO_ROOT,
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 60_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

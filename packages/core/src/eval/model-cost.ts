@@ -15,8 +15,27 @@ export interface ModelCost {
 }
 
 const PER_ELEMENT = new Set([
-  'BatchNormalization', 'LayerNormalization', 'Relu', 'LeakyRelu', 'Clip', 'Sigmoid', 'Tanh', 'Gelu', 'Erf', 'Add', 'Sub', 'Mul', 'Div',
-  'MaxPool', 'AveragePool', 'GlobalAveragePool', 'ReduceMean', 'Softmax', 'Sum', 'Pow', 'Sqrt',
+  'BatchNormalization',
+  'LayerNormalization',
+  'Relu',
+  'LeakyRelu',
+  'Clip',
+  'Sigmoid',
+  'Tanh',
+  'Gelu',
+  'Erf',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'ReduceMean',
+  'Softmax',
+  'Sum',
+  'Pow',
+  'Sqrt',
 ]);
 
 /**
@@ -42,14 +61,20 @@ export function modelCost(graph: Graph): ModelCost {
     switch (node.opType) {
       case 'Conv': {
         const w = dims(node.inputs[1]);
-        if (!out || !w) { unknown.push(node.name); break; }
+        if (!out || !w) {
+          unknown.push(node.name);
+          break;
+        }
         const perOutput = sizeOf(w.slice(1));
         matmulFlops += 2 * sizeOf(out) * perOutput;
         break;
       }
       case 'Gemm': {
         const a = dims(node.inputs[0]);
-        if (!out || !a) { unknown.push(node.name); break; }
+        if (!out || !a) {
+          unknown.push(node.name);
+          break;
+        }
         const transA = intAttr(node, 'transA', 0);
         const k = transA ? a[0] : a[1];
         matmulFlops += 2 * sizeOf(out) * k;
@@ -57,7 +82,10 @@ export function modelCost(graph: Graph): ModelCost {
       }
       case 'MatMul': {
         const a = dims(node.inputs[0]);
-        if (!out || !a) { unknown.push(node.name); break; }
+        if (!out || !a) {
+          unknown.push(node.name);
+          break;
+        }
         matmulFlops += 2 * sizeOf(out) * a[a.length - 1];
         break;
       }

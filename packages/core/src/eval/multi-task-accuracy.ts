@@ -26,7 +26,10 @@ export class MultiTaskAccuracy {
   private readonly jointCorrect: Float64Array;
   private readonly seen: Float64Array;
 
-  constructor(readonly tasks: readonly string[], readonly classes: readonly number[]) {
+  constructor(
+    readonly tasks: readonly string[],
+    readonly classes: readonly number[],
+  ) {
     if (tasks.length === 0) throw new InvalidArgumentError('accuracy needs at least one task');
     if (classes.length !== tasks.length) throw new InvalidArgumentError(`${tasks.length} tasks but ${classes.length} heads`);
     this.correct = new Float64Array(tasks.length);

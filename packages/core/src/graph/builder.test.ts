@@ -106,7 +106,16 @@ describe('GraphBuilder', () => {
       const b = new GraphBuilder({ opset });
       b.output(b.viewFlat(b.input('x', [null, 2, 3])));
       const g = b.build();
-      expect(g.nodes.map((n) => n.opType)).toEqual(['Shape', 'Constant', 'Gather', ...(opset >= 13 ? ['Constant'] : []), 'Unsqueeze', 'Constant', 'Concat', 'Reshape']);
+      expect(g.nodes.map((n) => n.opType)).toEqual([
+        'Shape',
+        'Constant',
+        'Gather',
+        ...(opset >= 13 ? ['Constant'] : []),
+        'Unsqueeze',
+        'Constant',
+        'Concat',
+        'Reshape',
+      ]);
       const unsq = g.nodes.find((n) => n.opType === 'Unsqueeze')!;
       expect(unsq.inputs.length).toBe(opset >= 13 ? 2 : 1);
       expect(intsAttr(unsq, 'axes')).toEqual(opset >= 13 ? undefined : [0]);
@@ -152,9 +161,28 @@ describe('GraphBuilder', () => {
 
   it('builds the reference models with the expected interface', () => {
     const cnn = buildSmallCnn({ classes: [3, 4], flatten: 'view', pool: 'reduceMean', opset: 18 });
-    expect(cnn.outputs.map((o) => [o.name, o.shape])).toEqual([['logits_0', ['batch', 3]], ['logits_1', ['batch', 4]]]);
+    expect(cnn.outputs.map((o) => [o.name, o.shape])).toEqual([
+      ['logits_0', ['batch', 3]],
+      ['logits_1', ['batch', 4]],
+    ]);
     expect(new Set(cnn.nodes.map((n) => n.opType))).toEqual(
-      new Set(['Conv', 'BatchNormalization', 'Relu', 'MaxPool', 'Add', 'Pad', 'Constant', 'Identity', 'ReduceMean', 'Shape', 'Gather', 'Unsqueeze', 'Concat', 'Reshape', 'Gemm']),
+      new Set([
+        'Conv',
+        'BatchNormalization',
+        'Relu',
+        'MaxPool',
+        'Add',
+        'Pad',
+        'Constant',
+        'Identity',
+        'ReduceMean',
+        'Shape',
+        'Gather',
+        'Unsqueeze',
+        'Concat',
+        'Reshape',
+        'Gemm',
+      ]),
     );
     const folded = buildSmallCnn({ foldedBatchNorm: true });
     expect(folded.nodes.some((n) => n.opType === 'BatchNormalization')).toBe(false);

@@ -150,7 +150,17 @@ export interface NodeOptions extends LayerOptions {
 }
 
 const IR_FOR_OPSET: Record<number, number> = {
-  11: 6, 12: 7, 13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10,
+  11: 6,
+  12: 7,
+  13: 7,
+  14: 7,
+  15: 8,
+  16: 8,
+  17: 8,
+  18: 8,
+  19: 9,
+  20: 9,
+  21: 10,
 };
 
 interface ValueMeta {
@@ -240,9 +250,7 @@ export class GraphBuilder {
       for (let k = 1; this.values.has(name); k++) name = `${base}_${k}`;
       return this.parameter(name, value);
     }
-    const [out] = this.emit('Constant', [], { value: { type: 'tensor', value } }, opts.name, [
-      { shape: [...value.shape], dtype: value.dtype },
-    ]);
+    const [out] = this.emit('Constant', [], { value: { type: 'tensor', value } }, opts.name, [{ shape: [...value.shape], dtype: value.dtype }]);
     return out;
   }
 
@@ -290,10 +298,7 @@ export class GraphBuilder {
     }
     const name = this.moduleName(opts.name, 'conv');
     const fanIn = (inChannels / groups) * kernel.reduce((a, b) => a * b, 1);
-    const weight = this.parameter(
-      `${name}.weight`,
-      this.rng.normalTensor([outChannels, inChannels / groups, ...kernel], Math.sqrt(2 / fanIn)),
-    );
+    const weight = this.parameter(`${name}.weight`, this.rng.normalTensor([outChannels, inChannels / groups, ...kernel], Math.sqrt(2 / fanIn)));
     const inputs = [x, weight];
     if (opts.bias ?? true) {
       const bound = 1 / Math.sqrt(fanIn);
@@ -304,13 +309,19 @@ export class GraphBuilder {
       outChannels,
       ...shape.slice(2).map((d, i) => windowOut(d, kernel[i], strides[i], pads[i] + pads[i + spatial], dilations[i])),
     ];
-    return this.emit1('Conv', inputs, {
-      dilations: ints(dilations),
-      group: int(groups),
-      kernel_shape: ints(kernel),
-      pads: ints(pads),
-      strides: ints(strides),
-    }, name, outShape);
+    return this.emit1(
+      'Conv',
+      inputs,
+      {
+        dilations: ints(dilations),
+        group: int(groups),
+        kernel_shape: ints(kernel),
+        pads: ints(pads),
+        strides: ints(strides),
+      },
+      name,
+      outShape,
+    );
   }
 
   /** `nn.BatchNorm2d` in eval mode: scale ∈ [0.5, 1.5), bias ~ N(0, 0.1²), mean ~ N(0, 0.1²), var ∈ [0.5, 1.5). */
@@ -321,10 +332,16 @@ export class GraphBuilder {
     const bias = this.parameter(`${name}.bias`, this.rng.normalTensor([c], 0.1));
     const mean = this.parameter(`${name}.running_mean`, this.rng.normalTensor([c], 0.1));
     const variance = this.parameter(`${name}.running_var`, this.rng.uniformTensor([c], 0.5, 1.5));
-    return this.emit1('BatchNormalization', [x, scale, bias, mean, variance], {
-      epsilon: float(opts.epsilon ?? 1e-5),
-      momentum: float(opts.momentum ?? 0.9),
-    }, name, this.meta(x).shape);
+    return this.emit1(
+      'BatchNormalization',
+      [x, scale, bias, mean, variance],
+      {
+        epsilon: float(opts.epsilon ?? 1e-5),
+        momentum: float(opts.momentum ?? 0.9),
+      },
+      name,
+      this.meta(x).shape,
+    );
   }
 
   /**
@@ -441,17 +458,19 @@ export class GraphBuilder {
     const kernel = expand(opts.kernel, spatial, 'kernel');
     const strides = expand(opts.stride ?? opts.kernel, spatial, 'stride');
     const pads = expandPads(opts.pad ?? 0, spatial);
-    const outShape = shape && [
-      shape[0],
-      shape[1],
-      ...shape.slice(2).map((d, i) => windowOut(d, kernel[i], strides[i], pads[i] + pads[i + spatial], 1)),
-    ];
-    return this.emit1('MaxPool', [x], {
-      ceil_mode: int(0),
-      kernel_shape: ints(kernel),
-      pads: ints(pads),
-      strides: ints(strides),
-    }, opts.name, outShape);
+    const outShape = shape && [shape[0], shape[1], ...shape.slice(2).map((d, i) => windowOut(d, kernel[i], strides[i], pads[i] + pads[i + spatial], 1))];
+    return this.emit1(
+      'MaxPool',
+      [x],
+      {
+        ceil_mode: int(0),
+        kernel_shape: ints(kernel),
+        pads: ints(pads),
+        strides: ints(strides),
+      },
+      opts.name,
+      outShape,
+    );
   }
 
   /** `nn.AdaptiveAvgPool2d(1)`: [N, C, H, W] → [N, C, 1, 1]. */
@@ -498,9 +517,10 @@ export class GraphBuilder {
     const dims = this.emit1('Shape', [x], {}, s, shape && [shape.length], 'int64');
     const zero = this.constant(tensor('int64', [], BigInt64Array.of(0n)), { name: s });
     const batch = this.emit1('Gather', [dims, zero], { axis: int(0) }, s, [], 'int64');
-    const batch1 = this.opset >= 13
-      ? this.emit1('Unsqueeze', [batch, this.constant(int64Tensor([0]), { name: s })], {}, s, [1], 'int64')
-      : this.emit1('Unsqueeze', [batch], { axes: ints([0]) }, s, [1], 'int64');
+    const batch1 =
+      this.opset >= 13
+        ? this.emit1('Unsqueeze', [batch, this.constant(int64Tensor([0]), { name: s })], {}, s, [1], 'int64')
+        : this.emit1('Unsqueeze', [batch], { axes: ints([0]) }, s, [1], 'int64');
     const rest = this.constant(int64Tensor([-1]), { name: s });
     const target = this.emit1('Concat', [batch1, rest], { axis: int(0) }, s, [2], 'int64');
     const outShape = shape && [shape[0], productDims(shape.slice(1))];
@@ -547,11 +567,13 @@ export class GraphBuilder {
       inputs.push(this.constant(tensor('float32', [], Float32Array.of(opts.value ?? 0)), { name: opts.name }));
     }
     const rank = pads.length / 2;
-    const outShape = shape && shape.map((d, i) => {
-      const grow = pads[i] + pads[i + rank];
-      if (grow === 0) return d;
-      return typeof d === 'number' ? d + grow : null;
-    });
+    const outShape =
+      shape &&
+      shape.map((d, i) => {
+        const grow = pads[i] + pads[i + rank];
+        if (grow === 0) return d;
+        return typeof d === 'number' ? d + grow : null;
+      });
     return this.emit1('Pad', inputs, { mode: { type: 'string', value: opts.mode ?? 'constant' } }, opts.name, outShape);
   }
 
@@ -676,7 +698,6 @@ function windowOut(d: Dim, kernel: number, stride: number, pad: number, dilation
   return out;
 }
 
-
 function broadcast(a: Dim[] | null, b: Dim[] | null): Dim[] | null {
   if (!a || !b) return null;
   const n = Math.max(a.length, b.length);
@@ -708,7 +729,11 @@ function reshapeShape(shape: Dim[] | null, target: number[]): Dim[] | null {
 }
 
 function int64Tensor(values: number[]): Tensor<'int64'> {
-  return tensor('int64', [values.length], BigInt64Array.from(values, (v) => BigInt(v)));
+  return tensor(
+    'int64',
+    [values.length],
+    BigInt64Array.from(values, (v) => BigInt(v)),
+  );
 }
 
 function int(value: number): AttributeValue {

@@ -43,7 +43,8 @@ describe('inferShapes', () => {
     const x = b.input('x', ['batch', 2, 4, 4]);
     const i64 = (v: number[], shape = [v.length]) => b.constant(tensor('int64', shape, BigInt64Array.from(v.map(BigInt))));
     const [zeros] = b.node('ConstantOfShape', [i64([4])], {
-      attributes: { value: { type: 'tensor', value: tensor('int64', [1], BigInt64Array.of(0n)) } }, dtypes: ['int64'],
+      attributes: { value: { type: 'tensor', value: tensor('int64', [1], BigInt64Array.of(0n)) } },
+      dtypes: ['int64'],
     });
     const [cat] = b.node('Concat', [i64([1, 1, 1, 1]), zeros], { attributes: { axis: { type: 'int', value: 0 } }, dtypes: ['int64'] });
     const [pairs] = b.node('Reshape', [cat, i64([-1, 2])], { dtypes: ['int64'] });

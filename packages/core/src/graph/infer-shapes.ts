@@ -5,7 +5,15 @@ import type { OperatorRegistry } from '../ops/registry.js';
 import { MAX_CONST, tensorConst, type ConstValue } from '../ops/shape-math.js';
 
 export {
-  broadcastShapes, constantNodeValue, normAxis, productDims, reduceAxesOf, reshapeShape, sumDims, tensorConst, type ConstValue,
+  broadcastShapes,
+  constantNodeValue,
+  normAxis,
+  productDims,
+  reduceAxesOf,
+  reshapeShape,
+  sumDims,
+  tensorConst,
+  type ConstValue,
 } from '../ops/shape-math.js';
 
 /**
@@ -35,9 +43,9 @@ export function inferShapes(graph: GraphBody | Graph, operators: OperatorRegistr
   for (const vi of graph.inputs) if (!shapes.has(vi.name)) shapes.set(vi.name, vi.shape && [...vi.shape]);
   const annotated = new Map<string, Dim[] | null>();
   for (const vi of [...graph.valueInfo, ...graph.outputs]) if (vi.shape) annotated.set(vi.name, [...vi.shape]);
-  const opset = 'opsetImports' in graph ? opsetVersion(graph) ?? 13 : 13;
+  const opset = 'opsetImports' in graph ? (opsetVersion(graph) ?? 13) : 13;
   const ctx: InferContext = {
-    shape: (v) => (v ? shapes.get(v) ?? null : null),
+    shape: (v) => (v ? (shapes.get(v) ?? null) : null),
     constant: (v) => (v ? constants.get(v) : undefined),
     opset,
   };

@@ -17,7 +17,14 @@ describe('inlineParameters', () => {
     g.nodes.unshift({ name: 'dedup', opType: 'Identity', domain: '', inputs: ['shared.bias'], outputs: [bias], attributes: [] });
     const w = g.initializers.get(gemm.inputs[1])!;
     g.initializers.delete(gemm.inputs[1]);
-    g.nodes.unshift({ name: 'c', opType: 'Constant', domain: '', inputs: [], outputs: [gemm.inputs[1]], attributes: [{ name: 'value', value: { type: 'tensor', value: w } }] });
+    g.nodes.unshift({
+      name: 'c',
+      opType: 'Constant',
+      domain: '',
+      inputs: [],
+      outputs: [gemm.inputs[1]],
+      attributes: [{ name: 'value', value: { type: 'tensor', value: w } }],
+    });
     const out = inlineParameters(g);
     expect(out.nodes.map((n) => n.opType)).toEqual(['Gemm']);
     expect(out.initializers.get(bias)!.data).toBe(out.initializers.get('shared.bias')!.data);

@@ -18,7 +18,8 @@ export function relaxBatch(graph: Graph): { graph: Graph; batch: number | null }
   const first = inputs.map((i) => i.shape?.[0]);
   const b = first[0];
   if (typeof b !== 'number' || !first.every((d) => d === b)) return { graph, batch: null };
-  const relax = (vi: ValueInfo): ValueInfo => (vi.shape && vi.shape[0] === b && !graph.initializers.has(vi.name) ? { ...vi, shape: [BATCH, ...vi.shape.slice(1)] } : vi);
+  const relax = (vi: ValueInfo): ValueInfo =>
+    vi.shape && vi.shape[0] === b && !graph.initializers.has(vi.name) ? { ...vi, shape: [BATCH, ...vi.shape.slice(1)] } : vi;
   return {
     graph: { ...graph, inputs: graph.inputs.map(relax), outputs: graph.outputs.map(relax), valueInfo: [] },
     batch: b,
@@ -28,5 +29,10 @@ export function relaxBatch(graph: Graph): { graph: Graph; batch: number | null }
 /** The inverse for a written model: inputs and outputs with a symbolic first dimension get `batch` back. */
 export function fixBatch(graph: Graph, batch: number): Graph {
   const fix = (vi: ValueInfo): ValueInfo => (vi.shape && typeof vi.shape[0] === 'string' ? { ...vi, shape: [batch as Dim, ...vi.shape.slice(1)] } : vi);
-  return { ...graph, inputs: graph.inputs.map(fix), outputs: graph.outputs.map(fix), valueInfo: graph.valueInfo.filter((vi) => !(vi.shape && typeof vi.shape[0] === 'string')) };
+  return {
+    ...graph,
+    inputs: graph.inputs.map(fix),
+    outputs: graph.outputs.map(fix),
+    valueInfo: graph.valueInfo.filter((vi) => !(vi.shape && typeof vi.shape[0] === 'string')),
+  };
 }

@@ -138,7 +138,12 @@ export function formatForWrite(registry: FormatRegistry, file: string): ModelFor
  * Reads a checkpoint in whichever registered format recognises it ({@link detectFormat}): the
  * graph, and the format it was read with (to write results back in kind).
  */
-export async function readModel(registry: FormatRegistry, file: string, bytes: Uint8Array, opts: ReadOptions = {}): Promise<{ graph: Graph; format: ModelFormat }> {
+export async function readModel(
+  registry: FormatRegistry,
+  file: string,
+  bytes: Uint8Array,
+  opts: ReadOptions = {},
+): Promise<{ graph: Graph; format: ModelFormat }> {
   const format = detectFormat(registry, file, bytes);
   return { graph: await format.read(bytes, { ...opts, file }), format };
 }

@@ -72,7 +72,10 @@ describe('.npy', () => {
     const ours = join(dir, 'ours.npy');
     writeFileSync(ours, encodeNpy({ dtype: 'float32', shape: [2, 2], data: Float32Array.from([1, 2, 3, 4]) }));
     const theirs = join(dir, 'theirs.npy');
-    execFileSync('python3', ['-c', `import numpy as np; a=np.load('${ours}'); assert a.dtype==np.float32 and a.shape==(2,2) and a[1,0]==3; np.save('${theirs}', np.arange(6, dtype=np.float64).reshape(3,2))`]);
+    execFileSync('python3', [
+      '-c',
+      `import numpy as np; a=np.load('${ours}'); assert a.dtype==np.float32 and a.shape==(2,2) and a[1,0]==3; np.save('${theirs}', np.arange(6, dtype=np.float64).reshape(3,2))`,
+    ]);
     const t = decodeNpy(readFileSync(theirs));
     expect(t.shape).toEqual([3, 2]);
     expect(Array.from(t.data as Float64Array)).toEqual([0, 1, 2, 3, 4, 5]);

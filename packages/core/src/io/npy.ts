@@ -10,13 +10,33 @@ import { sizeOf, type DType, type Tensor } from '../tensor/tensor.js';
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 const DESCR_TO_DTYPE: Record<string, DType> = {
-  '<f4': 'float32', '<f8': 'float64', '<f2': 'float16',
-  '|i1': 'int8', '|u1': 'uint8', '<i2': 'int16', '<u2': 'uint16',
-  '<i4': 'int32', '<u4': 'uint32', '<i8': 'int64', '<u8': 'uint64', '|b1': 'bool',
+  '<f4': 'float32',
+  '<f8': 'float64',
+  '<f2': 'float16',
+  '|i1': 'int8',
+  '|u1': 'uint8',
+  '<i2': 'int16',
+  '<u2': 'uint16',
+  '<i4': 'int32',
+  '<u4': 'uint32',
+  '<i8': 'int64',
+  '<u8': 'uint64',
+  '|b1': 'bool',
 };
 const DTYPE_TO_DESCR: Partial<Record<DType, string>> = Object.fromEntries(Object.entries(DESCR_TO_DTYPE).map(([k, v]) => [v, k]));
 const BYTES: Partial<Record<DType, number>> = {
-  float32: 4, float64: 8, float16: 2, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, bool: 1,
+  float32: 4,
+  float64: 8,
+  float16: 2,
+  int8: 1,
+  uint8: 1,
+  int16: 2,
+  uint16: 2,
+  int32: 4,
+  uint32: 4,
+  int64: 8,
+  uint64: 8,
+  bool: 1,
 };
 
 export function decodeNpy(bytes: Uint8Array, file?: string): Tensor {
@@ -45,10 +65,16 @@ export function decodeNpy(bytes: Uint8Array, file?: string): Tensor {
   }
   const dtype = DESCR_TO_DTYPE[descr!];
   if (!dtype) {
-    const hint = descr!.startsWith('>') ? 'convert it to little-endian, e.g. a.astype(a.dtype.newbyteorder("<"))' : `supported: ${Object.keys(DESCR_TO_DTYPE).join(' ')}`;
+    const hint = descr!.startsWith('>')
+      ? 'convert it to little-endian, e.g. a.astype(a.dtype.newbyteorder("<"))'
+      : `supported: ${Object.keys(DESCR_TO_DTYPE).join(' ')}`;
     throw new UnsupportedError(`.npy dtype ${descr} is not supported`, { file, hint });
   }
-  const shape = shapeText!.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  const shape = shapeText!
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) fail(`malformed .npy shape (${shapeText})`);
   const count = sizeOf(shape);
   const nbytes = count * BYTES[dtype]!;
@@ -86,16 +112,29 @@ export function encodeNpy(t: Tensor): Uint8Array {
 
 function typedArray(dtype: DType, buf: ArrayBuffer, n: number): ArrayBufferView {
   switch (dtype) {
-    case 'float32': return new Float32Array(buf, 0, n);
-    case 'float64': return new Float64Array(buf, 0, n);
-    case 'float16': case 'uint16': return new Uint16Array(buf, 0, n);
-    case 'int8': return new Int8Array(buf, 0, n);
-    case 'uint8': case 'bool': return new Uint8Array(buf, 0, n);
-    case 'int16': return new Int16Array(buf, 0, n);
-    case 'int32': return new Int32Array(buf, 0, n);
-    case 'uint32': return new Uint32Array(buf, 0, n);
-    case 'int64': return new BigInt64Array(buf, 0, n);
-    case 'uint64': return new BigUint64Array(buf, 0, n);
-    default: throw new UnsupportedError(`dtype ${dtype} has no .npy representation`);
+    case 'float32':
+      return new Float32Array(buf, 0, n);
+    case 'float64':
+      return new Float64Array(buf, 0, n);
+    case 'float16':
+    case 'uint16':
+      return new Uint16Array(buf, 0, n);
+    case 'int8':
+      return new Int8Array(buf, 0, n);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(buf, 0, n);
+    case 'int16':
+      return new Int16Array(buf, 0, n);
+    case 'int32':
+      return new Int32Array(buf, 0, n);
+    case 'uint32':
+      return new Uint32Array(buf, 0, n);
+    case 'int64':
+      return new BigInt64Array(buf, 0, n);
+    case 'uint64':
+      return new BigUint64Array(buf, 0, n);
+    default:
+      throw new UnsupportedError(`dtype ${dtype} has no .npy representation`);
   }
 }

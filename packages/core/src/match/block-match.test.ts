@@ -111,8 +111,18 @@ describe('block matching (attention heads)', () => {
     // QK shows the head order clearly; V alone is pure noise (its own alignment would be arbitrary).
     const vNoise = covarianceOf(randomFeatures(c, samples, rng), randomFeatures(c, samples, rng), c, samples);
     const point = (index: number, name: string): MergePoint => ({
-      index, name, channels: c, observe: { value: name, axis: 2 }, values: [], producers: [], consumers: [], ties: [],
-      blocks: { count: heads, size, group: 'blocks.0.attn' }, stopPoint: false, producerNodes: [], consumerNodes: [],
+      index,
+      name,
+      channels: c,
+      observe: { value: name, axis: 2 },
+      values: [],
+      producers: [],
+      consumers: [],
+      ties: [],
+      blocks: { count: heads, size, group: 'blocks.0.attn' },
+      stopPoint: false,
+      producerNodes: [],
+      consumerNodes: [],
     });
     const mg: MergeGraph = { points: [point(0, 'qk'), point(1, 'v')], heads: [], barriers: [] };
     const covs = [cov, vNoise];
@@ -125,8 +135,18 @@ describe('block matching (attention heads)', () => {
 
   it('matches points that share a transform once, from their averaged correlations', () => {
     const plainPoint = (index: number): MergePoint => ({
-      index, name: `seg${index}`, channels: c, observe: { value: 'x', axis: 2 }, values: [], producers: [], consumers: [], ties: [],
-      shareTransform: 'stream', stopPoint: true, producerNodes: [], consumerNodes: [],
+      index,
+      name: `seg${index}`,
+      channels: c,
+      observe: { value: 'x', axis: 2 },
+      values: [],
+      producers: [],
+      consumers: [],
+      ties: [],
+      shareTransform: 'stream',
+      stopPoint: true,
+      producerNodes: [],
+      consumerNodes: [],
     });
     // Segment 0 shows the permutation, segment 1 is noise: together they still point to it.
     const noise = covarianceOf(randomFeatures(c, samples, rng), randomFeatures(c, samples, rng), c, samples);

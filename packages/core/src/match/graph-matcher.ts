@@ -90,7 +90,12 @@ export function resolveMatcherParams(m: AnyMatcher, given: MatcherParams = {}): 
     }
     const spec = m.parameters?.[name];
     const range = spec && (spec.min !== undefined || spec.max !== undefined) ? `${spec.min ?? '−∞'} … ${spec.max ?? '∞'}` : undefined;
-    if (!Number.isFinite(value) || (spec?.integer && !Number.isInteger(value)) || (spec?.min !== undefined && value < spec.min) || (spec?.max !== undefined && value > spec.max)) {
+    if (
+      !Number.isFinite(value) ||
+      (spec?.integer && !Number.isInteger(value)) ||
+      (spec?.min !== undefined && value < spec.min) ||
+      (spec?.max !== undefined && value > spec.max)
+    ) {
       throw new InvalidArgumentError(`matcher "${m.name}": parameter ${name} = ${value} is out of range`, {
         hint: `${name}: ${spec?.description ?? 'a finite number'}${range ? ` (${range}${spec?.integer ? ', whole numbers' : ''})` : ''}`,
       });

@@ -108,8 +108,16 @@ describe('golden parity with the reference ZipIt! implementation', () => {
 describe('zipit matcher', () => {
   it('agrees with a straightforward port of the reference loop on random inputs', () => {
     const cases: [number, number, number, number][] = [
-      [2, 24, 0.3, 0.125], [2, 24, 0.0001, 0.075], [2, 24, 0.5, 1], [2, 24, 0, 1], [2, 24, 0, 0.5],
-      [3, 16, 0.3, 0.125], [3, 16, 0, 1], [4, 10, 0.5, 0.25], [2, 40, 0.9, 0], [3, 20, 1, 0.3],
+      [2, 24, 0.3, 0.125],
+      [2, 24, 0.0001, 0.075],
+      [2, 24, 0.5, 1],
+      [2, 24, 0, 1],
+      [2, 24, 0, 0.5],
+      [3, 16, 0.3, 0.125],
+      [3, 16, 0, 1],
+      [4, 10, 0.5, 0.25],
+      [2, 40, 0.9, 0],
+      [3, 20, 1, 0.3],
     ];
     let seed = 1;
     for (const [m, c, a, b] of cases) {
@@ -127,7 +135,12 @@ describe('zipit matcher', () => {
 
   it('agrees with the port on ties, dead channels, negative correlations and α > 1', () => {
     let seed = 1000;
-    for (const [m, c, a, b] of [[2, 32, 0.3, 0.125], [2, 32, 1.5, 0.5], [3, 12, 0, 0.25], [2, 48, 0.01, 1]] as const) {
+    for (const [m, c, a, b] of [
+      [2, 32, 0.3, 0.125],
+      [2, 32, 1.5, 0.5],
+      [3, 12, 0, 0.25],
+      [2, 48, 0.01, 1],
+    ] as const) {
       for (let rep = 0; rep < 3; rep++) {
         const n = m * c;
         const cov = randomCovariance(n, seed++);
@@ -208,7 +221,8 @@ describe('permute and average matchers', () => {
 describe('linear sum assignment', () => {
   it('finds the optimum (checked by brute force on small matrices)', () => {
     const r = rng(3);
-    const perms = (n: number): number[][] => (n === 1 ? [[0]] : perms(n - 1).flatMap((p) => Array.from({ length: n }, (_, k) => [...p.slice(0, k), n - 1, ...p.slice(k)])));
+    const perms = (n: number): number[][] =>
+      n === 1 ? [[0]] : perms(n - 1).flatMap((p) => Array.from({ length: n }, (_, k) => [...p.slice(0, k), n - 1, ...p.slice(k)]));
     for (let n = 1; n <= 6; n++) {
       for (let rep = 0; rep < 5; rep++) {
         const cost = Float64Array.from({ length: n * n }, () => Math.round(r() * 10) / 2);

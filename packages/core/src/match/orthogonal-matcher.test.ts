@@ -46,7 +46,10 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** A random orthogonal matrix with Q·1 = 1 (so it commutes with LayerNorm's centring). */
 function rotationFixingOnes(c: number, seed: number): Float64Array {
   const r = new SeededRandom(seed);
-  return procrustesFixingOnes(Float64Array.from({ length: c * c }, () => r.normal()), c);
+  return procrustesFixingOnes(
+    Float64Array.from({ length: c * c }, () => r.normal()),
+    c,
+  );
 }
 
 describe('jacobiSvd', () => {

@@ -5,7 +5,7 @@ import { zipitMatchReferencePort } from './zipit-reference.js';
 /** A seeded covariance of N·C features that share a few latent factors (positive semi-definite). */
 function covariance(n: number, seed: number): Float64Array {
   let s = seed >>> 0;
-  const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const r = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const samples = 48;
   const x = Array.from({ length: n }, () => new Float64Array(samples));
   const load = Array.from({ length: n }, () => [r() - 0.5, r() - 0.5, r() - 0.5]);
@@ -23,7 +23,8 @@ function covariance(n: number, seed: number): Float64Array {
   return cov;
 }
 
-const groups = (r: ReturnType<typeof zipitMatch>) => Array.from({ length: r.numModels * r.channels }, (_, row) => r.unmerge.subarray(row * r.channels, (row + 1) * r.channels).indexOf(1));
+const groups = (r: ReturnType<typeof zipitMatch>) =>
+  Array.from({ length: r.numModels * r.channels }, (_, row) => r.unmerge.subarray(row * r.channels, (row + 1) * r.channels).indexOf(1));
 
 describe('zipit budget (β)', () => {
   it('is the reference formula, clamped to [0, toRemove + 1]', () => {

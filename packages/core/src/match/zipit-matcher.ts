@@ -209,8 +209,16 @@ function rescan(S: Float32Array, o: number, act: Int32Array, len: number, k: num
 
 /** Applies the logged column updates that row k has not seen yet. */
 function replay(
-  S: Float32Array, o: number, k: number, synced: Int32Array, logLen: number,
-  logLo: Int32Array, logHi: Int32Array, logForbid: Int32Array, useAlpha: boolean, a32: number,
+  S: Float32Array,
+  o: number,
+  k: number,
+  synced: Int32Array,
+  logLen: number,
+  logLo: Int32Array,
+  logHi: Int32Array,
+  logForbid: Int32Array,
+  useAlpha: boolean,
+  a32: number,
 ): void {
   const row = k * o;
   const from = synced[k];
@@ -220,7 +228,7 @@ function replay(
   if (logLen - from > 48) {
     let touch = 0;
     for (let j = row, end = row + o; j < end; j += 16) touch += S[j];
-    if (touch !== touch) synced[k] = 0;
+    if (Number.isNaN(touch)) synced[k] = 0;
   }
   for (let t = from; t < logLen; t++) {
     const lo = logLo[t];
@@ -262,10 +270,12 @@ export const zipitMatcher: Matcher = {
   defaults: { alpha: 0.5, beta: 1 },
   parameters: {
     alpha: {
-      description: 'similarity decay of a merged feature (its similarities become min · α); any finite number, ≤ 0 forbids re-merging it with its origin models (the reference uses 0.5)',
+      description:
+        'similarity decay of a merged feature (its similarities become min · α); any finite number, ≤ 0 forbids re-merging it with its origin models (the reference uses 0.5)',
     },
     beta: {
-      description: 'within-model merges each model may make, as a share of ⌊(N−1)·C/N⌋: 0 = only across models, 1 = the reference default; larger values are clamped by the budget',
+      description:
+        'within-model merges each model may make, as a share of ⌊(N−1)·C/N⌋: 0 = only across models, 1 = the reference default; larger values are clamped by the budget',
       min: 0,
     },
   },

@@ -13,7 +13,11 @@ export function zipitMatchReferencePort(covariance: Float32Array | Float64Array,
   const o = squareSize(covariance);
   const om = checkCovariance(covariance, o, numModels);
   let n = o;
-  const ties = new TwinTies(covariance, o, Int32Array.from({ length: o }, (_, i) => Math.floor(i / om)));
+  const ties = new TwinTies(
+    covariance,
+    o,
+    Int32Array.from({ length: o }, (_, i) => Math.floor(i / om)),
+  );
   let sims: Float32Array = new Float32Array(o * o);
   const std = stdDevs32(covariance, o);
   for (let i = 0; i < o; i++) ties.similarityRow(std, i, sims, i * o);

@@ -5,7 +5,7 @@ import type { MergeGraph } from './merge-graph.js';
 
 /** Whether a graph is an instance of an architecture; when not, why (one line naming the node). */
 export type Recognition =
-  | { match: true; /** e.g. `resnet20`, `resnet50-bottleneck` */ variant: string; /** one line for `zipit inspect` */ summary: string }
+  | { match: true /** e.g. `resnet20`, `resnet50-bottleneck` */; variant: string /** one line for `zipit inspect` */; summary: string }
   | { match: false; reason: string };
 
 /** A seeded reference model of the family, for tests and examples. */

@@ -41,13 +41,15 @@ describe('deriveMergeGraph on a plain CNN', () => {
 
   it('lists producers (weights, bias, BatchNorm parameters and statistics) and consumers with their axes', () => {
     const p = point(mg, 'conv2:in');
-    expect(refs(p.producers)).toEqual(refs([
-      { param: 'conv1.weight', axis: 0 },
-      { param: 'bn1.weight', axis: 0 },
-      { param: 'bn1.bias', axis: 0 },
-      { param: 'bn1.running_mean', axis: 0 },
-      { param: 'bn1.running_var', axis: 0 },
-    ]));
+    expect(refs(p.producers)).toEqual(
+      refs([
+        { param: 'conv1.weight', axis: 0 },
+        { param: 'bn1.weight', axis: 0 },
+        { param: 'bn1.bias', axis: 0 },
+        { param: 'bn1.running_mean', axis: 0 },
+        { param: 'bn1.running_var', axis: 0 },
+      ]),
+    );
     expect(refs(p.consumers)).toEqual(['conv2.weight@1']);
     const q = point(mg, 'fc:in');
     expect(refs(q.producers)).toEqual(['conv2.bias@0', 'conv2.weight@0']);
@@ -117,7 +119,10 @@ describe('deriveMergeGraph on residual networks', () => {
     ]);
     expect(refs(point(mg, 'block.conv1:in').consumers)).toEqual(['block.conv1.weight@1', 'block.shortcut.weight@1']);
     expect(refs(point(mg, 'block:stream').producers)).toEqual([
-      'block.conv2.bias@0', 'block.conv2.weight@0', 'block.shortcut.bias@0', 'block.shortcut.weight@0',
+      'block.conv2.bias@0',
+      'block.conv2.weight@0',
+      'block.shortcut.bias@0',
+      'block.shortcut.weight@0',
     ]);
   });
 });
@@ -263,8 +268,14 @@ describe('deriveMergeGraph through flattening, concatenation and splits along ch
     const b = new GraphBuilder({ seed: 4 });
     const x = b.relu(b.conv(b.input('input', ['batch', 3, 8, 8]), 4, { name: 'conv1', pad: 1 }));
     const t = b.transpose(x, [0, 2, 3, 1]);
-    const windows = b.node('Reshape', [t, b.constant(tensor('int64', [3], BigInt64Array.of(-1n, 16n, 4n)), { name: 'win' })], { name: 'win', shapes: [[null, 16, 4]] })[0];
-    const back = b.node('Reshape', [windows, b.constant(tensor('int64', [4], BigInt64Array.of(-1n, 8n, 8n, 4n)), { name: 'unwin' })], { name: 'unwin', shapes: [['batch', 8, 8, 4]] })[0];
+    const windows = b.node('Reshape', [t, b.constant(tensor('int64', [3], BigInt64Array.of(-1n, 16n, 4n)), { name: 'win' })], {
+      name: 'win',
+      shapes: [[null, 16, 4]],
+    })[0];
+    const back = b.node('Reshape', [windows, b.constant(tensor('int64', [4], BigInt64Array.of(-1n, 8n, 8n, 4n)), { name: 'unwin' })], {
+      name: 'unwin',
+      shapes: [['batch', 8, 8, 4]],
+    })[0];
     const y = b.transpose(back, [0, 3, 1, 2]);
     b.output(b.gemm(b.flatten(b.globalAveragePool(y)), 3, { name: 'fc' }), 'logits');
     const mg = deriveMergeGraph(b.build());
@@ -284,7 +295,10 @@ describe('deriveMergeGraph through flattening, concatenation and splits along ch
     expect(mg.barriers).toEqual([]);
     const pa = point(mg, 'convB:in');
     expect(pa.channels).toBe(4);
-    expect(pa.consumers.map((r) => [r.param, r.axis, r.offset ?? 0])).toEqual([['convB.weight', 1, 0], ['conv3.weight', 1, 0]]);
+    expect(pa.consumers.map((r) => [r.param, r.axis, r.offset ?? 0])).toEqual([
+      ['convB.weight', 1, 0],
+      ['conv3.weight', 1, 0],
+    ]);
     const pb = mg.points.find((p) => p.producerNodes.includes('/convB/Conv'))!;
     expect(pb.channels).toBe(2);
     expect(pb.consumers.map((r) => [r.param, r.axis, r.offset ?? 0])).toEqual([['conv3.weight', 1, 4]]);
@@ -304,7 +318,9 @@ describe('deriveMergeGraph through flattening, concatenation and splits along ch
       const c = b.relu(b.conv(input, 2, { name: 'convB', pad: 1 }));
       const cat = b.concat([a, c], 1, { name: 'cat' });
       const parts = b.node('Split', [cat, b.constant(tensor('int64', [2], BigInt64Array.from(sizes.map(BigInt))), { name: 'split' })], {
-        name: 'split', attributes: { axis: { type: 'int', value: 1 } }, outputs: 2,
+        name: 'split',
+        attributes: { axis: { type: 'int', value: 1 } },
+        outputs: 2,
         shapes: sizes.map((n) => ['batch', n, 8, 8]),
       });
       const y = b.add(b.conv(parts[0], 3, { name: 'convC', pad: 1 }), b.conv(parts[1], 3, { name: 'convD', pad: 1 }));

@@ -1,14 +1,7 @@
 import { ShapeError } from '../errors.js';
 import { opsetVersion, type Graph, type GraphBody, type Node } from '../graph/graph.js';
 import { inferShapes, type ShapeTable } from '../graph/infer-shapes.js';
-import {
-  hasWeights,
-  type Barrier,
-  type MergeGraph,
-  type ParamRef,
-  type Tie,
-  type ValueAxis,
-} from './merge-graph.js';
+import { hasWeights, type Barrier, type MergeGraph, type ParamRef, type Tie, type ValueAxis } from './merge-graph.js';
 import { commonModulePrefix, moduleName, scopeModule } from './naming.js';
 import { assembleMergeGraph, dedupeRefs, type HeadDraft, type PointDraft } from '../plugin/assemble-merge-graph.js';
 import { defaultOperators } from '../ops/builtin.js';
@@ -82,10 +75,13 @@ class Derivation {
   private readonly ties: { tie: Tie; el: number }[] = [];
   private readonly barriers: BarrierRecord[] = [];
 
-  constructor(private readonly graph: Graph | GraphBody, opts: DeriveOptions) {
+  constructor(
+    private readonly graph: Graph | GraphBody,
+    opts: DeriveOptions,
+  ) {
     this.operators = opts.operators ?? defaultOperators;
     this.shapes = inferShapes(graph, this.operators);
-    this.opset = 'opsetImports' in graph ? opsetVersion(graph) ?? 13 : 13;
+    this.opset = 'opsetImports' in graph ? (opsetVersion(graph) ?? 13) : 13;
     graph.nodes.forEach((n, i) => {
       this.nodeIndex.set(n.name, i);
       for (const o of n.outputs) if (o) this.producerOf.set(o, n);
@@ -468,14 +464,12 @@ class Derivation {
       const size = span(r);
       const needed = (r.offset ?? 0) + channels * (r.repeat ?? 1);
       if (r.offset === undefined && r.repeat === undefined ? size !== channels : size < needed) {
-        throw new ShapeError(
-          `parameter "${r.param}" has ${size} entries on axis ${r.axis}, but "${first.param}" gives the space ${channels} channels`,
-          { node: r.node },
-        );
+        throw new ShapeError(`parameter "${r.param}" has ${size} entries on axis ${r.axis}, but "${first.param}" gives the space ${channels} channels`, {
+          node: r.node,
+        });
       }
     }
-    const order = (names: string[]) =>
-      [...new Set(names)].sort((a, b) => this.nodeIndex.get(a)! - this.nodeIndex.get(b)!);
+    const order = (names: string[]) => [...new Set(names)].sort((a, b) => this.nodeIndex.get(a)! - this.nodeIndex.get(b)!);
     const producerNodes = order(producers.map((p) => p.node));
     const consumerNodes = order(consumers.map((c) => c.node));
     const ties = this.ties.filter((t) => inSpace(t.el)).map((t) => t.tie);

@@ -66,7 +66,13 @@ export function matchMergeGraph(
     let order = orders.get(key);
     if (!order) {
       const members = mg.points.filter((q) => q.index === p.index || (blocks.group !== undefined && q.blocks?.group === blocks.group));
-      order = align ? alignBlocks(members.map((q) => cov(q.index)), numModels, blocks) : identityBlockOrder(numModels, blocks.count);
+      order = align
+        ? alignBlocks(
+            members.map((q) => cov(q.index)),
+            numModels,
+            blocks,
+          )
+        : identityBlockOrder(numModels, blocks.count);
       orders.set(key, order);
     }
     return matchBlockwise(cov(p.index), numModels, blocks, order, (sub, n) => matcher.match(sub, n, params));

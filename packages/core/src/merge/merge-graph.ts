@@ -281,10 +281,10 @@ export function validateMergeGraph(graph: GraphBody, mg: MergeGraph): void {
       const offset = ref.offset ?? 0;
       const repeat = ref.repeat ?? 1;
       if (size === undefined || offset < 0 || !Number.isInteger(repeat) || repeat < 1 || offset + p.channels * repeat > size) {
-        throw new ShapeError(
-          `parameter "${ref.param}" [${t.shape.join(', ')}] has no ${p.channels} channels on axis ${ref.axis} from offset ${offset}`,
-          { space: p.name, node: ref.node },
-        );
+        throw new ShapeError(`parameter "${ref.param}" [${t.shape.join(', ')}] has no ${p.channels} channels on axis ${ref.axis} from offset ${offset}`, {
+          space: p.name,
+          node: ref.node,
+        });
       }
     }
   });

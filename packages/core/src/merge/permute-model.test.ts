@@ -6,8 +6,18 @@ import type { MergeGraph, MergePoint } from './merge-graph.js';
 import { permuteModel, randomPointPermutations } from './permute-model.js';
 
 const point = (index: number, channels: number, extra: Partial<MergePoint> = {}): MergePoint => ({
-  index, name: `p${index}`, channels, observe: { value: 'x', axis: 1 }, values: [], producers: [], consumers: [], ties: [],
-  stopPoint: false, producerNodes: [], consumerNodes: [], ...extra,
+  index,
+  name: `p${index}`,
+  channels,
+  observe: { value: 'x', axis: 1 },
+  values: [],
+  producers: [],
+  consumers: [],
+  ties: [],
+  stopPoint: false,
+  producerNodes: [],
+  consumerNodes: [],
+  ...extra,
 });
 
 describe('randomPointPermutations', () => {
@@ -30,7 +40,11 @@ describe('randomPointPermutations', () => {
 
 describe('permuteModel', () => {
   it('permutes each producer/consumer axis from its offset and leaves the rest of the axis alone', () => {
-    const w = tensor('float32', [2, 6], Float32Array.from({ length: 12 }, (_, i) => i));
+    const w = tensor(
+      'float32',
+      [2, 6],
+      Float32Array.from({ length: 12 }, (_, i) => i),
+    );
     const graph = { initializers: new Map([['w', w]]) } as unknown as Graph;
     const mg: MergeGraph = {
       points: [point(0, 3, { producers: [{ param: 'w', axis: 1, node: 'n', offset: 2 }] })],

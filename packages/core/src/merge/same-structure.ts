@@ -48,9 +48,13 @@ export function structureDifference(a: Graph, b: Graph, flexible: ReadonlySet<st
     const x = a.nodes[i];
     const y = b.nodes[i];
     const same =
-      x.name === y.name && x.opType === y.opType && x.domain === y.domain &&
-      x.inputs.length === y.inputs.length && x.inputs.every((v, j) => v === y.inputs[j]) &&
-      x.outputs.length === y.outputs.length && x.outputs.every((v, j) => v === y.outputs[j]);
+      x.name === y.name &&
+      x.opType === y.opType &&
+      x.domain === y.domain &&
+      x.inputs.length === y.inputs.length &&
+      x.inputs.every((v, j) => v === y.inputs[j]) &&
+      x.outputs.length === y.outputs.length &&
+      x.outputs.every((v, j) => v === y.outputs[j]);
     if (!same) return { message: `node ${i} is "${x.name}" (${x.opType}) vs "${y.name}" (${y.opType})`, node: x.name };
   }
   for (const [name, t0] of a.initializers) {

@@ -184,11 +184,22 @@ describe('zipGraphs', () => {
     const node = fa.nodes[0].name;
     const y = fa.nodes[0].outputs[0];
     const fmg: MergeGraph = {
-      points: [{
-        index: 0, name: 'attn:qk', channels: 2, observe: { value: y, axis: 2 }, values: [{ value: y, axis: 2 }],
-        producers: [{ param: 'qkv.weight', axis: 1, node, offset: 0 }], consumers: [{ param: 'qkv.weight', axis: 1, node, offset: 2 }],
-        ties: [], blocks: { count: 1, size: 2 }, stopPoint: true, producerNodes: [node], consumerNodes: [node],
-      }],
+      points: [
+        {
+          index: 0,
+          name: 'attn:qk',
+          channels: 2,
+          observe: { value: y, axis: 2 },
+          values: [{ value: y, axis: 2 }],
+          producers: [{ param: 'qkv.weight', axis: 1, node, offset: 0 }],
+          consumers: [{ param: 'qkv.weight', axis: 1, node, offset: 2 }],
+          ties: [],
+          blocks: { count: 1, size: 2 },
+          stopPoint: true,
+          producerNodes: [node],
+          consumerNodes: [node],
+        },
+      ],
       heads: [],
       barriers: [],
     };

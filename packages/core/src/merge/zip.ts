@@ -78,7 +78,10 @@ class Zipper {
   private readonly blocks: Blocks[][] = [];
   private readonly identicalCache = new Map<string, boolean>();
 
-  constructor(private readonly graphs: readonly Graph[], private readonly opts: ZipOptions) {
+  constructor(
+    private readonly graphs: readonly Graph[],
+    private readonly opts: ZipOptions,
+  ) {
     this.n = graphs.length;
     if (this.n < 1) throw new InvalidArgumentError('zip needs at least one model');
     this.names = opts.modelNames ? [...opts.modelNames] : graphs.map((_, k) => `model${k}`);
@@ -95,7 +98,10 @@ class Zipper {
     for (let p = 0; p <= this.stop; p++) this.blocks.push(this.pointBlocks(p));
     for (let p = 0; p <= this.stop; p++) {
       const point = this.mg.points[p];
-      for (const [role, list] of [['producer', point.producers], ['consumer', point.consumers]] as const) {
+      for (const [role, list] of [
+        ['producer', point.producers],
+        ['consumer', point.consumers],
+      ] as const) {
         for (const r of list) {
           const refs = this.refs.get(r.param) ?? this.refs.set(r.param, []).get(r.param)!;
           refs.push({ axis: r.axis, offset: r.offset ?? 0, repeat: r.repeat ?? 1, point: p, role });
@@ -266,7 +272,10 @@ class Zipper {
         shared.add(node.name);
       } else {
         if (paramRefs.some((rs) => rs.some((r) => r.role === 'producer'))) {
-          throw new InvalidArgumentError('node reads a producer parameter of a zipped point but writes no zipped point; the merge graph is inconsistent', where);
+          throw new InvalidArgumentError(
+            'node reads a producer parameter of a zipped point but writes no zipped point; the merge graph is inconsistent',
+            where,
+          );
         }
         const same =
           !heads.has(node.name) &&

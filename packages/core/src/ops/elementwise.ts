@@ -83,19 +83,13 @@ export const broadcast: Rule = (ctx) => {
       );
     }
     if (!ctx.param(v)) {
-      ctx.decline(
-        `its per-channel operand "${v}" is computed, not an initializer`,
-        'export with constant folding so per-channel constants are initializers',
-      );
+      ctx.decline(`its per-channel operand "${v}" is computed, not an initializer`, 'export with constant folding so per-channel constants are initializers');
     }
     perChannel.push({ param: v, axis: pos });
   }
   const first = ctx.elementOf(channelled[0])!;
   const ye = ctx.join(out, axis, first);
-  const others = [
-    ...channelled.slice(1).map((v) => ctx.elementOf(v)!),
-    ...joinAxisLess.map((j) => ctx.channel(j.value, j.axis)),
-  ];
+  const others = [...channelled.slice(1).map((v) => ctx.elementOf(v)!), ...joinAxisLess.map((j) => ctx.channel(j.value, j.axis))];
   for (const el of others) {
     if (TIES.has(op)) ctx.tie(ye, el, features);
     else ctx.unite(ye, el);
@@ -222,9 +216,35 @@ function constWhere(node: Node, ctx: InferContext): ConstValue | undefined {
 
 /** Channel-wise activations and casts: one activation in, same space out. */
 const ACTIVATIONS = [
-  'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Gelu', 'Erf', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign',
-  'HardSigmoid', 'HardSwish', 'Mish', 'ThresholdedRelu', 'Clip', 'Sqrt', 'Exp', 'Log', 'Neg', 'Abs',
-  'Reciprocal', 'Floor', 'Ceil', 'Round', 'Sign', 'Sin', 'Cos', 'Cast',
+  'Relu',
+  'LeakyRelu',
+  'Sigmoid',
+  'Tanh',
+  'Gelu',
+  'Erf',
+  'Elu',
+  'Selu',
+  'Celu',
+  'Softplus',
+  'Softsign',
+  'HardSigmoid',
+  'HardSwish',
+  'Mish',
+  'ThresholdedRelu',
+  'Clip',
+  'Sqrt',
+  'Exp',
+  'Log',
+  'Neg',
+  'Abs',
+  'Reciprocal',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Sign',
+  'Sin',
+  'Cos',
+  'Cast',
 ];
 
 /** Element-wise operators: activations, arithmetic, softmax, comparisons (shape inference only). */

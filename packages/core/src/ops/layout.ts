@@ -1,9 +1,7 @@
 import { intAttr, intsAttr, type Dim, type Node } from '../graph/graph.js';
 import { operators, type InferContext, type InferResult, type OperatorDef, type ShapeInference } from './operator.js';
 import { axisIn, featureAt, type Rule, type RuleContext } from './rule.js';
-import {
-  broadcastShapes, gatherConst, isNum, normAxis, productDims, reshapeShape, sumDims, unknownDims, type ConstValue,
-} from './shape-math.js';
+import { broadcastShapes, gatherConst, isNum, normAxis, productDims, reshapeShape, sumDims, unknownDims, type ConstValue } from './shape-math.js';
 
 /**
  * Operators that move data between axes without mixing channels: Flatten/Reshape (after global
@@ -229,7 +227,8 @@ export const split: Rule = (ctx) => {
     const parts = ctx.parts(x);
     const total = parts.reduce((n, p) => n + p.size, 0);
     const given = intsAttr(ctx.node, 'split') ?? (ctx.node.inputs[1] ? ctx.constant(ctx.node.inputs[1])?.values : undefined);
-    const sizes = given ?? (total % ctx.node.outputs.length === 0 ? new Array<number>(ctx.node.outputs.length).fill(total / ctx.node.outputs.length) : undefined);
+    const sizes =
+      given ?? (total % ctx.node.outputs.length === 0 ? new Array<number>(ctx.node.outputs.length).fill(total / ctx.node.outputs.length) : undefined);
     if (!sizes || !sizes.every((d) => typeof d === 'number')) return ctx.decline('its split sizes are not constant');
     let start = 0;
     ctx.node.outputs.forEach((o, k) => {
@@ -368,9 +367,10 @@ export const transposeShape: ShapeInference = (node, ctx) => {
   const perm = intsAttr(node, 'perm') ?? x.map((_, i) => x.length - 1 - i);
   const shape = perm.map((p) => x[p]);
   const c = ctx.constant(node.inputs[0]);
-  const constant = c && shape.every(isNum)
-    ? { shape: shape as number[], values: gatherConst(c, shape as number[], (dst) => perm.map((_, a) => dst[perm.indexOf(a)])) }
-    : undefined;
+  const constant =
+    c && shape.every(isNum)
+      ? { shape: shape as number[], values: gatherConst(c, shape as number[], (dst) => perm.map((_, a) => dst[perm.indexOf(a)])) }
+      : undefined;
   return { shapes: [shape], constants: [constant] };
 };
 
@@ -415,9 +415,8 @@ export const concatShape: ShapeInference = (node, ctx) => {
   const axis = normAxis(intAttr(node, 'axis', 0), shapes[0].length);
   const out = shapes[0].map((d, i) => (i === axis ? sumDims(shapes.map((s) => s[axis])) : d));
   const cs = node.inputs.filter((i) => i).map((i) => ctx.constant(i));
-  const constant = shapes[0].length === 1 && cs.every((c) => c)
-    ? { shape: [cs.reduce((n, c) => n + c!.values.length, 0)], values: cs.flatMap((c) => c!.values) }
-    : undefined;
+  const constant =
+    shapes[0].length === 1 && cs.every((c) => c) ? { shape: [cs.reduce((n, c) => n + c!.values.length, 0)], values: cs.flatMap((c) => c!.values) } : undefined;
   return { shapes: [out], constants: [constant] };
 };
 
@@ -508,7 +507,16 @@ export const expandShape: ShapeInference = (node, ctx) => {
   const s = ctx.constant(node.inputs[1]);
   if (s) return { shapes: [broadcastShapes(x, s.values)] };
   const target = unknownDims(ctx.shape(node.inputs[1]));
-  return { shapes: [x && target ? broadcastShapes(x.map((d) => (d === 1 ? null : d)), target) : null] };
+  return {
+    shapes: [
+      x && target
+        ? broadcastShapes(
+            x.map((d) => (d === 1 ? null : d)),
+            target,
+          )
+        : null,
+    ],
+  };
 };
 
 /** Split into `split` sizes (input or attribute) or equal parts (one per output), along `axis`. */
@@ -519,9 +527,7 @@ export const splitShape: ShapeInference = (node, ctx) => {
   const n = node.outputs.length;
   const given = intsAttr(node, 'split') ?? (node.inputs[1] ? ctx.constant(node.inputs[1])?.values : undefined);
   const d = x[axis];
-  const sizes: Dim[] = given
-    ? given
-    : typeof d === 'number' && d % n === 0 ? new Array<Dim>(n).fill(d / n) : new Array<Dim>(n).fill(null);
+  const sizes: Dim[] = given ? given : typeof d === 'number' && d % n === 0 ? new Array<Dim>(n).fill(d / n) : new Array<Dim>(n).fill(null);
   return { shapes: sizes.map((s) => x.map((v, i) => (i === axis ? (isNum(s) ? s : null) : v))) };
 };
 

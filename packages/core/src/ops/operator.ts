@@ -37,16 +37,7 @@ export interface OperatorDef {
  * - `elementwise`, `normalization`, `pooling`, `reduction`, `layout`, `attention`: descriptive
  *   (listings, plugins that recognise layers), no special treatment by the engines.
  */
-export type OperatorRole =
-  | 'weight'
-  | 'elementwise'
-  | 'normalization'
-  | 'pooling'
-  | 'reduction'
-  | 'layout'
-  | 'attention'
-  | 'shape'
-  | 'constant';
+export type OperatorRole = 'weight' | 'elementwise' | 'normalization' | 'pooling' | 'reduction' | 'layout' | 'attention' | 'shape' | 'constant';
 
 /** What shape inference knows while visiting one node (values before it in graph order). */
 export interface InferContext {

@@ -69,10 +69,7 @@ export const pad: Rule = (ctx) => {
     axes = a.values.map((v) => axisIn(Number(v), rank));
   }
   if (mode === 'constant' && value !== 0) {
-    ctx.decline(
-      `Pad with the non-zero constant ${value} does not commute with merging`,
-      'only zero, reflect or edge padding is exact',
-    );
+    ctx.decline(`Pad with the non-zero constant ${value} does not commute with merging`, 'only zero, reflect or edge padding is exact');
   }
   if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge') ctx.decline(`Pad mode "${mode}" is not supported`);
   const c = ctx.channelAxis(x);
@@ -148,7 +145,9 @@ const OBSERVED_REDUCTIONS = new Set(['ReduceMean', 'ReduceMax', 'ReduceSum']);
 export const poolingOperators: readonly OperatorDef[] = [
   ...operators(['MaxPool', 'AveragePool', 'LpPool'], { role: 'pooling', rule: pool, infer: poolShape, observeThrough: true }),
   ...operators(['GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool'], { role: 'pooling', rule: pool, infer: globalPoolShape, observeThrough: true }),
-  ...REDUCTIONS.map((opType): OperatorDef => ({ opType, role: 'reduction', rule: reduce, infer: reduceShape, observeThrough: OBSERVED_REDUCTIONS.has(opType) })),
+  ...REDUCTIONS.map(
+    (opType): OperatorDef => ({ opType, role: 'reduction', rule: reduce, infer: reduceShape, observeThrough: OBSERVED_REDUCTIONS.has(opType) }),
+  ),
   { opType: 'Pad', role: 'pooling', rule: pad, infer: padShape, observeThrough: true },
   ...operators(['Resize', 'Upsample'], { role: 'pooling', rule: resize }),
 ];

@@ -11,9 +11,29 @@ describe('OperatorRegistry', () => {
     for (const d of defs) expect(d.rule !== undefined || d.infer !== undefined).toBe(true);
     expect(defaultOperators.keysWith('weight')).toEqual(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
     expect(defaultOperators.keysWith('shape')).toEqual(['Shape', 'Size']);
-    expect(defs.filter((d) => d.observeThrough).map((d) => d.opType).sort()).toEqual([
-      'AveragePool', 'Dropout', 'Flatten', 'GlobalAveragePool', 'GlobalLpPool', 'GlobalMaxPool', 'Identity', 'LpPool', 'MaxPool',
-      'Pad', 'ReduceMax', 'ReduceMean', 'ReduceSum', 'Reshape', 'Squeeze', 'Transpose', 'Unsqueeze',
+    expect(
+      defs
+        .filter((d) => d.observeThrough)
+        .map((d) => d.opType)
+        .sort(),
+    ).toEqual([
+      'AveragePool',
+      'Dropout',
+      'Flatten',
+      'GlobalAveragePool',
+      'GlobalLpPool',
+      'GlobalMaxPool',
+      'Identity',
+      'LpPool',
+      'MaxPool',
+      'Pad',
+      'ReduceMax',
+      'ReduceMean',
+      'ReduceSum',
+      'Reshape',
+      'Squeeze',
+      'Transpose',
+      'Unsqueeze',
     ]);
   });
 

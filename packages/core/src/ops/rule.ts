@@ -77,7 +77,10 @@ export type Rule = (ctx: RuleContext) => void;
 
 /** Thrown by `RuleContext.decline`; caught by the engine. */
 export class Decline extends Error {
-  constructor(readonly reason: string, readonly hint: string) {
+  constructor(
+    readonly reason: string,
+    readonly hint: string,
+  ) {
     super(reason);
   }
 }

@@ -75,7 +75,7 @@ export function broadcastShapes(a: readonly Dim[] | null, b: readonly Dim[] | nu
  * Symbolic dims that appear in both shapes cancel, so `[batch, 8, 1, 1]` → `[batch, -1]` gives `[batch, 8]`.
  */
 export function reshapeShape(x: readonly Dim[] | null, target: readonly Dim[], allowZero = false): Dim[] | null {
-  const dims: Dim[] = target.map((t, i) => (t === 0 && !allowZero ? (x ? x[i] ?? null : null) : t));
+  const dims: Dim[] = target.map((t, i) => (t === 0 && !allowZero ? (x ? (x[i] ?? null) : null) : t));
   const inferred = dims.indexOf(-1);
   if (inferred < 0) return dims;
   // An unknown input dim leaves the inferred one unknown; the rank is still the target's.

@@ -35,7 +35,7 @@ export const constantOfShape: ShapeInference = (node, ctx) => {
   const s = ctx.constant(node.inputs[0]);
   if (!s) return { shapes: [null] };
   const v = getAttribute(node, 'value');
-  const fill = v && v.type === 'tensor' ? tensorConst(v.value)?.values[0] ?? 0 : 0;
+  const fill = v && v.type === 'tensor' ? (tensorConst(v.value)?.values[0] ?? 0) : 0;
   const shape = s.values;
   const constant: ConstValue | undefined = shape.every(isNum)
     ? { shape: shape as number[], values: new Array(productDims(shape) as number).fill(fill) }

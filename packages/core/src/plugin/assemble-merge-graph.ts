@@ -55,12 +55,7 @@ export interface AssembleOptions {
  * lists (in graph order), each head's input point and every point's `stopPoint`. The one place
  * where drafts become MergePoints, shared by the automatic derivation and architecture plugins.
  */
-export function assembleMergeGraph(
-  graph: GraphBody,
-  drafts: readonly PointDraft[],
-  heads: readonly HeadDraft[],
-  opts: AssembleOptions = {},
-): MergeGraph {
+export function assembleMergeGraph(graph: GraphBody, drafts: readonly PointDraft[], heads: readonly HeadDraft[], opts: AssembleOptions = {}): MergeGraph {
   const nodeIndex = new Map(graph.nodes.map((n, i) => [n.name, i]));
   const writer = new Map<string, number>();
   graph.nodes.forEach((n, i) => n.outputs.forEach((o) => o && writer.set(o, i)));

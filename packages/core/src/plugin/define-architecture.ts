@@ -52,7 +52,9 @@ export function defineArchitecture<L>(spec: ArchitectureSpec<L>): DefinedArchite
     mergeGraph(graph) {
       const r = layout(graph);
       if (!r.ok) {
-        throw new UnsupportedError(`not a ${spec.family ?? spec.name}: ${r.reason}`, { hint: spec.declinedHint ?? 'derive the merge graph automatically instead' });
+        throw new UnsupportedError(`not a ${spec.family ?? spec.name}: ${r.reason}`, {
+          hint: spec.declinedHint ?? 'derive the merge graph automatically instead',
+        });
       }
       return spec.declare(graph, r.layout);
     },

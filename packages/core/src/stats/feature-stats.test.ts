@@ -25,8 +25,7 @@ function stackBatch(g: GoldenFeatures, start: number, size: number): { x: Float6
   for (let k = 0; k < m; k++)
     for (let ch = 0; ch < c; ch++)
       for (let b = 0; b < size; b++)
-        for (let i = 0; i < h; i++)
-          for (let j = 0; j < w; j++) x[(k * c + ch) * p + (b * h + i) * w + j] = g.features[k][start + b][ch][i][j];
+        for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) x[(k * c + ch) * p + (b * h + i) * w + j] = g.features[k][start + b][ch][i][j];
   return { x, n, p };
 }
 

@@ -88,7 +88,10 @@ export class FeatureStats {
     for (let k = 0; k < g.length; k++) g[k] += gram[k];
     for (let k = 0; k < n; k++) {
       if (!Number.isFinite(g[k * n + k])) {
-        throw new NumericError(`non-finite activation second moment in feature ${k}`, { space: name, hint: 'activations overflow float32; check the input scale' });
+        throw new NumericError(`non-finite activation second moment in feature ${k}`, {
+          space: name,
+          hint: 'activations overflow float32; check the input scale',
+        });
       }
       a.sum[k] += sum[k];
     }

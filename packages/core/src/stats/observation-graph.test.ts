@@ -9,7 +9,17 @@ describe('observationGraph', () => {
   b.output(y, 'y');
   const graph = b.build();
   const point = (index: number, observe: MergePoint['observe']): MergePoint => ({
-    index, name: `p${index}`, channels: 4, observe, values: [], producers: [], consumers: [], ties: [], stopPoint: false, producerNodes: [], consumerNodes: [],
+    index,
+    name: `p${index}`,
+    channels: 4,
+    observe,
+    values: [],
+    producers: [],
+    consumers: [],
+    ties: [],
+    stopPoint: false,
+    producerNodes: [],
+    consumerNodes: [],
   });
 
   it('slices a point observed inside a fused output and leaves the others alone', () => {
@@ -17,7 +27,11 @@ describe('observationGraph', () => {
     const { graph: g, values } = observationGraph(graph, mg);
     expect(values).toEqual(['zipit.observe.0', y]);
     const slice = g.nodes[g.nodes.length - 1];
-    expect(slice).toMatchObject({ opType: 'Slice', inputs: [y, 'zipit.observe.0.starts', 'zipit.observe.0.ends', 'zipit.observe.0.axes'], outputs: ['zipit.observe.0'] });
+    expect(slice).toMatchObject({
+      opType: 'Slice',
+      inputs: [y, 'zipit.observe.0.starts', 'zipit.observe.0.ends', 'zipit.observe.0.axes'],
+      outputs: ['zipit.observe.0'],
+    });
     expect([4, 8, 2].map((v, i) => BigInt(v) === (g.initializers.get(slice.inputs[i + 1])!.data as BigInt64Array)[0])).toEqual([true, true, true]);
     expect(g.nodes.length).toBe(graph.nodes.length + 1);
   });

@@ -21,7 +21,12 @@ export function observationGraph(graph: Graph, mg: MergeGraph): { graph: Graph; 
     initializers.set(`${name}.ends`, int64(offset + p.channels));
     initializers.set(`${name}.axes`, int64(axis));
     extra.push({
-      name, opType: 'Slice', domain: '', inputs: [value, `${name}.starts`, `${name}.ends`, `${name}.axes`], outputs: [name], attributes: [],
+      name,
+      opType: 'Slice',
+      domain: '',
+      inputs: [value, `${name}.starts`, `${name}.ends`, `${name}.axes`],
+      outputs: [name],
+      attributes: [],
     });
     return name;
   });

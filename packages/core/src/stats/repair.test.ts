@@ -3,7 +3,11 @@ import { PooledMoments, repairTarget, repairWeights } from './repair.js';
 
 describe('REPAIR arithmetic', () => {
   it('pools per-batch moments into the population mean and standard deviation', () => {
-    const xs = [[1, 2, 3], [10, 11], [-4, 0, 4, 8]];
+    const xs = [
+      [1, 2, 3],
+      [10, 11],
+      [-4, 0, 4, 8],
+    ];
     const pooled = new PooledMoments(1);
     for (const b of xs) {
       const m = b.reduce((s, v) => s + v, 0) / b.length;

@@ -154,13 +154,25 @@ export function repairStatsGraph(graph: Graph, sites: readonly RepairSite[], ope
       continue;
     }
     const shape = shapes.get(site.value);
-    if (!shape || shape.length < 2) throw new InvalidArgumentError(`cannot tell the rank of the output "${site.value}" to correct`, { node: node.name, hint: 'give the model input a static rank' });
+    if (!shape || shape.length < 2)
+      throw new InvalidArgumentError(`cannot tell the rank of the output "${site.value}" to correct`, {
+        node: node.name,
+        hint: 'give the model input a static rank',
+      });
     const p = `${node.name}/repair`;
     const raw = `${site.value}/raw`;
     sink.nodes.push({ ...node, outputs: [raw, ...node.outputs.slice(1)] });
     const m = appendChannelMoments(sink, raw, shape, p, node.name);
     const targetShape = [1, m.channels, ...shape.slice(2).map(() => 1)];
-    const tap: RepairTap = { site, targetMean: `${p}/target_mean`, targetStd: `${p}/target_std`, targetShape, mean: m.mean, variance: m.variance, shape: m.shape };
+    const tap: RepairTap = {
+      site,
+      targetMean: `${p}/target_mean`,
+      targetStd: `${p}/target_std`,
+      targetShape,
+      mean: m.mean,
+      variance: m.variance,
+      shape: m.shape,
+    };
     inputs.push({ name: tap.targetMean, dtype: 'float32', shape: targetShape }, { name: tap.targetStd, dtype: 'float32', shape: targetShape });
     sink.initializers.set(`${p}/zero`, tensor('float32', [], Float32Array.of(0)));
     sink.initializers.set(`${p}/one`, tensor('float32', [], Float32Array.of(1)));
@@ -224,7 +236,12 @@ export class PooledMoments {
  * (weights scaled per output channel, bias rewritten; a layer without bias gets one). A channel
  * that does not vary on the data keeps its scale and only moves to the target mean.
  */
-export function foldRepair(graph: Graph, sites: readonly RepairSite[], merged: readonly { mean: Float64Array; std: Float64Array }[], targets: readonly RepairTarget[]): Graph {
+export function foldRepair(
+  graph: Graph,
+  sites: readonly RepairSite[],
+  merged: readonly { mean: Float64Array; std: Float64Array }[],
+  targets: readonly RepairTarget[],
+): Graph {
   const initializers = new Map(graph.initializers);
   const replaced = new Map<string, Node>();
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));

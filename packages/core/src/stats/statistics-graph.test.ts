@@ -13,7 +13,14 @@ describe('buildStatisticsGraph', () => {
     expect(plan.input).toBe('input');
     expect(plan.graph.inputs.map((i) => i.name)).toEqual(['input']);
     const space = plan.spaces[0];
-    expect(space.blocks.map((b) => [b.k, b.l])).toEqual([[0, 0], [0, 1], [0, 2], [1, 1], [1, 2], [2, 2]]);
+    expect(space.blocks.map((b) => [b.k, b.l])).toEqual([
+      [0, 0],
+      [0, 1],
+      [0, 2],
+      [1, 1],
+      [1, 2],
+      [2, 2],
+    ]);
     expect(plan.graph.outputs.map((o) => o.name)).toEqual([...space.blocks.map((b) => b.name), ...space.sums, ...space.shapes]);
     expect(space.shapes).toHaveLength(3);
     for (let k = 0; k < 3; k++) {
@@ -61,7 +68,8 @@ describe('buildStatisticsGraph', () => {
     };
     expect(reduce(11).inputs).toHaveLength(1);
     expect(reduce(13).inputs).toHaveLength(2);
-    const mean = (opset: number) => buildStatisticsGraph([buildSmallCnn({ opset })], [{ name: 's', values: [STEM], axis: 1 }]).graph.nodes.find((n) => n.opType === 'ReduceMean')!;
+    const mean = (opset: number) =>
+      buildStatisticsGraph([buildSmallCnn({ opset })], [{ name: 's', values: [STEM], axis: 1 }]).graph.nodes.find((n) => n.opType === 'ReduceMean')!;
     expect(mean(17).inputs).toHaveLength(1);
     expect(mean(18).inputs).toHaveLength(2);
   });
@@ -70,7 +78,9 @@ describe('buildStatisticsGraph', () => {
     const a = buildSmallCnn({ seed: 1 });
     const b = buildSmallCnn({ seed: 2 });
     expect(() => buildStatisticsGraph([a, b], [{ name: 's', values: [STEM, '/relu/Relu_output_9'], axis: 1 }])).toThrow(NotFoundError);
-    expect(() => buildStatisticsGraph([a, b], [{ name: 's', values: [STEM, '/relu/Relu_output_9'], axis: 1 }])).toThrow(/space s.*model 1.*did you mean "\/relu\/Relu_output_0"/);
+    expect(() => buildStatisticsGraph([a, b], [{ name: 's', values: [STEM, '/relu/Relu_output_9'], axis: 1 }])).toThrow(
+      /space s.*model 1.*did you mean "\/relu\/Relu_output_0"/,
+    );
     expect(() => buildStatisticsGraph([a, b], [{ name: 's', values: [STEM], axis: 1 }])).toThrow(InvalidArgumentError);
     expect(() => buildStatisticsGraph([a, b], [{ name: 's', values: [STEM, STEM], axis: -2 }])).toThrow(InvalidArgumentError);
     expect(() => buildStatisticsGraph([a, b], [])).toThrow(InvalidArgumentError);

@@ -113,7 +113,8 @@ export function buildStatisticsGraph(models: readonly Graph[], spaces: readonly 
     const centred = xs.map((x, k) => out.op('Sub', [x, out.reduceMean(x, plan.sampleAxes, `${scope}/model${k}/mean`)], {}, `${scope}/model${k}/centred`));
     const blocks: GramBlock[] = [];
     for (let k = 0; k < xs.length; k++) {
-      for (let l = k; l < xs.length; l++) blocks.push({ k, l, name: out.gramBlock(centred[k], centred[l], plan, `${scope}/gram${k}${l === k ? '' : `x${l}`}`) });
+      for (let l = k; l < xs.length; l++)
+        blocks.push({ k, l, name: out.gramBlock(centred[k], centred[l], plan, `${scope}/gram${k}${l === k ? '' : `x${l}`}`) });
     }
     return { name: s.name, layout: plan.layout, channelAxis: plan.channelAxis, blocks, sums, shapes };
   });
@@ -151,7 +152,10 @@ export function checkStatisticsRequest(models: readonly Graph[], spaces: readonl
   const inputs = models.map((m, k) => {
     const v = opsetVersion(m) ?? 0;
     if (v !== opset) {
-      throw new MismatchError(`model ${k} imports ONNX opset ${v}, model 0 imports ${opset}; one graph cannot run both`, { file, hint: 'export all models with the same opset' });
+      throw new MismatchError(`model ${k} imports ONNX opset ${v}, model 0 imports ${opset}; one graph cannot run both`, {
+        file,
+        hint: 'export all models with the same opset',
+      });
     }
     return singleDataInput(m, file);
   });
@@ -302,7 +306,14 @@ class GraphAssembler {
   }
 
   constInt64(values: number[], name: string): string {
-    this.initializers.set(name, tensor('int64', [values.length], BigInt64Array.from(values, (v) => BigInt(v))));
+    this.initializers.set(
+      name,
+      tensor(
+        'int64',
+        [values.length],
+        BigInt64Array.from(values, (v) => BigInt(v)),
+      ),
+    );
     return name;
   }
 

@@ -5,7 +5,13 @@ import { FeatureStats } from './feature-stats.js';
 import { decodeStats, encodeStats } from './stats-file.js';
 
 function sample(): FeatureStats {
-  const s = new FeatureStats(['a', 'b'], [{ name: 'p0', channels: 3 }, { name: 'p1', channels: 2 }]);
+  const s = new FeatureStats(
+    ['a', 'b'],
+    [
+      { name: 'p0', channels: 3 },
+      { name: 'p1', channels: 2 },
+    ],
+  );
   for (let i = 0; i < 2; i++) {
     const n = s.size(i);
     const gram = Float64Array.from({ length: n * n }, (_, k) => ((k * 7919) % 13) - 4 + (k % (n + 1) === 0 ? 20 : 0));
@@ -27,7 +33,7 @@ describe('statistics file checksum', () => {
     // Flip one bit at every 7th byte (and the last ones): never accepted.
     for (let at = 0; at < bytes.length; at += at < bytes.length - 8 ? 7 : 1) {
       const bad = bytes.slice();
-      bad[at] ^= 1 << at % 8;
+      bad[at] ^= 1 << (at % 8);
       expect(() => decodeStats(bad, 's.zstats'), `byte ${at}`).toThrow(FormatError);
       expect(() => decodeStats(bad, 's.zstats')).toThrow(/s\.zstats/);
     }

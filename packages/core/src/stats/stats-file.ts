@@ -76,7 +76,9 @@ export function decodeStatsHeader(bytes: Uint8Array, file?: string): StatsFileHe
     return fail('corrupt statistics header');
   }
   const ok =
-    header && Array.isArray(header.models) && header.models.every((m) => typeof m === 'string') &&
+    header &&
+    Array.isArray(header.models) &&
+    header.models.every((m) => typeof m === 'string') &&
     Array.isArray(header.spaces) &&
     header.spaces.every((s) => s && typeof s.name === 'string' && Number.isInteger(s.channels) && s.channels > 0 && Number.isInteger(s.count) && s.count >= 0);
   if (!ok) fail('corrupt statistics header');
@@ -95,7 +97,10 @@ export function decodeStats(bytes: Uint8Array, file?: string): { stats: FeatureS
   let off = header.dataStart;
   const need = header.spaces.reduce((t, s) => t + 8 * ((m * s.channels) ** 2 + m * s.channels), off) + 4;
   if (need !== bytes.length) {
-    throw new FormatError(`statistics file has ${bytes.length} bytes, its header describes ${need}`, { file, hint: 'the file is truncated or corrupt; recompute it with `zipit stats`' });
+    throw new FormatError(`statistics file has ${bytes.length} bytes, its header describes ${need}`, {
+      file,
+      hint: 'the file is truncated or corrupt; recompute it with `zipit stats`',
+    });
   }
   const raw = header.spaces.map((s) => {
     const n = m * s.channels;

@@ -10,7 +10,9 @@ export function dataInputs(graph: GraphBody): ValueInfo[] {
 export function singleDataInput(graph: GraphBody, file?: string): ValueInfo {
   const inputs = dataInputs(graph);
   if (inputs.length !== 1) {
-    throw new UnsupportedError(`the model has ${inputs.length} data inputs (${inputs.map((i) => i.name).join(', ') || 'none'}); batches feed exactly one`, { file });
+    throw new UnsupportedError(`the model has ${inputs.length} data inputs (${inputs.map((i) => i.name).join(', ') || 'none'}); batches feed exactly one`, {
+      file,
+    });
   }
   return inputs[0];
 }

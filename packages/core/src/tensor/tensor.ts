@@ -3,9 +3,20 @@
  * JS arrays. `float16`/`bfloat16` keep their raw bits in a Uint16Array; `bool` uses Uint8Array.
  */
 export type DType =
-  | 'float32' | 'float64' | 'float16' | 'bfloat16'
-  | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
-  | 'bool' | 'string';
+  | 'float32'
+  | 'float64'
+  | 'float16'
+  | 'bfloat16'
+  | 'int8'
+  | 'uint8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64'
+  | 'bool'
+  | 'string';
 
 export interface DataTypeMap {
   float32: Float32Array;
@@ -53,9 +64,7 @@ export function zeros(dtype: 'float32', shape: readonly number[]): Tensor<'float
 export function zeros(dtype: 'float64', shape: readonly number[]): Tensor<'float64'>;
 export function zeros(dtype: 'float32' | 'float64', shape: readonly number[]): FloatTensor {
   const n = sizeOf(shape);
-  return dtype === 'float32'
-    ? { dtype, shape: [...shape], data: new Float32Array(n) }
-    : { dtype, shape: [...shape], data: new Float64Array(n) };
+  return dtype === 'float32' ? { dtype, shape: [...shape], data: new Float32Array(n) } : { dtype, shape: [...shape], data: new Float64Array(n) };
 }
 
 /** Identity matrix [n, n]. */

@@ -36,9 +36,7 @@ export function buildSmallCnn(opts: SmallCnnOptions = {}): Graph {
   const size = opts.imageSize ?? 32;
   const folded = opts.foldedBatchNorm ?? false;
   const convBn = (x: string, out: number, name: string, bn: string, conv: ConvOptions): string =>
-    folded
-      ? b.conv(x, out, { ...conv, name, bias: true })
-      : b.batchNorm(b.conv(x, out, { ...conv, name, bias: false }), { name: bn });
+    folded ? b.conv(x, out, { ...conv, name, bias: true }) : b.batchNorm(b.conv(x, out, { ...conv, name, bias: false }), { name: bn });
   let x = b.input('input', ['batch', opts.inChannels ?? 3, size, size]);
   x = b.relu(convBn(x, w, 'conv1', 'bn1', { kernel: 3, pad: 1 }), { name: 'relu' });
   x = b.maxPool(x, { kernel: 2, name: 'maxpool' });

@@ -13,7 +13,10 @@ import type { StringStringEntryMsg } from '../schema/types.js';
 export class ExternalDataReader implements ExternalDataSource {
   private readonly fds = new Map<string, { fd: number; size: number }>();
 
-  constructor(private readonly baseDir: string, private readonly file: string | undefined) {}
+  constructor(
+    private readonly baseDir: string,
+    private readonly file: string | undefined,
+  ) {}
 
   /** Reads exactly `byteLength` bytes for the tensor described by `where` (used in messages). */
   read(where: string, entries: StringStringEntryMsg[], byteLength: number): Uint8Array {

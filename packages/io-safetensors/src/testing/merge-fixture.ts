@@ -18,7 +18,10 @@ export async function mergeFixtureModels(dir: string): Promise<{ structure: Grap
   const b = read('b.safetensors');
   const x = decodeNpy(readFileSync(join(dir, 'x.npy'))) as Tensor<'float32'>;
   const merged = await mergeModels(
-    [{ name: 'a', graph: a, file: 'a.safetensors' }, { name: 'b', graph: b, file: 'b.safetensors' }],
+    [
+      { name: 'a', graph: a, file: 'a.safetensors' },
+      { name: 'b', graph: b, file: 'b.safetensors' },
+    ],
     { method: 'zipit', data: () => [{ x }], executor: ortExecutor, threads: 1 },
   );
   return { structure, a, b, x, merged };

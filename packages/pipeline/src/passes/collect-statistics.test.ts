@@ -1,4 +1,15 @@
-import { GraphBuilder, InvalidArgumentError, MismatchError, NumericError, SeededRandom, ShapeError, tensor, type Graph, type SpaceRequest, type Tensor } from '@zipit/core';
+import {
+  GraphBuilder,
+  InvalidArgumentError,
+  MismatchError,
+  NumericError,
+  SeededRandom,
+  ShapeError,
+  tensor,
+  type Graph,
+  type SpaceRequest,
+  type Tensor,
+} from '@zipit/core';
 import { buildSmallCnn, buildTokenMlp, tokenMlpActivation } from '@zipit/core/testing';
 import { describe, expect, it } from 'vitest';
 import type { Batch } from './batches.js';
@@ -107,7 +118,14 @@ const cnnSpaces = (n: number): SpaceRequest[] => [
 ];
 
 describe('collectStatistics agrees with plain TypeScript on tapped activations', () => {
-  const cnnBatches = randomBatches([[3, 3, 12, 12], [2, 3, 12, 12], [3, 3, 12, 12]], 21);
+  const cnnBatches = randomBatches(
+    [
+      [3, 3, 12, 12],
+      [2, 3, 12, 12],
+      [3, 3, 12, 12],
+    ],
+    21,
+  );
 
   it('conv (NCHW) activations, 2 models', async () => {
     const models = [1, 2].map((seed) => buildSmallCnn({ seed, imageSize: 12 }));
@@ -119,7 +137,13 @@ describe('collectStatistics agrees with plain TypeScript on tapped activations',
     await expectAgreement(models, cnnSpaces(3), cnnBatches);
   });
 
-  const tokenBatches = randomBatches([[4, 6, 10], [3, 6, 10]], 22);
+  const tokenBatches = randomBatches(
+    [
+      [4, 6, 10],
+      [3, 6, 10],
+    ],
+    22,
+  );
   const tokenSpaces = (n: number): SpaceRequest[] => [
     { name: 'block0', values: Array(n).fill(tokenMlpActivation(0)), axis: -1 },
     { name: 'block1', values: Array(n).fill(tokenMlpActivation(1)), axis: 2 },
@@ -172,16 +196,29 @@ describe('collectStatistics errors', () => {
 
   it('reports progress per batch and honours an abort signal', async () => {
     const seen: number[] = [];
-    const stats = await collectStatistics(models, cnnSpaces(2), randomBatches([[2, 3, 12, 12], [1, 3, 12, 12]], 2), {
-      executor,
-      threads: 1,
-      onProgress: (p) => seen.push(p.samples),
-    });
+    const stats = await collectStatistics(
+      models,
+      cnnSpaces(2),
+      randomBatches(
+        [
+          [2, 3, 12, 12],
+          [1, 3, 12, 12],
+        ],
+        2,
+      ),
+      {
+        executor,
+        threads: 1,
+        onProgress: (p) => seen.push(p.samples),
+      },
+    );
     expect(seen).toEqual([2, 3]);
     expect(stats.count('stem')).toBe(3 * 12 * 12);
     const controller = new AbortController();
     controller.abort(new Error('cancelled'));
-    await expect(collectStatistics(models, cnnSpaces(2), randomBatches([[1, 3, 12, 12]], 1), { executor, signal: controller.signal })).rejects.toThrow('cancelled');
+    await expect(collectStatistics(models, cnnSpaces(2), randomBatches([[1, 3, 12, 12]], 1), { executor, signal: controller.signal })).rejects.toThrow(
+      'cancelled',
+    );
   });
 });
 
@@ -197,7 +234,13 @@ describe('collectStatistics on features that vary little around a large mean', (
     b.output(b.identity(value), 'y');
     const m = b.build();
     const space: SpaceRequest = { name: 'near-constant', values: [value, value], axis: 1 };
-    const batches = randomBatches([[5, 6], [3, 6]], 4);
+    const batches = randomBatches(
+      [
+        [5, 6],
+        [3, 6],
+      ],
+      4,
+    );
     const stats = await collectStatistics([m, m], [space], batches, { executor, threads: 1 });
     const ref = covarianceOf(await reference([m, m], space, batches));
     const cov = stats.covariance(0);

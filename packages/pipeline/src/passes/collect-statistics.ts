@@ -1,6 +1,22 @@
 import {
-  FeatureStats, InvalidArgumentError, MismatchError, ShapeError, ZipitError, buildStatisticsGraph, checkStatisticsRequest, countsOf, shapeProbeGraph,
-  singleDataInput, spaceOfMessage, tensor, type ExecutorSession, type Graph, type SpaceRequest, type StatisticsGraph, type StatisticsOutputs, type Tensor,
+  FeatureStats,
+  InvalidArgumentError,
+  MismatchError,
+  ShapeError,
+  ZipitError,
+  buildStatisticsGraph,
+  checkStatisticsRequest,
+  countsOf,
+  shapeProbeGraph,
+  singleDataInput,
+  spaceOfMessage,
+  tensor,
+  type ExecutorSession,
+  type Graph,
+  type SpaceRequest,
+  type StatisticsGraph,
+  type StatisticsOutputs,
+  type Tensor,
 } from '@zipit/core';
 import { walkBatches, type Batches, type PassOptions } from './batches.js';
 
@@ -69,7 +85,10 @@ export async function collectStatistics(
  * the batch size) unless the model fixes its batch size or a space's channels are on axis 0.
  */
 async function probeShapes(model: Graph, spaces: readonly SpaceRequest[], x: Tensor<'float32'>, opts: PassOptions): Promise<number[][]> {
-  const graph = shapeProbeGraph(model, spaces.map((s) => s.values[0]));
+  const graph = shapeProbeGraph(
+    model,
+    spaces.map((s) => s.values[0]),
+  );
   const input = singleDataInput(graph);
   const batchFixed = typeof input.shape?.[0] === 'number' && input.shape[0] !== 1;
   const sample = batchFixed || spaces.some((s) => s.axis === 0) ? x : firstSample(x);
@@ -113,9 +132,17 @@ class Accumulator {
   private readonly gram: Float64Array[];
   private readonly sum: Float64Array[];
 
-  constructor(names: readonly string[], private readonly spaces: readonly StatisticsOutputs[], first: Record<string, Tensor>, private readonly file: string | undefined) {
+  constructor(
+    names: readonly string[],
+    private readonly spaces: readonly StatisticsOutputs[],
+    first: Record<string, Tensor>,
+    private readonly file: string | undefined,
+  ) {
     const channels = spaces.map((s) => this.counts(s, first).channels);
-    this.stats = new FeatureStats(names, spaces.map((s, i) => ({ name: s.name, channels: channels[i] })));
+    this.stats = new FeatureStats(
+      names,
+      spaces.map((s, i) => ({ name: s.name, channels: channels[i] })),
+    );
     this.gram = channels.map((c) => new Float64Array((c * names.length) ** 2));
     this.sum = channels.map((c) => new Float64Array(c * names.length));
   }

@@ -21,7 +21,10 @@ describe('evaluateModel', () => {
     const result = await evaluateModel(graph, batches, { executor, threads: 1, onBatch: (b) => void streamed.push(b) });
     expect(result.outputs).toEqual(['logits_0', 'logits_1']);
     expect(result.samples).toBe(8);
-    expect(result.logits!.map((t) => t.shape)).toEqual([[8, 3], [8, 4]]);
+    expect(result.logits!.map((t) => t.shape)).toEqual([
+      [8, 3],
+      [8, 4],
+    ]);
     expect(result.labels).toEqual(BigInt64Array.from([0, 1, 2, 3, 0, 1, 2, 3], BigInt));
     expect(streamed.map((b) => b.offset)).toEqual([0, 3, 5]);
 

@@ -1,6 +1,18 @@
 import {
-  channelMomentsGraph, foldRepair, InvalidArgumentError, PooledMoments, repairStatsGraph, repairTarget, repairWeights, samplesPerChannel, singleDataInput, tensor,
-  type Graph, type RepairSite, type RepairTarget, type Tensor,
+  channelMomentsGraph,
+  foldRepair,
+  InvalidArgumentError,
+  PooledMoments,
+  repairStatsGraph,
+  repairTarget,
+  repairWeights,
+  samplesPerChannel,
+  singleDataInput,
+  tensor,
+  type Graph,
+  type RepairSite,
+  type RepairTarget,
+  type Tensor,
 } from '@zipit/core';
 import { walkBatches, type Batches, type PassOptions } from './batches.js';
 import { runModel } from './run-model.js';
@@ -42,7 +54,11 @@ export async function repairModel(
     for await (const { values: out } of runModel(graph, data(), { ...opts, fetch })) {
       batches.push(
         moments.map((m, i) => {
-          const bm = { mean: out[m.mean].data as Float32Array, variance: out[m.variance].data as Float32Array, samples: samplesPerChannel(out[m.shape].data as BigInt64Array) };
+          const bm = {
+            mean: out[m.mean].data as Float32Array,
+            variance: out[m.variance].data as Float32Array,
+            samples: samplesPerChannel(out[m.shape].data as BigInt64Array),
+          };
           acc[i].add(bm.mean, bm.variance, bm.samples);
           return bm;
         }),
@@ -52,13 +68,22 @@ export async function repairModel(
     pooled.push(acc.map((a) => a.result()));
   }
   const batchCount = perBatch[0].length;
-  if (perBatch.some((b) => b.length !== batchCount)) throw new InvalidArgumentError('the merge data gave a different number of batches on another pass', { hint: 'data() must yield the same batches every time' });
+  if (perBatch.some((b) => b.length !== batchCount))
+    throw new InvalidArgumentError('the merge data gave a different number of batches on another pass', {
+      hint: 'data() must yield the same batches every time',
+    });
   const stacked = (per: (k: number) => ArrayLike<number>, length: number): Float64Array => {
     const out = new Float64Array(length * sources.length);
     for (let k = 0; k < sources.length; k++) out.set(Array.from(per(k)), k * length);
     return out;
   };
-  const targets: RepairTarget[] = sites.map((s, i) => repairTarget(weights[i], stacked((k) => pooled[k][i].mean, s.channels), stacked((k) => pooled[k][i].std, s.channels)));
+  const targets: RepairTarget[] = sites.map((s, i) =>
+    repairTarget(
+      weights[i],
+      stacked((k) => pooled[k][i].mean, s.channels),
+      stacked((k) => pooled[k][i].std, s.channels),
+    ),
+  );
 
   // Merged pass: each site normalised per batch to that batch's target; its raw moments pooled.
   const { graph: statsGraph, taps } = repairStatsGraph(merged, sites, opts.operators);
@@ -69,7 +94,8 @@ export async function repairModel(
   try {
     let b = 0;
     for await (const batch of walkBatches(data(), opts)) {
-      if (b >= batchCount) throw new InvalidArgumentError('the merge data gave more batches on another pass', { hint: 'data() must yield the same batches every time' });
+      if (b >= batchCount)
+        throw new InvalidArgumentError('the merge data gave more batches on another pass', { hint: 'data() must yield the same batches every time' });
       const feeds: Record<string, Tensor> = { [input]: batch.x };
       taps.forEach((t, i) => {
         const c = t.site.channels;
@@ -80,12 +106,20 @@ export async function repairModel(
         feeds[t.targetStd] = tensor('float32', t.targetShape, Float32Array.from(target.std));
       });
       const out = await session.run(feeds, fetch);
-      taps.forEach((t, i) => mergedMoments[i].add(out[t.mean].data as Float32Array, out[t.variance].data as Float32Array, samplesPerChannel(out[t.shape].data as BigInt64Array)));
+      taps.forEach((t, i) =>
+        mergedMoments[i].add(out[t.mean].data as Float32Array, out[t.variance].data as Float32Array, samplesPerChannel(out[t.shape].data as BigInt64Array)),
+      );
       b++;
     }
-    if (b !== batchCount) throw new InvalidArgumentError('the merge data gave fewer batches on another pass', { hint: 'data() must yield the same batches every time' });
+    if (b !== batchCount)
+      throw new InvalidArgumentError('the merge data gave fewer batches on another pass', { hint: 'data() must yield the same batches every time' });
   } finally {
     await session.release();
   }
-  return foldRepair(merged, sites, mergedMoments.map((m) => m.result()), targets);
+  return foldRepair(
+    merged,
+    sites,
+    mergedMoments.map((m) => m.result()),
+    targets,
+  );
 }

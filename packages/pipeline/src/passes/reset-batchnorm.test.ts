@@ -102,6 +102,9 @@ describe('resetBatchNorm precision', () => {
     const { graph: reset } = await resetBatchNorm(graph, batches, { executor, threads: 1 });
     const bn = reset.nodes.find((n) => n.opType === 'BatchNormalization')!;
     const variance = reset.initializers.get(bn.inputs[4])!.data as Float32Array;
-    for (let c = 0; c < 4; c++) expect(variance[c] / 0.0025).toBeGreaterThan(0.9), expect(variance[c] / 0.0025).toBeLessThan(1.1);
+    for (let c = 0; c < 4; c++) {
+      expect(variance[c] / 0.0025).toBeGreaterThan(0.9);
+      expect(variance[c] / 0.0025).toBeLessThan(1.1);
+    }
   });
 });

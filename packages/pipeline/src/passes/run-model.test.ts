@@ -25,7 +25,10 @@ describe('runModel on builder models', () => {
   const variants: [string, Graph][] = [
     ['opset 13, Flatten, GlobalAveragePool', buildSmallCnn({ seed: 1, imageSize: 16 })],
     ['opset 11, view chain, ReduceMean', buildSmallCnn({ seed: 2, imageSize: 16, opset: 11, flatten: 'view', pool: 'reduceMean' })],
-    ['opset 17, folded BatchNorm, constants as initializers', buildSmallCnn({ seed: 3, imageSize: 16, opset: 17, foldedBatchNorm: true, constants: 'initializer' })],
+    [
+      'opset 17, folded BatchNorm, constants as initializers',
+      buildSmallCnn({ seed: 3, imageSize: 16, opset: 17, foldedBatchNorm: true, constants: 'initializer' }),
+    ],
     ['opset 18, two heads, view chain', buildSmallCnn({ seed: 4, imageSize: 16, opset: 18, classes: [3, 4], flatten: 'view', pool: 'reduceMean' })],
     ['opset 21', buildSmallCnn({ seed: 5, imageSize: 16, opset: 21 })],
   ];
@@ -105,7 +108,8 @@ describe('runModel on builder models', () => {
           seen.push(p.samples);
           if (p.batches === 2) controller.abort(new Error('stop'));
         },
-      })) void r;
+      }))
+        void r;
     };
     await expect(pass()).rejects.toThrow('stop');
     expect(seen).toEqual([4, 8]);

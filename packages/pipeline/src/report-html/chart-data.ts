@@ -66,12 +66,14 @@ function baselinesOf(tasks: readonly string[], rows: MergeReport['accuracy']): B
 }
 
 function inputCost(tasks: readonly string[], cost: MergeReport['cost'], accuracy: MergeReport['accuracy']): CostPoint[] {
-  return cost.filter((c) => c.model !== 'merged').map((c) => {
-    const t = tasks.indexOf(c.model);
-    const row = c.model === 'ensemble' ? accuracy.find((a) => a.model === 'ensemble') : accuracy.find((a) => a.model === `${c.model} (input)`);
-    const acc = !row ? null : c.model === 'ensemble' ? row.average : t >= 0 ? row.perTask[t] : null;
-    return { model: c.model, kind: c.model === 'ensemble' ? 'ensemble' : 'input', parameters: c.parameters, flops: c.flops, accuracy: acc };
-  });
+  return cost
+    .filter((c) => c.model !== 'merged')
+    .map((c) => {
+      const t = tasks.indexOf(c.model);
+      const row = c.model === 'ensemble' ? accuracy.find((a) => a.model === 'ensemble') : accuracy.find((a) => a.model === `${c.model} (input)`);
+      const acc = !row ? null : c.model === 'ensemble' ? row.average : t >= 0 ? row.perTask[t] : null;
+      return { model: c.model, kind: c.model === 'ensemble' ? 'ensemble' : 'input', parameters: c.parameters, flops: c.flops, accuracy: acc };
+    });
 }
 
 function correlationsOf(points: MergeReport['mergePoints']): ChartData['correlation'] {
@@ -80,25 +82,55 @@ function correlationsOf(points: MergeReport['mergePoints']): ChartData['correlat
 
 /** Chart data of a merge: its own point, the ensemble at `none` (no zipping reproduces it), the inputs as baselines. */
 export function mergeChartData(r: MergeReport): ChartData {
-  const config = `${r.settings.method}${Object.keys(r.settings.params).length ? ' ' + Object.entries(r.settings.params).map(([k, v]) => `${k === 'alpha' ? 'α' : k === 'beta' ? 'β' : k}=${v}`).join(' ') : ''}`;
-  const stopName = r.settings.stopIndex < 0 ? 'none' : r.mergePoints[r.settings.stopIndex]?.name ?? r.settings.stopAt;
+  const config = `${r.settings.method}${
+    Object.keys(r.settings.params).length
+      ? ' ' +
+        Object.entries(r.settings.params)
+          .map(([k, v]) => `${k === 'alpha' ? 'α' : k === 'beta' ? 'β' : k}=${v}`)
+          .join(' ')
+      : ''
+  }`;
+  const stopName = r.settings.stopIndex < 0 ? 'none' : (r.mergePoints[r.settings.stopIndex]?.name ?? r.settings.stopAt);
   const accuracy: AccuracyPoint[] = [];
   const push = (row: MergeReport['accuracy'][number] | undefined, stop: string, stopIndex: number) => {
     if (!row) return;
     const values = [...row.perTask, row.joint, row.average];
     metrics(r.tasks).forEach((metric, i) => values[i] !== null && accuracy.push({ config, stop, stopIndex, metric, accuracy: values[i]! }));
   };
-  push(r.accuracy.find((a) => a.model === 'ensemble'), 'none', -1);
-  push(r.accuracy.find((a) => a.model.startsWith('merged')), stopName, r.settings.stopIndex);
+  push(
+    r.accuracy.find((a) => a.model === 'ensemble'),
+    'none',
+    -1,
+  );
+  push(
+    r.accuracy.find((a) => a.model.startsWith('merged')),
+    stopName,
+    r.settings.stopIndex,
+  );
   const merged = r.cost.find((c) => c.model === 'merged');
   const mergedAcc = r.accuracy.find((a) => a.model.startsWith('merged'));
   const cost = inputCost(r.tasks, r.cost, r.accuracy);
-  if (merged) cost.push({ model: `merged (${config}, stop ${stopName})`, kind: 'merged', parameters: merged.parameters, flops: merged.flops, accuracy: mergedAcc?.average ?? null });
+  if (merged)
+    cost.push({
+      model: `merged (${config}, stop ${stopName})`,
+      kind: 'merged',
+      parameters: merged.parameters,
+      flops: merged.flops,
+      accuracy: mergedAcc?.average ?? null,
+    });
   const network = r.network ?? null;
   return {
     title: `ZipIt merge report: ${r.inputs.map((i) => i.name).join(' + ')}`,
-    tasks: r.tasks, stops: stopsOf(network, r.mergePoints), accuracy, baselines: baselinesOf(r.tasks, r.accuracy), cost,
-    pointsOf: config, points: r.mergePoints, network, chosenStop: r.settings.stopIndex, correlation: correlationsOf(r.mergePoints),
+    tasks: r.tasks,
+    stops: stopsOf(network, r.mergePoints),
+    accuracy,
+    baselines: baselinesOf(r.tasks, r.accuracy),
+    cost,
+    pointsOf: config,
+    points: r.mergePoints,
+    network,
+    chosenStop: r.settings.stopIndex,
+    correlation: correlationsOf(r.mergePoints),
   };
 }
 
@@ -117,8 +149,15 @@ export function sweepChartData(r: SweepReport): ChartData {
   const best = r.rows[r.best];
   return {
     title: `ZipIt sweep report: ${r.inputs.map((i) => i.name).join(' + ')}`,
-    tasks: r.tasks, stops: stopsOf(r.network, r.mergePoints), accuracy, baselines: baselinesOf(r.tasks, r.baselines), cost,
-    pointsOf: best ? `${configLabel(best)}, stop ${best.stop}` : '', points: r.mergePoints, network: r.network,
-    chosenStop: best ? best.stopIndex : -1, correlation: correlationsOf(r.mergePoints),
+    tasks: r.tasks,
+    stops: stopsOf(r.network, r.mergePoints),
+    accuracy,
+    baselines: baselinesOf(r.tasks, r.baselines),
+    cost,
+    pointsOf: best ? `${configLabel(best)}, stop ${best.stop}` : '',
+    points: r.mergePoints,
+    network: r.network,
+    chosenStop: best ? best.stopIndex : -1,
+    correlation: correlationsOf(r.mergePoints),
   };
 }

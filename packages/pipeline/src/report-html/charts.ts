@@ -15,11 +15,15 @@ const mergedColor = '#4c78a8';
 /** Accuracy per task, joint and average against the stop point, one line per configuration. */
 function accuracyChart(d: ChartData): Chart {
   const metrics = [...d.tasks, 'joint', 'average'];
-  const rows = [...d.accuracy.map((a) => ({ ...a, kind: 'merge' })), ...d.baselines.map((b) => ({ config: b.label, metric: b.metric, accuracy: b.accuracy, kind: 'baseline' }))];
+  const rows = [
+    ...d.accuracy.map((a) => ({ ...a, kind: 'merge' })),
+    ...d.baselines.map((b) => ({ config: b.label, metric: b.metric, accuracy: b.accuracy, kind: 'baseline' })),
+  ];
   return {
     id: 'accuracy',
     title: 'Accuracy against the stop point',
-    caption: 'Each panel is one metric; lines are configurations merged up to a stop point ("none" zips nothing and equals the ensemble); dashed rules are the inputs on their own task and the ensemble.',
+    caption:
+      'Each panel is one metric; lines are configurations merged up to a stop point ("none" zips nothing and equals the ensemble); dashed rules are the inputs on their own task and the ensemble.',
     spec: {
       data: { values: rows },
       facet: { field: 'metric', type: 'nominal', sort: metrics, title: null },
@@ -136,24 +140,47 @@ function networkChart(d: ChartData): Chart | null {
   const last = net.points.length;
   const nodes = [
     ...net.points.map((p) => ({
-      x: p.index, y: lane(p.residual), label: p.name, kind: p.stopPoint ? 'stop point' : 'merge point',
-      state: p.index <= d.chosenStop ? 'zipped' : 'per model', channels: p.channels,
+      x: p.index,
+      y: lane(p.residual),
+      label: p.name,
+      kind: p.stopPoint ? 'stop point' : 'merge point',
+      state: p.index <= d.chosenStop ? 'zipped' : 'per model',
+      channels: p.channels,
       detail: `${p.channels} channels; written by ${p.producers.join(', ') || '—'}; read by ${p.consumers.join(', ') || '—'}`,
     })),
-    ...net.heads.map((h, i) => ({ x: last + 0.5, y: 0.5 + 0.25 * i, label: `head ${h.name}`, kind: 'head', state: 'per model', channels: h.classes, detail: `${h.classes} classes (${h.node})` })),
-    ...net.barriers.map((b, i) => ({ x: b.after + 0.5, y: 1.6 + 0.15 * (i % 3), label: `${b.opType} ${b.node}`, kind: 'barrier', state: 'barrier', channels: 0, detail: b.reason })),
+    ...net.heads.map((h, i) => ({
+      x: last + 0.5,
+      y: 0.5 + 0.25 * i,
+      label: `head ${h.name}`,
+      kind: 'head',
+      state: 'per model',
+      channels: h.classes,
+      detail: `${h.classes} classes (${h.node})`,
+    })),
+    ...net.barriers.map((b, i) => ({
+      x: b.after + 0.5,
+      y: 1.6 + 0.15 * (i % 3),
+      label: `${b.opType} ${b.node}`,
+      kind: 'barrier',
+      state: 'barrier',
+      channels: 0,
+      detail: b.reason,
+    })),
   ];
   const at = (i: number) => net.points[i];
   const edges = [
     ...net.edges.map(([a, b]) => ({ x: a, y: lane(at(a).residual), x2: b, y2: lane(at(b).residual), state: b <= d.chosenStop ? 'zipped' : 'per model' })),
-    ...net.heads.filter((h) => h.input >= 0).map((h, i) => ({ x: h.input, y: lane(at(h.input).residual), x2: last + 0.5, y2: 0.5 + 0.25 * i, state: 'per model' })),
+    ...net.heads
+      .filter((h) => h.input >= 0)
+      .map((h, i) => ({ x: h.input, y: lane(at(h.input).residual), x2: last + 0.5, y2: 0.5 + 0.25 * i, state: 'per model' })),
   ];
   const stateScale = { domain: ['zipped', 'per model', 'barrier'], range: [mergedColor, '#bbbbbb', '#e45756'] };
-  const stopName = d.chosenStop < 0 ? 'none' : at(d.chosenStop)?.name ?? '';
+  const stopName = d.chosenStop < 0 ? 'none' : (at(d.chosenStop)?.name ?? '');
   return {
     id: 'network',
     title: 'The merge graph',
-    caption: 'Merge points in depth order (residual streams on the upper lane, spaces between layers below), joined by the layers that read one and write the other. Diamonds are stop points; the shaded part is zipped (shared), the rest stays per model; red crosses are operators that stopped the derivation.',
+    caption:
+      'Merge points in depth order (residual streams on the upper lane, spaces between layers below), joined by the layers that read one and write the other. Diamonds are stop points; the shaded part is zipped (shared), the rest stays per model; red crosses are operators that stopped the derivation.',
     spec: {
       width: Math.max(500, 46 * (last + 2)),
       height: 220,
@@ -178,7 +205,10 @@ function networkChart(d: ChartData): Chart | null {
           data: { name: 'edges' },
           mark: { type: 'rule', opacity: 0.5 },
           encoding: {
-            x: { field: 'x', type: 'quantitative', axis: null }, y: { field: 'y', type: 'quantitative', axis: null }, x2: { field: 'x2' }, y2: { field: 'y2' },
+            x: { field: 'x', type: 'quantitative', axis: null },
+            y: { field: 'y', type: 'quantitative', axis: null },
+            x2: { field: 'x2' },
+            y2: { field: 'y2' },
             color: { field: 'state', type: 'nominal', scale: stateScale, legend: null },
           },
         },
@@ -188,7 +218,12 @@ function networkChart(d: ChartData): Chart | null {
           encoding: {
             x: { field: 'x', type: 'quantitative', axis: null, scale: { domain: [-1, last + 1.5] } },
             y: { field: 'y', type: 'quantitative', axis: null, scale: { domain: [-0.4, 2.1], reverse: true } },
-            shape: { field: 'kind', type: 'nominal', title: null, scale: { domain: ['merge point', 'stop point', 'head', 'barrier'], range: ['circle', 'diamond', 'square', 'cross'] } },
+            shape: {
+              field: 'kind',
+              type: 'nominal',
+              title: null,
+              scale: { domain: ['merge point', 'stop point', 'head', 'barrier'], range: ['circle', 'diamond', 'square', 'cross'] },
+            },
             color: { field: 'state', type: 'nominal', title: null, scale: stateScale },
             size: { field: 'channels', type: 'quantitative', title: 'channels', scale: { range: [60, 400] } },
             tooltip: [{ field: 'label', title: 'name' }, { field: 'kind' }, { field: 'state' }, { field: 'detail' }],
@@ -210,7 +245,10 @@ function correlationChart(d: ChartData): Chart | null {
   const rows: { point: string; view: string; row: number; values: number[] }[] = [];
   for (const c of d.correlation) {
     const s = c.view.side;
-    for (const [view, m] of [['before matching', c.view.before], ['after matching', c.view.after]] as const) {
+    for (const [view, m] of [
+      ['before matching', c.view.before],
+      ['after matching', c.view.after],
+    ] as const) {
       for (let r = 0; r < s; r++) rows.push({ point: c.point, view, row: r, values: m.slice(r * s, (r + 1) * s) });
     }
   }

@@ -24,8 +24,32 @@ function permutedPairCovariance(c: number, perm: readonly number[]): Float64Arra
 
 const mergeGraph: MergeGraph = {
   points: [
-    { index: 0, name: 'layer1.0.conv2:in', channels: 4, observe: { value: 'a', axis: 1 }, values: [], producers: [], consumers: [], ties: [], stopPoint: true, producerNodes: ['conv1'], consumerNodes: ['conv2'] },
-    { index: 1, name: 'layer1:stream', channels: 4, observe: { value: 'b', axis: 1 }, values: [], producers: [], consumers: [], ties: [{ node: 'add', values: [] }], stopPoint: true, producerNodes: ['conv0', 'conv2'], consumerNodes: ['conv1', 'fc'] },
+    {
+      index: 0,
+      name: 'layer1.0.conv2:in',
+      channels: 4,
+      observe: { value: 'a', axis: 1 },
+      values: [],
+      producers: [],
+      consumers: [],
+      ties: [],
+      stopPoint: true,
+      producerNodes: ['conv1'],
+      consumerNodes: ['conv2'],
+    },
+    {
+      index: 1,
+      name: 'layer1:stream',
+      channels: 4,
+      observe: { value: 'b', axis: 1 },
+      values: [],
+      producers: [],
+      consumers: [],
+      ties: [{ node: 'add', values: [] }],
+      stopPoint: true,
+      producerNodes: ['conv0', 'conv2'],
+      consumerNodes: ['conv1', 'fc'],
+    },
   ],
   heads: [{ name: 'fc', node: 'fc', outputs: ['logits'], classes: 5, input: 1 }],
   barriers: [{ node: 'weird', opType: 'TopK', reason: 'no rule', hint: '' }],
@@ -38,7 +62,10 @@ function sampleReport(): MergeReport {
   const summary = { onlyFrom: [0, 0], acrossModels: 4, withinModel: [0, 0], groupSizes: [0, 0, 4] };
   return {
     tool: 'zipit merge',
-    inputs: [{ name: 'a', file: 'a.onnx', fingerprint: 'f0', task: 'mnist:0-4' }, { name: 'b', file: 'b.onnx', fingerprint: 'f1', task: 'mnist:5-9' }],
+    inputs: [
+      { name: 'a', file: 'a.onnx', fingerprint: 'f0', task: 'mnist:0-4' },
+      { name: 'b', file: 'b.onnx', fingerprint: 'f1', task: 'mnist:5-9' },
+    ],
     settings: { method: 'zipit', params: { alpha: 0.5, beta: 1 }, stopAt: 'all', stopIndex: 1, resetBatchNorm: true, data: ['mnist:0-4:train'], samples: 512 },
     output: 'm.onnx',
     mergePoints: [
@@ -55,8 +82,10 @@ function sampleReport(): MergeReport {
     ],
     tasks: ['a', 'b'],
     cost: [
-      { model: 'a', parameters: 1000, flops: 2e6 }, { model: 'b', parameters: 1000, flops: 2e6 },
-      { model: 'ensemble', parameters: 2000, flops: 4e6 }, { model: 'merged', parameters: 1100, flops: 2.1e6 },
+      { model: 'a', parameters: 1000, flops: 2e6 },
+      { model: 'b', parameters: 1000, flops: 2e6 },
+      { model: 'ensemble', parameters: 2000, flops: 4e6 },
+      { model: 'merged', parameters: 1100, flops: 2.1e6 },
     ],
     seconds: { statistics: 1 },
   };
@@ -65,7 +94,17 @@ function sampleReport(): MergeReport {
 /** Renders a Vega-Lite spec to SVG in Node (vega's headless renderer): what the page draws, without a browser. */
 async function toSvg(spec: TopLevelSpec): Promise<{ svg: string; warnings: string[] }> {
   const warnings: string[] = [];
-  const logger = { ...vega.logger(vega.Warn), warn: (...m: unknown[]) => (warnings.push(m.join(' ')), logger), error: (...m: unknown[]) => (warnings.push(m.join(' ')), logger) };
+  const logger = {
+    ...vega.logger(vega.Warn),
+    warn: (...m: unknown[]) => {
+      warnings.push(m.join(' '));
+      return logger;
+    },
+    error: (...m: unknown[]) => {
+      warnings.push(m.join(' '));
+      return logger;
+    },
+  };
   const compiled = compile(spec, { logger: logger as never }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', logger: logger as never });
   const svg = await view.toSVG();
@@ -81,7 +120,12 @@ describe('correlation views', () => {
     const v = correlationView(cov, match.unmerge, 4, 2);
     expect(v.side).toBe(8);
     expect(v.groupStarts).toEqual([0, 2, 4, 6]);
-    for (let g = 0; g < 4; g++) for (const [i, j] of [[0, 1], [1, 0]]) expect(v.after[(2 * g + i) * 8 + 2 * g + j]).toBe(100);
+    for (let g = 0; g < 4; g++)
+      for (const [i, j] of [
+        [0, 1],
+        [1, 0],
+      ])
+        expect(v.after[(2 * g + i) * 8 + 2 * g + j]).toBe(100);
     // Before matching, model 0's channel i meets its copy at model 1's position perm⁻¹(i).
     for (let i = 0; i < 4; i++) expect(v.before[i * 8 + 4 + perm.indexOf(i)]).toBe(100);
     for (let i = 0; i < 8; i++) expect(v.before[i * 9]).toBe(100);
@@ -104,7 +148,10 @@ describe('correlation views', () => {
 describe('network views', () => {
   it('join points through the layers between them and place barriers in graph order', () => {
     const net = networkView(mergeGraph, ['conv0', 'conv1', 'weird', 'conv2', 'add', 'fc']);
-    expect(net.edges).toEqual([[0, 1], [1, 0]]);
+    expect(net.edges).toEqual([
+      [0, 1],
+      [1, 0],
+    ]);
     expect(net.points.map((p) => p.residual)).toEqual([false, true]);
     expect(net.barriers).toEqual([{ node: 'weird', opType: 'TopK', reason: 'no rule', after: 1 }]);
   });
@@ -116,7 +163,7 @@ describe('visual HTML reports', () => {
     expect(charts.map((c) => c.id)).toEqual(['accuracy', 'cost', 'composition', 'network', 'correlation']);
     for (const c of charts) {
       const { svg, warnings } = await toSvg(c.spec).catch((e: Error) => Promise.reject(new Error(`${c.id}: ${e.message}`)));
-      expect(warnings, `${c.id}: ${warnings.join(" | ")}`).toEqual([]);
+      expect(warnings, `${c.id}: ${warnings.join(' | ')}`).toEqual([]);
       expect(svg.startsWith('<svg'), c.id).toBe(true);
     }
     const heat = await toSvg(charts.find((c) => c.id === 'correlation')!.spec);
@@ -146,12 +193,27 @@ describe('visual HTML reports', () => {
   it('of a sweep show every configuration along the stop points', async () => {
     const base = sampleReport();
     const row = (method: string, stop: string, stopIndex: number, joint: number) => ({
-      method, alpha: method === 'zipit' ? 0.5 : null, beta: method === 'zipit' ? 1 : null, stop, stopIndex, perTask: { a: joint, b: joint }, joint, average: joint, parameters: 1100, flops: 2e6,
+      method,
+      alpha: method === 'zipit' ? 0.5 : null,
+      beta: method === 'zipit' ? 1 : null,
+      stop,
+      stopIndex,
+      perTask: { a: joint, b: joint },
+      joint,
+      average: joint,
+      parameters: 1100,
+      flops: 2e6,
     });
     const sweep: SweepReport = {
-      tool: 'zipit sweep', inputs: base.inputs, tasks: base.tasks,
+      tool: 'zipit sweep',
+      inputs: base.inputs,
+      tasks: base.tasks,
       rows: [row('zipit', 'none', -1, 0.94), row('zipit', 'layer1:stream', 1, 0.6), row('permute', 'layer1:stream', 1, 0.5)],
-      baselines: base.accuracy.slice(0, 3), cost: base.cost.slice(0, 3), best: 1, mergePoints: base.mergePoints, network: base.network!,
+      baselines: base.accuracy.slice(0, 3),
+      cost: base.cost.slice(0, 3),
+      best: 1,
+      mergePoints: base.mergePoints,
+      network: base.network!,
       settings: { data: ['mnist:0-4:train'], samples: 512, resetBatchNorm: true, stats: 'ab.zstats' },
     };
     const html = renderSweepHtml(sweep, await loadReportAssets());

@@ -39,9 +39,19 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}td:no
  * everything shown). Nothing is fetched: no CDN, no fonts, no images. When the charts are
  * drawn, `document.body.dataset.rendered` becomes `"true"` (or `"error"`, logged to the console).
  */
-function page(title: string, summary: string, data: ChartData, inputs: readonly string[], tablesMarkdown: string, report: unknown, assets: ReportAssets): string {
+function page(
+  title: string,
+  summary: string,
+  data: ChartData,
+  inputs: readonly string[],
+  tablesMarkdown: string,
+  report: unknown,
+  assets: ReportAssets,
+): string {
   const charts = reportCharts(data, inputs);
-  const sections = charts.map((c) => `<section><h2>${esc(c.title)}</h2><p class="caption">${esc(c.caption)}</p><div class="chart" id="chart-${c.id}"></div></section>`);
+  const sections = charts.map(
+    (c) => `<section><h2>${esc(c.title)}</h2><p class="caption">${esc(c.caption)}</p><div class="chart" id="chart-${c.id}"></div></section>`,
+  );
   const boot = `(function(){
 var charts=JSON.parse(document.getElementById('zipit-charts').textContent);
 var opts={renderer:'svg',actions:{export:true,source:false,compiled:false,editor:false}};
@@ -56,9 +66,17 @@ Promise.all(charts.map(function(c){return vegaEmbed('#chart-'+c.id,c.spec,opts);
     `<h1>${esc(title)}</h1>`,
     `<p>${summary}</p>`,
     ...sections,
-    `<section><h2>Tables</h2>${markdownToHtmlBody(tablesMarkdown.split('\n').filter((l) => !l.startsWith('# ')).join('\n'))}</section>`,
+    `<section><h2>Tables</h2>${markdownToHtmlBody(
+      tablesMarkdown
+        .split('\n')
+        .filter((l) => !l.startsWith('# '))
+        .join('\n'),
+    )}</section>`,
     jsonScript('zipit-report', report),
-    jsonScript('zipit-charts', charts.map((c) => ({ id: c.id, spec: c.spec }))),
+    jsonScript(
+      'zipit-charts',
+      charts.map((c) => ({ id: c.id, spec: c.spec })),
+    ),
     `<script>${scriptText(assets.vega)}</script>`,
     `<script>${scriptText(assets.vegaLite)}</script>`,
     `<script>${scriptText(assets.vegaEmbed)}</script>`,
@@ -75,14 +93,30 @@ export function renderVisualHtml(r: MergeReport, assets: ReportAssets): string {
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(2)}%`);
   const summary =
     `Merged ${r.inputs.length} models (${r.inputs.map((i) => `<code>${esc(i.name)}</code>`).join(', ')}) with <b>${esc(data.pointsOf)}</b>, ` +
-    `zipped up to <b>${esc(data.stops.includes(r.settings.stopAt) ? r.settings.stopAt : r.settings.stopIndex < 0 ? 'none' : r.mergePoints[r.settings.stopIndex]?.name ?? r.settings.stopAt)}</b>` +
+    `zipped up to <b>${esc(data.stops.includes(r.settings.stopAt) ? r.settings.stopAt : r.settings.stopIndex < 0 ? 'none' : (r.mergePoints[r.settings.stopIndex]?.name ?? r.settings.stopAt))}</b>` +
     (merged ? `: joint accuracy ${pct(merged.joint)}, task average ${pct(merged.average)}.` : '.');
-  return page(data.title, summary, data, r.inputs.map((i) => i.name), renderMarkdown(r), r, assets);
+  return page(
+    data.title,
+    summary,
+    data,
+    r.inputs.map((i) => i.name),
+    renderMarkdown(r),
+    r,
+    assets,
+  );
 }
 
 /** The visual report of a sweep (`zipit sweep --report x.html`). */
 export function renderSweepHtml(r: SweepReport, assets: ReportAssets): string {
   const data = sweepChartData(r);
   const summary = `${r.rows.length} merges of ${r.inputs.map((i) => `<code>${esc(i.name)}</code>`).join(' and ')}; merge points shown for the best joint accuracy: <b>${esc(data.pointsOf)}</b>.`;
-  return page(data.title, summary, data, r.inputs.map((i) => i.name), renderSweepMarkdown(r), r, assets);
+  return page(
+    data.title,
+    summary,
+    data,
+    r.inputs.map((i) => i.name),
+    renderSweepMarkdown(r),
+    r,
+    assets,
+  );
 }
