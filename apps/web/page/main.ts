@@ -2,6 +2,8 @@ import { createFormatRegistry, readModel, type MatcherParams, type StopAt } from
 import { onnxFormat } from '@zipit/io-onnx';
 import { accuracyTable, namedModels, prepareForMerge } from '@zipit/pipeline';
 import { SUBSETS } from 'virtual:zipit-subsets';
+import { IMAGE_PRESETS, PRESET_NAMES, type PresetName } from '../../../packages/data/src/image-preprocess.js';
+import { BROWSER_IMAGE_EXTENSIONS, imagesSource } from './images.js';
 import type { JobTask, MergeJob, WorkerMessage } from './job.js';
 import { architectures, matchers, type BrowserMergeResult } from './merge.js';
 
@@ -52,18 +54,25 @@ modelsInput.addEventListener('change', async () => {
       const row = document.createElement('div');
       row.className = 'task';
       const select = document.createElement('select');
+      select.className = 'task-data';
       select.dataset.model = String(k);
       for (const s of SUBSETS) select.add(new Option(`${s.spec} (built-in subset: ${s.train.count} train, ${s.test.count} test images)`, s.spec));
       select.add(new Option('an .npy file…', 'npy'));
+      select.add(new Option('image files or a folder…', 'images'));
       select.value = guessTask(m.file, k);
       const npy = document.createElement('input');
       npy.type = 'file';
       npy.accept = '.npy';
+      npy.className = 'npy';
       npy.hidden = true;
-      select.addEventListener('change', () => (npy.hidden = select.value !== 'npy'));
+      const images = imagePicker();
+      select.addEventListener('change', () => {
+        npy.hidden = select.value !== 'npy';
+        images.hidden = select.value !== 'images';
+      });
       const name = document.createElement('code');
       name.textContent = m.file;
-      row.append(name, select, npy);
+      row.append(name, select, npy, images);
       return row;
     }),
   );
@@ -83,12 +92,57 @@ modelsInput.addEventListener('change', async () => {
   }
 });
 
-/** The tasks picked in the form, with their bytes (subset files fetched once, .npy files read). */
+/**
+ * The image picker of a task: image files (several) or a folder (its subfolders are the classes,
+ * as the CLI's image folders), whichever was picked last, and the preprocessing preset (as
+ * `--preprocess`; no default, as the CLI has none for image folders).
+ */
+function imagePicker(): HTMLSpanElement {
+  const span = document.createElement('span');
+  span.className = 'images';
+  span.hidden = true;
+  const files = document.createElement('input');
+  files.type = 'file';
+  files.multiple = true;
+  files.accept = BROWSER_IMAGE_EXTENSIONS.join(',');
+  files.className = 'image-files';
+  const folder = document.createElement('input');
+  folder.type = 'file';
+  folder.webkitdirectory = true;
+  folder.className = 'image-folder';
+  files.addEventListener('change', () => (folder.value = ''));
+  folder.addEventListener('change', () => (files.value = ''));
+  const preset = document.createElement('select');
+  preset.className = 'preset';
+  preset.add(new Option('preprocessing…', ''));
+  for (const name of PRESET_NAMES) preset.add(new Option(`${name}: ${IMAGE_PRESETS[name].description}`, name));
+  span.append(' files ', files, ' or a folder ', folder, ' ', preset);
+  return span;
+}
+
+/** The picked images of a task row and a name for the report: the folder's name, or the file count. */
+function pickedImages(row: Element, model: string): Extract<JobTask, { kind: 'images' }> {
+  const files = [...((row.querySelector('.image-files') as HTMLInputElement).files ?? [])];
+  const folder = [...((row.querySelector('.image-folder') as HTMLInputElement).files ?? [])];
+  const preset = (row.querySelector('.preset') as HTMLSelectElement).value as PresetName | '';
+  if (files.length === 0 && folder.length === 0) throw new Error(`pick image files or a folder for ${model}`);
+  if (preset === '') throw new Error(`pick how the images for ${model} are preprocessed (mnist, cifar, imagenet or none)`);
+  if (folder.length > 0) {
+    // webkitRelativePath is "<picked folder>/<path below it>".
+    const top = folder[0].webkitRelativePath.split('/')[0];
+    const images = folder.map((f) => ({ path: f.webkitRelativePath.slice(top.length + 1), file: f }));
+    return { kind: 'images', name: `${top}/ (${folder.length} files, --preprocess ${preset})`, images, preset };
+  }
+  return { kind: 'images', name: `${files.length} image files (--preprocess ${preset})`, images: files.map((f) => ({ path: f.name, file: f })), preset };
+}
+
+/** The tasks picked in the form, with their bytes (subset files fetched once, .npy files read, image files handed on as they are). */
 async function tasksFromForm(): Promise<JobTask[]> {
   return Promise.all(
-    [...taskList.querySelectorAll('select')].map(async (select): Promise<JobTask> => {
+    [...taskList.querySelectorAll<HTMLSelectElement>('select.task-data')].map(async (select): Promise<JobTask> => {
+      if (select.value === 'images') return pickedImages(select.parentElement!, models[Number(select.dataset.model)].file);
       if (select.value === 'npy') {
-        const file = (select.nextElementSibling as HTMLInputElement).files?.[0];
+        const file = (select.parentElement!.querySelector('.npy') as HTMLInputElement).files?.[0];
         if (!file) throw new Error(`pick an .npy file for ${models[Number(select.dataset.model)].file}`);
         return { kind: 'npy', file: file.name, bytes: new Uint8Array(await file.arrayBuffer()) };
       }
@@ -122,7 +176,7 @@ function runInWorker(job: MergeJob): Promise<BrowserMergeResult> {
 }
 
 function showResult(r: BrowserMergeResult): void {
-  const table = r.report.accuracy.length ? accuracyTable(r.report) : '(not evaluated: .npy merge data has no labels)';
+  const table = r.report.accuracy.length ? accuracyTable(r.report) : '(not evaluated: .npy or image-file merge data brings no test split)';
   const pre = document.createElement('pre');
   pre.textContent = table;
   $('accuracy').replaceChildren(pre);
@@ -165,3 +219,20 @@ button.addEventListener('click', async () => {
     button.disabled = models.length < 2;
   }
 });
+
+/**
+ * For scripted use (the browser test): the samples that task row `k`'s picked images give a model
+ * input of `shape` (all of them, in the order a full pass reads them), as base64 float32 bytes —
+ * the same code the worker runs, here on the page's thread.
+ */
+(window as unknown as { zipitImageTensor: unknown }).zipitImageTensor = async (k: number, shape: number[]): Promise<string> => {
+  const row = taskList.querySelectorAll('.task')[k];
+  const task = pickedImages(row, `row ${k}`);
+  const source = imagesSource(task.images, task.name, { preset: task.preset }, { name: 'input', dtype: 'float32', shape });
+  const parts: Float32Array[] = [];
+  for await (const b of source.batches({ batchSize: source.samples })) parts.push(b.x.data as Float32Array);
+  const bytes = new Uint8Array(parts[0].buffer);
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+};

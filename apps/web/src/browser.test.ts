@@ -14,7 +14,16 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readOnnx } from '@zipit/io-onnx';
-import { openDataset } from '@zipit/data';
+import {
+  exportBuiltinImages,
+  openDataset,
+  openImageFolder,
+  parseDatasetSpec,
+  writeImageFile,
+  type BuiltinSpec,
+  type FolderSpec,
+  type PresetName,
+} from '@zipit/data';
 import { evaluateMerged, labelled, type MergeReport, type ModelInput } from '@zipit/pipeline';
 import { ortExecutor } from '@zipit/runtime-ort';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -154,7 +163,7 @@ describe('the web app in chromium', () => {
     await page.goto(url);
     await page.setInputFiles('#models', fixtures);
     await page.waitForFunction("!document.getElementById('merge').disabled", null, { timeout: 20_000 });
-    expect(await page.evaluate("[...document.querySelectorAll('#task-list select')].map((s) => s.value)")).toEqual(TASKS);
+    expect(await page.evaluate("[...document.querySelectorAll('#task-list select.task-data')].map((s) => s.value)")).toEqual(TASKS);
     if (shots) await page.screenshot({ path: join(shots, 'web-app-ready.png'), fullPage: true });
     await page.click('#merge');
     await page.waitForFunction('document.body.dataset.state !== undefined', null, { timeout: 150_000 });
@@ -218,4 +227,128 @@ describe('the web app in chromium', () => {
         ` merged weights max |Δ| ${maxDiff.toExponential(1)}; accuracy on the same ${2 * TEST_PER_TASK} test images: joint ${(100 * accWeb.joint).toFixed(2)} % (web) = ${(100 * accCli.joint).toFixed(2)} % (CLI)`,
     );
   }, 240_000);
+  it('merges on picked image folders like `zipit merge --data FOLDER --preprocess mnist`, and measures its canvas resizing against sharp', async () => {
+    // 20 PNG digits per task (4 per class, class subfolders), as `zipit images export` writes them.
+    const folders = await Promise.all(
+      TASKS.map(async (t) => {
+        const folder = join(dir, `png-${t.replace(':', '-')}`);
+        await exportBuiltinImages(parseDatasetSpec(t) as BuiltinSpec, folder, { perClass: 4 });
+        return folder;
+      }),
+    );
+    const cliDir = join(dir, 'cli-images');
+    await mkdir(cliDir);
+    const cli = spawnSync(
+      process.execPath,
+      [
+        '--conditions=@zipit/source',
+        '--import',
+        'tsx',
+        join(repo, 'packages/cli/src/main.ts'),
+        'merge',
+        ...fixtures,
+        ...folders.flatMap((f) => ['--data', f]),
+        '--preprocess',
+        'mnist',
+        '--samples',
+        '40',
+        '--threads',
+        '1',
+        '--no-eval',
+        '--quiet',
+        '--out',
+        join(cliDir, 'merged.onnx'),
+      ],
+      { cwd: repo, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(cli.status, cli.stderr).toBe(0);
+
+    const page = await context.newPage();
+    const seen = watch(page, url);
+    await page.goto(url);
+    await page.setInputFiles('#models', fixtures);
+    await page.waitForFunction("!document.getElementById('merge').disabled", null, { timeout: 20_000 });
+    const rows = page.locator('#task-list .task');
+    for (let k = 0; k < folders.length; k++) {
+      await rows.nth(k).locator('select.task-data').selectOption('images');
+      await rows.nth(k).locator('input.image-folder').setInputFiles(folders[k]);
+      await rows.nth(k).locator('select.preset').selectOption('mnist');
+    }
+    await page.fill('#samples', '40');
+    await page.click('#merge');
+    await page.waitForFunction('document.body.dataset.state !== undefined', null, { timeout: 60_000 });
+    expect(await page.textContent('#status'), 'the page reported an error').toMatch(/^merged in/);
+    // Image files are merge data only: nothing evaluated (the subsets would have been).
+    expect(await page.evaluate('window.zipitResult.accuracy')).toEqual([]);
+    const [d] = await Promise.all([page.waitForEvent('download'), page.click('#download-onnx')]);
+    const fromWeb = readOnnx(new Uint8Array(await readFile((await d.path())!)));
+    const fromCli = readOnnx(new Uint8Array(await readFile(join(cliDir, 'merged.onnx'))));
+    let maxDiff = 0;
+    for (const [name, t] of fromCli.initializers) {
+      const w = fromWeb.initializers.get(name)!.data as Float32Array;
+      if (!(t.data instanceof Float32Array)) continue;
+      for (let i = 0; i < w.length; i++) maxDiff = Math.max(maxDiff, Math.abs(w[i] - t.data[i]));
+    }
+    expect(maxDiff).toBeLessThan(1e-3);
+
+    // The samples themselves. 28×28 PNGs under the mnist preset are not resized: decoded
+    // losslessly, they must equal the CLI's bit for bit.
+    const input = fromCli.inputs[0];
+    const webTensor = async (k: number, shape: number[]) => {
+      const b = Buffer.from((await page.evaluate(`window.zipitImageTensor(${k}, ${JSON.stringify(shape)})`)) as string, 'base64');
+      return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    };
+    const cliTensor = async (folder: string, preset: PresetName, shape: number[]) => {
+      const data = await openImageFolder(parseDatasetSpec(folder) as FolderSpec, { input: { name: 'x', dtype: 'float32', shape }, preprocess: { preset } });
+      const parts: Float32Array[] = [];
+      for await (const b of data.batches({ batchSize: 64 })) parts.push(b.x.data as Float32Array);
+      return Float32Array.from(parts.flatMap((p) => [...p]));
+    };
+    const levels = (a: Float32Array, b: Float32Array, std: readonly number[], plane: number) => {
+      expect(a.length).toBe(b.length);
+      let max = 0;
+      let sum = 0;
+      for (let i = 0; i < a.length; i++) {
+        const c = Math.floor(i / plane) % std.length;
+        const dl = Math.abs(a[i] - b[i]) * std[c] * 255;
+        max = Math.max(max, dl);
+        sum += dl;
+      }
+      return { max, mean: sum / a.length };
+    };
+    const shape = input.shape as number[];
+    const same = levels(await webTensor(0, shape), await cliTensor(folders[0], 'mnist', shape), [0.3081], 32 * 32);
+    expect(same.max).toBeLessThan(1e-3);
+
+    // Resizing: canvas drawImage (imageSmoothingQuality 'high') against the CLI's sharp (PIL-like
+    // bilinear), in 8-bit levels. Enlarging: the digits under the cifar preset (28 → 32, RGB).
+    // Shrinking: four 480×360 RGB images (a sine pattern with sharp-edged blocks) under imagenet (→ 341×256, crop 224).
+    await rows.nth(0).locator('select.preset').selectOption('cifar');
+    const up = levels(await webTensor(0, [1, 3, 32, 32]), await cliTensor(folders[0], 'cifar', [1, 3, 32, 32]), [0.247, 0.2435, 0.2616], 32 * 32);
+    const big = join(dir, 'big');
+    await mkdir(big);
+    for (let n = 0; n < 4; n++) {
+      const [w, h] = [480, 360];
+      const pixels = new Uint8Array(w * h * 3);
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++)
+          for (let c = 0; c < 3; c++) {
+            const block = ((Math.floor(x / (9 + n)) * 7 + Math.floor(y / (11 + n)) * 13 + c * 5) % 17) * 8;
+            pixels[(y * w + x) * 3 + c] = Math.round(0.5 * block + 60 + 50 * Math.sin((x * (c + 1)) / (15 + 5 * n) + y / 23));
+          }
+      await writeImageFile(join(big, `img${n}.png`), { pixels, width: w, height: h, channels: 3 }, 'png');
+    }
+    await rows.nth(0).locator('input.image-folder').setInputFiles(big);
+    await rows.nth(0).locator('select.preset').selectOption('imagenet');
+    const down = levels(await webTensor(0, [1, 3, 224, 224]), await cliTensor(big, 'imagenet', [1, 3, 224, 224]), [0.229, 0.224, 0.225], 224 * 224);
+    expect(seen.errors).toEqual([]);
+    expect(seen.external).toEqual([]);
+    // Measured bounds (levels of 255), with room: see the README's "In the browser".
+    expect(up.mean).toBeLessThan(3);
+    expect(down.mean).toBeLessThan(3);
+    console.log(
+      `[web images] 40 PNG digits, --preprocess mnist: merged weights max |Δ| vs CLI ${maxDiff.toExponential(1)}, samples max |Δ| ${same.max.toFixed(3)} levels;` +
+        ` canvas vs sharp resize, enlarging 28→32 (cifar): mean ${up.mean.toFixed(2)}, max ${up.max.toFixed(1)} levels; shrinking 480×360→341×256 (imagenet): mean ${down.mean.toFixed(2)}, max ${down.max.toFixed(1)} levels`,
+    );
+  }, 120_000);
 });
