@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -319,6 +319,18 @@ describe('the web app in chromium', () => {
     const shape = input.shape as number[];
     const same = levels(await webTensor(0, shape), await cliTensor(folders[0], 'mnist', shape), [0.3081], 32 * 32);
     expect(same.max).toBeLessThan(1e-3);
+    // Several files picked (no folder) are a flat folder: the same images in the same order as the CLI's.
+    const flat = join(dir, 'flat');
+    await mkdir(flat);
+    const flatFiles: string[] = [];
+    for (const c of await readdir(folders[1]))
+      for (const f of await readdir(join(folders[1], c))) {
+        await copyFile(join(folders[1], c, f), join(flat, f));
+        flatFiles.push(join(flat, f));
+      }
+    await rows.nth(1).locator('input.image-files').setInputFiles(flatFiles);
+    const flatSame = levels(await webTensor(1, shape), await cliTensor(flat, 'mnist', shape), [0.3081], 32 * 32);
+    expect(flatSame.max).toBeLessThan(1e-3);
 
     // Resizing: canvas drawImage (imageSmoothingQuality 'high') against the CLI's sharp (PIL-like
     // bilinear), in 8-bit levels. Enlarging: the digits under the cifar preset (28 → 32, RGB).
