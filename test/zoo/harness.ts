@@ -28,11 +28,13 @@ const DEFAULTS_EXACT = false;
 
 /**
  * Why a method does not yet recover a permuted copy on a case (self-merges are exact on every
- * case): features constant on the merge data (a dead channel through a depthwise conv, its
- * bias and ReLU6: constant and non-zero) have zero variance, and matchers see only the
- * covariance, so they pair the constant features of two models by rank rather than by value.
+ * case): features constant on the merge data (a dead channel through a depthwise conv, its bias
+ * and ReLU6: constant and non-zero) are paired by mean (`MatchContext`), but features varying by
+ * little more than float32 rounding (σ/μ ~ 2⁻²²…2⁻¹⁰) differ between a channel and its permuted
+ * twin (the runtime rounds them differently), so their covariance does not show the twin.
  */
-export const TIES = 'issue 9 item 7: constant features (zero variance, non-zero mean) are paired by rank, not by value — matchers see no means';
+export const TIES =
+  'issue 9 item 7: near-constant features (σ/μ ~ float32 noise) differ between a channel and its permuted twin; constants are paired by mean, these are not';
 
 export interface ZooCase {
   file: string;

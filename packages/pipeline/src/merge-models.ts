@@ -189,6 +189,7 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
       numModels: models.length,
       graphs: models.map((m) => m.graph),
       covariance: (i) => stats.covariance(i),
+      means: (i) => stats.mean(i),
       params,
       upTo: stop,
       alignBlocks,

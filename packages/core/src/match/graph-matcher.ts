@@ -23,6 +23,8 @@ export interface GraphMatchInput {
   graphs: readonly GraphBody[];
   /** Point i's covariance [N·C, N·C] of the stacked features (model-major); computed on demand, may be cached by the caller. */
   covariance(point: number): Float32Array | Float64Array;
+  /** Point i's feature means [N·C] (model-major), where the caller has them (see `MatchContext`). */
+  means?(point: number): Float32Array | Float64Array;
   /** The matcher's parameters: its defaults overridden by what the user gave (see {@link resolveMatcherParams}). */
   params: MatcherParams;
   /** Match points 0 … upTo only; later entries of the result are `undefined`. */
@@ -70,7 +72,11 @@ export function asGraphMatcher(m: AnyMatcher): GraphMatcher {
     defaults: m.defaults,
     ...(m.parameters ? { parameters: m.parameters } : {}),
     matchGraph: (input) =>
-      matchMergeGraph(input.mergeGraph, input.covariance, input.numModels, m, input.params, { upTo: input.upTo, alignBlocks: input.alignBlocks }),
+      matchMergeGraph(input.mergeGraph, input.covariance, input.numModels, m, input.params, {
+        upTo: input.upTo,
+        alignBlocks: input.alignBlocks,
+        ...(input.means ? { means: input.means } : {}),
+      }),
   };
 }
 

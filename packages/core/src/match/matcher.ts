@@ -20,9 +20,23 @@ export interface MatchResult {
 export type MatcherParams = Record<string, number>;
 
 /**
+ * Statistics beyond the covariance that a caller may pass to a matcher, all optional: a matcher
+ * may ignore them (third-party ones do), and one called without them must behave as before.
+ */
+export interface MatchContext {
+  /**
+   * Mean of each stacked feature [N·C] (model-major, like the covariance's rows). The covariance
+   * cannot tell one constant feature (zero variance) from another; the means can: the built-in
+   * zipit and permute pair constant features of different models by equal mean (zipit-ties.ts).
+   */
+  means?: Float32Array | Float64Array;
+}
+
+/**
  * A matching algorithm. `match` takes the covariance [N·C, N·C] of the stacked features
- * (float32 or float64, row-major) and the model count N. All matchers return `{merge, unmerge}`;
- * permutation is a special case.
+ * (float32 or float64, row-major), the model count N, its parameters and optionally more
+ * statistics (`context`, e.g. the means; absent for `zipit match` on a statistics file). All
+ * matchers return `{merge, unmerge}`; permutation is a special case.
  */
 export interface Matcher {
   readonly name: string;
@@ -32,7 +46,7 @@ export interface Matcher {
   readonly defaults: MatcherParams;
   /** What each parameter means and which values it takes (optional; `--param` checks them). */
   readonly parameters?: Readonly<Record<string, ParameterSpec>>;
-  match(covariance: Float32Array | Float64Array, numModels: number, params?: MatcherParams): MatchResult;
+  match(covariance: Float32Array | Float64Array, numModels: number, params?: MatcherParams, context?: MatchContext): MatchResult;
 }
 
 /** Registry of matchers (per-point or graph-level, see `GraphMatcher`), keyed by name. */

@@ -8,17 +8,23 @@ import { TwinTies } from './zipit-ties.js';
  * Permutation matching (Git Re-Basin style): model 0 keeps its features; each other model k is
  * permuted onto model 0 by the linear sum assignment maximising Σ corr(model 0 feature r,
  * model k feature π(r)). Every merged feature averages exactly one feature of each model.
- * Exact twins across models (identical on the data, or both constant) are paired first and the
+ * Exact twins across models (identical on the data, or both constant — of equal mean when the
+ * means are given) are paired first and the
  * assignment runs on the rest, so that a self-merge or a permuted copy is recovered exactly
  * (permute-twins.ts has why); without twins this is the reference's assignment.
  */
-export function permuteMatch(covariance: Float32Array | Float64Array, numModels: number): MatchResult {
+export function permuteMatch(
+  covariance: Float32Array | Float64Array,
+  numModels: number,
+  /** Feature means [N·C] (optional): pair constant features by value (zipit-ties.ts). */
+  means?: ArrayLike<number>,
+): MatchResult {
   const o = squareSize(covariance);
   const c = checkCovariance(covariance, o, numModels);
   const corr = correlation32(covariance, o);
   const origin = new Int32Array(o);
   for (let i = 0; i < o; i++) origin[i] = Math.floor(i / c);
-  const ties = new TwinTies(covariance, o, origin);
+  const ties = new TwinTies(covariance, o, origin, means);
   const groupOf = new Int32Array(o);
   for (let r = 0; r < c; r++) groupOf[r] = r;
   for (let k = 1; k < numModels; k++) {
@@ -47,5 +53,5 @@ export const permuteMatcher: Matcher = {
   name: 'permute',
   description: 'permutation onto model 0 by linear sum assignment of correlations (Git Re-Basin style)',
   defaults: {},
-  match: (covariance, numModels) => permuteMatch(covariance, numModels),
+  match: (covariance, numModels, _params, context) => permuteMatch(covariance, numModels, context?.means),
 };

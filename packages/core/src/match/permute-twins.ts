@@ -15,7 +15,8 @@ import { NEAR_ONE, type TwinTies } from './zipit-ties.js';
  *
  * Twins are the pairs that zipit-ties.ts makes exact for ZipIt: features of different models
  * whose normalised distance δ = (σᵢ² + σⱼ² − 2 covᵢⱼ)/(σᵢ² + σⱼ²), in float64, is ≤ 2⁻²¹, and
- * the k-th zero-variance feature of each model (exact on the data, where they are constant).
+ * the k-th zero-variance feature of each model — among those of equal mean when the means are
+ * known (exact on the data, where they are constant; without means, only if the constants are equal).
  * Merging a twin pair loses nothing the data can show, so every twin pair is fixed first:
  * greedily by smaller δ, then smaller row, then smaller column (deterministic; on the
  * equivalence classes of identical features that twins form, the greedy matching is maximum).

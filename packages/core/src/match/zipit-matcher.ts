@@ -1,7 +1,7 @@
 import { stdDevs32 } from '../stats/correlation.js';
 import { RowMaxima } from './row-maxima.js';
 import { TwinTies } from './zipit-ties.js';
-import { checkCovariance, fromAssignment, param, squareSize, type Matcher, type MatcherParams, type MatchResult } from './matcher.js';
+import { checkCovariance, fromAssignment, param, squareSize, type MatchContext, type Matcher, type MatcherParams, type MatchResult } from './matcher.js';
 
 /**
  * ZipIt! matching (Stoica, Bolya et al., ICLR 2024) of N models with C features each: greedily
@@ -22,14 +22,21 @@ import { checkCovariance, fromAssignment, param, squareSize, type Matcher, type 
  * sat in column lo or hi, when it is not positive (α < 1 raises negative values), or always
  * when α > 1. Each step is O(n) for row lo plus those few rows: O(n²) overall, same answer.
  */
-export function zipitMatch(covariance: Float32Array | Float64Array, numModels: number, alpha: number, beta: number): MatchResult {
+export function zipitMatch(
+  covariance: Float32Array | Float64Array,
+  numModels: number,
+  alpha: number,
+  beta: number,
+  /** Feature means [N·C] (optional): pair constant features by value (zipit-ties.ts). */
+  means?: ArrayLike<number>,
+): MatchResult {
   const o = squareSize(covariance);
   const c = checkCovariance(covariance, o, numModels);
   const origin = new Int32Array(o);
   for (let i = 0; i < o; i++) origin[i] = Math.floor(i / c);
   // Correlation in float32 (as the reference, with the twin rules of zipit-ties.ts), diagonal
   // −∞, and each row's maximum in one pass.
-  const ties = new TwinTies(covariance, o, origin);
+  const ties = new TwinTies(covariance, o, origin, means);
   const S = new Float32Array(o * o);
   const maxima = new RowMaxima(o, (v, a, ca, b, cb) => v === 1 && ties.before(a, ca, b, cb));
   const std = stdDevs32(covariance, o);
@@ -279,7 +286,7 @@ export const zipitMatcher: Matcher = {
       min: 0,
     },
   },
-  match(covariance: Float32Array | Float64Array, numModels: number, params?: MatcherParams): MatchResult {
-    return zipitMatch(covariance, numModels, param(params, 'alpha', 0.5), param(params, 'beta', 1));
+  match(covariance: Float32Array | Float64Array, numModels: number, params?: MatcherParams, context?: MatchContext): MatchResult {
+    return zipitMatch(covariance, numModels, param(params, 'alpha', 0.5), param(params, 'beta', 1), context?.means);
   },
 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../graph/builder.js';
+import { permuteMatch } from './permute-matcher.js';
 import { zipitMatch } from './zipit-matcher.js';
 import { zipitMatchReferencePort } from './zipit-reference.js';
 
@@ -73,5 +74,28 @@ describe('zipit ties (twins across models win)', () => {
     const a = [Float64Array.of(1, 0, 3, 0, 2), Float64Array.of(2, 0, 6, 0, 4), Float64Array.of(0, 1, 0, 2, 1)];
     const cov = covarianceOf([...a, ...a]);
     expect(groupOf(zipitMatch(cov, 2, 0.5, 1))).toEqual([0, 1, 2, 0, 1, 2]);
+  });
+
+  it('with the means, pairs constant features by value (without, by rank)', () => {
+    // Dead channels through a bias and ReLU6: constants 0.5, 6 and 2, then two varying features.
+    const a = [
+      Float64Array.of(0.5, 0.5, 0.5, 0.5),
+      Float64Array.of(6, 6, 6, 6),
+      Float64Array.of(2, 2, 2, 2),
+      Float64Array.of(1, 0, 3, 2),
+      Float64Array.of(0, 4, 1, 1),
+    ];
+    const perm = [2, 0, 4, 1, 3];
+    const stacked = [...a, ...perm.map((p) => a[p])];
+    const cov = covarianceOf(stacked);
+    const means = Float64Array.from(stacked, (x) => x.reduce((u, v) => u + v, 0) / x.length);
+    const c = a.length;
+    for (const g of [groupOf(zipitMatch(cov, 2, 0.5, 1, means)), groupOf(permuteMatch(cov, 2, means))]) {
+      for (let j = 0; j < c; j++) expect(g[c + j], `feature ${j} = ${perm[j]}`).toBe(g[perm[j]]);
+    }
+    // Without means the k-th constant of B joins the k-th of A: 2 with 0.5, 0.5 with 6, 6 with 2.
+    const byRank = groupOf(permuteMatch(cov, 2));
+    expect([byRank[c + 0], byRank[c + 1], byRank[c + 3]]).toEqual([byRank[0], byRank[1], byRank[2]]);
+    expect(() => zipitMatch(cov, 2, 0.5, 1, means.subarray(1))).toThrow(/means have 9 entries/);
   });
 });

@@ -1,3 +1,4 @@
+import { ShapeError } from '../errors.js';
 import { CORRELATION_EPS, correlationRow32 } from '../stats/correlation.js';
 
 /**
@@ -36,11 +37,23 @@ import { CORRELATION_EPS, correlationRow32 } from '../stats/correlation.js';
  * within-model pair of that model tied near 1 (perfectly correlated on the samples) merges
  * first: self-merges of N ≥ 3 models are exact only without such pairs.
  *
- * Zero-variance features (dead on every merge sample) cannot be told apart by covariance: within
- * one model they keep the reference's similarity 0, and across models the k-th of each model
- * pair up (exact for a self-merge; for a permuted copy, exact on the data, where they are
- * constant).
+ * Constant features (zero variance on every merge sample: a dead ReLU, or a dead channel through
+ * a bias and ReLU6/SiLU, constant and non-zero) cannot be told apart by covariance: within one
+ * model they keep the reference's similarity 0, and across models the k-th of each model pair
+ * up — when the caller passes the means (`MatchContext`), the k-th of each model *among those
+ * of equal mean* (|μᵢ − μⱼ| ≤ 2⁻²¹·max(|μᵢ|, |μⱼ|)), so that a permuted copy's constants meet
+ * their twins; without means, the k-th of all of them (exact for a self-merge; for a permuted
+ * copy only where the constants are equal). With means, a feature whose spread is within
+ * float32 rounding of its mean (σ ≤ 2⁻²²·|μ|, a few ulps: the runtime's float32 sums of a
+ * constant differ per channel position) is constant too — its covariance with its twin is
+ * rounding noise, so δ cannot find the twin.
  */
+
+/** Relative tolerance under which two constant features' means are equal (8 float32 ulps). */
+export const MEAN_TOLERANCE = 2 ** -21;
+
+/** With means, features with σ ≤ CONSTANT_SPREAD·|μ| (4 float32 ulps) count as constant. */
+export const CONSTANT_SPREAD = 2 ** -22;
 
 /** Similarities at or above this are 1 (8 float32 ulps below 1: the rounding of f(cov)/f(σσ)). */
 export const NEAR_ONE = 1 - 2 ** -21;
@@ -54,38 +67,64 @@ export class TwinTies {
   /** 1 once a feature has absorbed another (its similarities are no longer correlations). */
   readonly merged: Uint8Array;
 
-  /** Per feature of zero variance, its rank among its model's zero-variance features; −1 otherwise. */
+  /**
+   * Per feature of zero variance, its rank among its model's zero-variance features of the same
+   * class (below); −1 otherwise.
+   */
   private readonly constantRank: Int32Array;
+  /** Per feature of zero variance, its class: equal means (0 for all when no means are given). */
+  private readonly constantClass: Int32Array;
 
   constructor(
     private readonly cov: Float32Array | Float64Array,
     private readonly n: number,
     /** Model of each original feature (the merged feature keeps its lower member's). */
     readonly origin: Int32Array,
+    /** Each feature's mean [n] (optional): classes zero-variance features by value. */
+    means?: ArrayLike<number>,
   ) {
     this.diag = new Float64Array(n);
     for (let i = 0; i < n; i++) this.diag[i] = cov[i * n + i];
     this.merged = new Uint8Array(n);
     this.constantRank = new Int32Array(n).fill(-1);
-    const seen = new Map<number, number>();
-    for (let i = 0; i < n; i++) {
-      if (this.diag[i] > 0) continue;
-      const k = seen.get(origin[i]) ?? 0;
+    this.constantClass = new Int32Array(n);
+    const constants: number[] = [];
+    for (let i = 0; i < n; i++) if (!(this.diag[i] > 0) || (means && this.diag[i] <= (CONSTANT_SPREAD * means[i]) ** 2)) constants.push(i);
+    if (means) {
+      if (means.length !== n) throw new ShapeError(`means have ${means.length} entries, expected one per feature (${n})`);
+      // Sorted by mean, a new class starts where a mean leaves the tolerance of its class's first.
+      const byMean = [...constants].sort((a, b) => means[a] - means[b] || a - b);
+      let cls = -1;
+      let first = Number.NaN;
+      for (const i of byMean) {
+        const m = means[i];
+        if (cls < 0 || !(Math.abs(m - first) <= MEAN_TOLERANCE * Math.max(Math.abs(m), Math.abs(first)))) {
+          cls++;
+          first = m;
+        }
+        this.constantClass[i] = cls;
+      }
+    }
+    const seen = new Map<string, number>();
+    for (const i of constants) {
+      const key = `${origin[i]}:${this.constantClass[i]}`;
+      const k = seen.get(key) ?? 0;
       this.constantRank[i] = k;
-      seen.set(origin[i], k + 1);
+      seen.set(key, k + 1);
     }
   }
 
   /**
    * Normalised squared distance of features i and j in float64 (0: identical on the data).
-   * Zero-variance features are indistinguishable; the k-th of one model is taken as the twin of
-   * the k-th of another (distance 0) and as unrelated to the others (distance 1), which is
-   * what a tie-break in index order would pair, without ties among all of them.
+   * Zero-variance features are indistinguishable by covariance; the k-th of one model in a class
+   * (equal means, when known) is taken as the twin of the k-th of that class in another
+   * (distance 0) and as unrelated to the others (distance 1), which is what a tie-break in index
+   * order would pair, without ties among all of them.
    */
   distance(i: number, j: number): number {
     const ri = this.constantRank[i];
     const rj = this.constantRank[j];
-    if (ri >= 0 || rj >= 0) return ri === rj ? 0 : 1;
+    if (ri >= 0 || rj >= 0) return ri === rj && this.constantClass[i] === this.constantClass[j] ? 0 : 1;
     const s = this.diag[i] + this.diag[j];
     return (s - 2 * this.cov[i * this.n + j]) / s;
   }
@@ -104,7 +143,8 @@ export class TwinTies {
       if (v >= NEAR_ONE) out[at + j] = 1;
       // δ ≤ 2⁻²¹ implies a correlation ≥ 1 − δ (σᵢ² + σⱼ² ≥ 2σᵢσⱼ) unless σσ is under the clamp:
       // only those pairs need it.
-      else if (this.origin[j] !== oi && (v >= 0.999 || di * this.diag[j] < CLAMP_SQUARED) && this.distance(i, j) <= 1 - NEAR_ONE) out[at + j] = 1;
+      else if (this.origin[j] !== oi && (v >= 0.999 || di * this.diag[j] < CLAMP_SQUARED || this.constantRank[i] >= 0) && this.distance(i, j) <= 1 - NEAR_ONE)
+        out[at + j] = 1;
     }
   }
 

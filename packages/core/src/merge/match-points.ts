@@ -12,6 +12,12 @@ export interface MatchPointsOptions {
    * what plain averaging means.
    */
   alignBlocks?: boolean;
+  /**
+   * Point i's feature means [N·C] (model-major), passed to the matcher (`MatchContext`) on
+   * points matched whole from their own covariance. Not on points sharing a transform (matched
+   * from pooled correlations) nor on blocked ones (matched from sub-matrices).
+   */
+  means?: (point: number) => Float32Array | Float64Array;
 }
 
 /**
@@ -61,7 +67,10 @@ export function matchMergeGraph(
   const orders = new Map<string, Int32Array[]>();
   const matchPoint = (p: MergeGraph['points'][number]): MatchResult => {
     const blocks = p.blocks;
-    if (!blocks || blocks.count <= 1) return matcher.match(cov(p.index), numModels, params);
+    if (!blocks || blocks.count <= 1) {
+      const means = opts.means && p.shareTransform === undefined ? opts.means(p.index) : undefined;
+      return means ? matcher.match(cov(p.index), numModels, params, { means }) : matcher.match(cov(p.index), numModels, params);
+    }
     const key = blocks.group ?? `#${p.index}`;
     let order = orders.get(key);
     if (!order) {
