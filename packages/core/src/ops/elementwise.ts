@@ -1,6 +1,6 @@
 import { intAttr, type Dim, type Node } from '../graph/graph.js';
 import { operators, type InferContext, type OperatorDef, type ShapeInference } from './operator.js';
-import { axisIn, featureAt, featureInputs, type Rule, type RuleContext } from './rule.js';
+import { axisIn, channelOperand, featureAt, featureInputs, type Rule, type RuleContext } from './rule.js';
 import { broadcastShapes, isNum, type ConstValue } from './shape-math.js';
 
 /**
@@ -103,13 +103,9 @@ export const broadcast: Rule = (ctx) => {
  * after a task head, whose outputs are never merged).
  */
 export const softmax: Rule = (ctx) => {
-  const x = featureAt(ctx, 0, 'input');
-  const y = ctx.node.outputs[0];
-  const c = ctx.channelAxis(x);
-  if (c === null) {
-    ctx.passThrough(y, x);
-    return;
-  }
+  const operand = channelOperand(ctx);
+  if (!operand) return;
+  const { x, y, c } = operand;
   const rank = ctx.rank(x);
   const legacy = ctx.opset < 13;
   const axis = axisIn(intAttr(ctx.node, 'axis', legacy ? 1 : -1), rank);

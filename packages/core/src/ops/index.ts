@@ -7,7 +7,7 @@
 export * from './operator.js';
 export * from './registry.js';
 export * from './builtin.js';
-export { Decline, axisIn, featureAt, featureInputs, paramAt, type Rule, type RuleContext } from './rule.js';
+export { Decline, axisIn, channelOperand, featureAt, featureInputs, paramAt, type Rule, type RuleContext } from './rule.js';
 export {
   broadcast as broadcastRule,
   broadcastShape,

@@ -1,6 +1,6 @@
 import { intAttr, intsAttr, type Dim, type Node } from '../graph/graph.js';
 import { operators, type InferContext, type InferResult, type OperatorDef, type ShapeInference } from './operator.js';
-import { axisIn, featureAt, type Rule, type RuleContext } from './rule.js';
+import { axisIn, channelOperand, featureAt, type Rule, type RuleContext } from './rule.js';
 import { broadcastShapes, gatherConst, isNum, normAxis, productDims, reshapeShape, sumDims, unknownDims, type ConstValue } from './shape-math.js';
 
 /**
@@ -18,13 +18,9 @@ import { broadcastShapes, gatherConst, isNum, normAxis, productDims, reshapeShap
  * layers reading them get the point's transform as M ⊗ I(H·W). Anything else mixes channels.
  */
 export const reshape: Rule = (ctx) => {
-  const x = featureAt(ctx, 0, 'input');
-  const y = ctx.node.outputs[0];
-  const c = ctx.channelAxis(x);
-  if (c === null) {
-    ctx.passThrough(y, x);
-    return;
-  }
+  const operand = channelOperand(ctx);
+  if (!operand) return;
+  const { x, y, c } = operand;
   if (ctx.node.inputs[1] && ctx.isFeature(ctx.node.inputs[1])) {
     ctx.decline('its target shape depends on activations, not only on shapes');
   }
@@ -102,13 +98,9 @@ function productKey(dims: readonly Dim[]): string | null {
 }
 
 export const transpose: Rule = (ctx) => {
-  const x = featureAt(ctx, 0, 'input');
-  const y = ctx.node.outputs[0];
-  const c = ctx.channelAxis(x);
-  if (c === null) {
-    ctx.passThrough(y, x);
-    return;
-  }
+  const operand = channelOperand(ctx);
+  if (!operand) return;
+  const { x, y, c } = operand;
   const rank = ctx.rank(x);
   const perm = intsAttr(ctx.node, 'perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
   ctx.join(y, perm.indexOf(c), ctx.elementOf(x)!);
@@ -125,13 +117,9 @@ function staticAxes(ctx: RuleContext, input: number): number[] | undefined {
 }
 
 export const squeeze: Rule = (ctx) => {
-  const x = featureAt(ctx, 0, 'input');
-  const y = ctx.node.outputs[0];
-  const c = ctx.channelAxis(x);
-  if (c === null) {
-    ctx.passThrough(y, x);
-    return;
-  }
+  const operand = channelOperand(ctx);
+  if (!operand) return;
+  const { x, y, c } = operand;
   const rank = ctx.rank(x);
   let axes = staticAxes(ctx, 1)?.map((a) => axisIn(a, rank));
   if (!axes) {
@@ -143,13 +131,9 @@ export const squeeze: Rule = (ctx) => {
 };
 
 export const unsqueeze: Rule = (ctx) => {
-  const x = featureAt(ctx, 0, 'input');
-  const y = ctx.node.outputs[0];
-  const c = ctx.channelAxis(x);
-  if (c === null) {
-    ctx.passThrough(y, x);
-    return;
-  }
+  const operand = channelOperand(ctx);
+  if (!operand) return;
+  const { x, y, c } = operand;
   const rankOut = ctx.rank(y);
   const axes = staticAxes(ctx, 1)?.map((a) => axisIn(a, rankOut));
   if (!axes) return ctx.decline('its axes are unknown');
@@ -262,13 +246,9 @@ export const gather: Rule = (ctx) => {
 
 /** Slice of non-channel axes (the channel axis only when taken whole). */
 export const slice: Rule = (ctx) => {
-  const x = featureAt(ctx, 0, 'input');
-  const y = ctx.node.outputs[0];
-  const c = ctx.channelAxis(x);
-  if (c === null) {
-    ctx.passThrough(y, x);
-    return;
-  }
+  const operand = channelOperand(ctx);
+  if (!operand) return;
+  const { x, y, c } = operand;
   for (const extra of ctx.node.inputs.slice(1)) if (extra && ctx.isFeature(extra)) ctx.decline('its bounds are activations');
   const xs = ctx.shape(x);
   const ys = ctx.shape(y);
@@ -324,13 +304,9 @@ function wholeParts(ctx: RuleContext, parts: readonly { el: number; size: number
 
 /** Expand / Tile: broadcasting copies; the channel count must not change. */
 export const expand: Rule = (ctx) => {
-  const x = featureAt(ctx, 0, 'input');
-  const y = ctx.node.outputs[0];
-  const c = ctx.channelAxis(x);
-  if (c === null) {
-    ctx.passThrough(y, x);
-    return;
-  }
+  const operand = channelOperand(ctx);
+  if (!operand) return;
+  const { x, y, c } = operand;
   if (ctx.node.inputs[1] && ctx.isFeature(ctx.node.inputs[1])) ctx.decline('its shape is an activation');
   const cy = c + ctx.rank(y) - ctx.rank(x);
   const xs = ctx.shape(x);

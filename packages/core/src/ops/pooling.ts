@@ -1,6 +1,6 @@
 import { getAttribute, intAttr, intsAttr, floatAttr, type Dim } from '../graph/graph.js';
 import { operators, type OperatorDef, type ShapeInference } from './operator.js';
-import { axisIn, featureAt, type Rule } from './rule.js';
+import { axisIn, channelOperand, featureAt, type Rule } from './rule.js';
 import { normAxis, reduceAxesOf, windowed } from './shape-math.js';
 
 /**
@@ -21,13 +21,9 @@ export const pool: Rule = (ctx) => {
  * LayerNorm written out as ReduceMean/Sub/Pow/Sqrt/Div).
  */
 export const reduce: Rule = (ctx) => {
-  const x = featureAt(ctx, 0, 'input');
-  const y = ctx.node.outputs[0];
-  const c = ctx.channelAxis(x);
-  if (c === null) {
-    ctx.passThrough(y, x);
-    return;
-  }
+  const operand = channelOperand(ctx);
+  if (!operand) return;
+  const { x, y, c } = operand;
   const axes = reduceAxesOf(ctx.node, ctx.rank(x), (v) => ctx.constant(v));
   if (axes === null) return ctx.decline('its reduction axes are not constant');
   if (axes.includes(c)) {

@@ -97,6 +97,22 @@ export function featureAt(ctx: RuleContext, index: number, role: string): string
   return v;
 }
 
+/**
+ * The single-activation rule's operands: input 0 (an activation), output 0 and the input's
+ * channel axis. An input that carries no channels is passed through to the output and null
+ * returned, so the rule has nothing left to do.
+ */
+export function channelOperand(ctx: RuleContext): { x: string; y: string; c: number } | null {
+  const x = featureAt(ctx, 0, 'input');
+  const y = ctx.node.outputs[0];
+  const c = ctx.channelAxis(x);
+  if (c === null) {
+    ctx.passThrough(y, x);
+    return null;
+  }
+  return { x, y, c };
+}
+
 /** A parameter input at `index`, declining when it is computed rather than stored. */
 export function paramAt(ctx: RuleContext, index: number, role: string): string {
   const v = ctx.node.inputs[index];
