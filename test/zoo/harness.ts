@@ -52,14 +52,33 @@ export function images(size: number, seed = 3): Tensor<'float32'> {
   return new SeededRandom(seed).normalTensor([IMAGES, 3, size, size]);
 }
 
+/** The graph's outputs on `x`; a graph that fixes its batch size (vit.fixed) runs on `x` in batches of that size. */
 export async function run(graph: Graph, x: Tensor): Promise<Record<string, Float32Array>> {
   const session = await ModelSession.create(graph, { threads: 1 });
   try {
-    const out = await session.run({ [graph.inputs.find((i) => !graph.initializers.has(i.name))!.name]: x });
-    return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.data as Float32Array]));
+    const input = graph.inputs.find((i) => !graph.initializers.has(i.name))!;
+    const b = typeof input.shape?.[0] === 'number' ? input.shape[0] : x.shape[0];
+    const per = x.data.length / x.shape[0];
+    const parts: Record<string, Float32Array>[] = [];
+    for (let at = 0; at < x.shape[0]; at += b) {
+      const out = await session.run({ [input.name]: tensor('float32', [b, ...x.shape.slice(1)], (x.data as Float32Array).slice(at * per, (at + b) * per)) });
+      parts.push(Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.data as Float32Array])));
+    }
+    return Object.fromEntries(Object.keys(parts[0]).map((k) => [k, concat(parts.map((p) => p[k]))]));
   } finally {
     await session.release();
   }
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 export function relativeError(got: Float32Array, want: Float32Array): number {

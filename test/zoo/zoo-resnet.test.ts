@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadForMerge } from '@zipit/cli';
-import { FIXTURES, images, merge, run, TIES, TOLERANCE, worstError, zooCase } from './harness.js';
+import { computeStatistics } from '@zipit/pipeline';
+import { ortExecutor } from '@zipit/runtime-ort';
+import { FIXTURES, images, merge, relativeError, run, TIES, TOLERANCE, worstError, zooCase } from './harness.js';
 
 // Self-merges exact (≤ 7e-5). ResNet-18's permuted copy is recovered to 1.2e-3 on 8 images: the
 // error appears at layer4:stream, where 12 of 32 channels are zero at the observed site and are
@@ -25,9 +27,31 @@ describe('torchvision zoo: fixed and dynamic batch', () => {
     expect(await worstError(r.graph, mixed.models, (await run(mixed.models[0].graph, x)).logits, x)).toBeLessThan(TOLERANCE);
   });
 
-  it('refuses a fixed-batch export whose graph bakes the batch in (torchvision ViT), naming the node', async () => {
-    await expect(loadForMerge([`${FIXTURES}vit.fixed.onnx`, `${FIXTURES}vit.fixed.onnx`])).rejects.toThrow(
-      /fixed batch of 1 that its computation depends on .*Reshape/,
-    );
+  it('feeds a fixed-batch export whose graph bakes the batch in (torchvision ViT) its batch: the statistics of the dynamic export, a merged model of batch 1', async () => {
+    const fixed = `${FIXTURES}vit.fixed.onnx`;
+    const dynamic = `${FIXTURES}vit.dyn.onnx`;
+    const self = await loadForMerge([fixed, fixed]);
+    expect(self.batch).toBe(1);
+    expect(self.models.map((m) => m.graph.inputs[0].shape?.[0])).toEqual([1, 1]);
+    // One model exported twice (make_zoo.py): the statistics of 8 images fed one at a time equal
+    // those of one batch of 8 through the dynamic export.
+    const dyn = await loadForMerge([dynamic, dynamic]);
+    const x = images(32);
+    const opts = { executor: ortExecutor, threads: 1 };
+    const [sf, sd] = await Promise.all([
+      computeStatistics(self.models, self.mergeGraph, [{ x }], opts),
+      computeStatistics(dyn.models, dyn.mergeGraph, [{ x }], opts),
+    ]);
+    expect(sf.spaces).toEqual(sd.spaces);
+    for (let i = 0; i < sd.spaces.length; i++) {
+      expect(sf.count(i), sd.spaces[i].name).toBe(sd.count(i));
+      expect(relativeError(Float32Array.from(sf.mean(i)), Float32Array.from(sd.mean(i))), sd.spaces[i].name).toBeLessThan(1e-5);
+      expect(relativeError(Float32Array.from(sf.covariance(i)), Float32Array.from(sd.covariance(i))), sd.spaces[i].name).toBeLessThan(1e-5);
+    }
+    // The merged model keeps batch 1 and computes what the dynamic export computes.
+    const r = await merge(self, self.models, x, 'zipit', { stats: sf });
+    expect(r.stop).toBeGreaterThanOrEqual(0);
+    expect(r.graph.inputs[0].shape?.[0]).toBe(1);
+    expect(await worstError(r.graph, self.models, (await run(dyn.models[0].graph, x)).logits, x)).toBeLessThan(TOLERANCE);
   });
 });

@@ -1,35 +1,51 @@
-import type { ArchitectureRegistry, OperatorRegistry, ValueInfo } from '@zipit/core';
+import { fixBatch, InvalidArgumentError, type ArchitectureRegistry, type OperatorRegistry, type ValueInfo } from '@zipit/core';
 import { openDataset, parseDatasetSpec, type Dataset, type ImagePreprocessOptions, type Split } from '@zipit/data';
 import { namedModels, prepareForMerge, type MergeInputs as PreparedInputs, type ModelInput } from '@zipit/pipeline';
 import { readModelFile } from './model-files.js';
 import { plugins } from './plugins.js';
-import { withSymbolicBatch } from './fixed-batch.js';
+import { settleBatch } from './fixed-batch.js';
 
-/** A model as loaded for merging; `batch` is the fixed batch it was exported with (null: symbolic). */
-export type LoadedModel = ModelInput & { batch: number | null };
+/**
+ * A model as loaded for merging; `batch` is the fixed batch it was exported with (null:
+ * symbolic); `bound` when its graph keeps that batch because its computation depends on it.
+ */
+export type LoadedModel = ModelInput & { batch: number | null; bound: boolean };
 
 /**
  * Reads the models, with parameters that the exporter wrote as nodes turned back into
- * initializers and a fixed batch axis made symbolic (`withSymbolicBatch`); names come from file
- * names (`a.onnx` → `a`), made unique. Each file is read in the registered format that
- * recognises it (`readModelFile`).
+ * initializers and a fixed batch axis made symbolic unless the computation depends on it
+ * (`settleBatch`). When a model is bound to its fixed batch, every model gets that batch (they
+ * run on the same batches; the pipeline's passes feed batches of that size); models bound to
+ * different batches are refused. Names come from file names (`a.onnx` → `a`), made unique.
+ * Each file is read in the registered format that recognises it (`readModelFile`).
  */
 export async function loadModels(files: readonly string[]): Promise<LoadedModel[]> {
   const read: { file: string; graph: ModelInput['graph'] }[] = [];
   for (const file of files) read.push({ file, graph: (await readModelFile(file)).graph });
   const out: LoadedModel[] = [];
-  for (const m of namedModels(read)) {
-    const { graph, batch } = await withSymbolicBatch(m.graph, m.file);
-    out.push({ ...m, graph, batch });
+  for (const m of namedModels(read)) out.push({ ...m, ...(await settleBatch(m.graph)) });
+  const bound = out.filter((m) => m.bound);
+  if (bound.length === 0) return out;
+  const b = bound[0].batch!;
+  const other = bound.find((m) => m.batch !== b);
+  if (other) {
+    throw new InvalidArgumentError(
+      `${bound[0].file} computes with a batch of ${b} and ${other.file} with a batch of ${other.batch}: they cannot run on the same batches`,
+      {
+        file: other.file,
+        hint: 'export both with the same batch, or with dynamic_axes={"input": {0: "batch"}} (and the outputs likewise)',
+      },
+    );
   }
-  return out;
+  return out.map((m) => (m.bound ? m : { ...m, graph: fixBatch(m.graph, b) }));
 }
 
 /** Models ready to merge (see the pipeline's `prepareForMerge`), with their batch axis. */
 export interface MergeInputs extends PreparedInputs {
   /**
    * The fixed batch every input was exported with, which the merged model keeps; null when some
-   * input has a symbolic batch (then so does the merged model).
+   * input has a symbolic batch (then so does the merged model). When an input's computation
+   * depends on its fixed batch, that batch, and every model (the merged one too) is fixed to it.
    */
   batch: number | null;
 }
@@ -47,7 +63,8 @@ export async function loadForMerge(
 ): Promise<MergeInputs> {
   const loaded = await loadModels(files);
   const { models, mergeGraph, architecture } = prepareForMerge(loaded, registry, operators);
-  const batch = loaded.every((m) => m.batch !== null && m.batch === loaded[0].batch) ? loaded[0].batch : null;
+  const bound = loaded.find((m) => m.bound);
+  const batch = bound ? bound.batch : loaded.every((m) => m.batch !== null && m.batch === loaded[0].batch) ? loaded[0].batch : null;
   return { models, mergeGraph, architecture, batch };
 }
 

@@ -18,7 +18,7 @@ import {
   type StatisticsOutputs,
   type Tensor,
 } from '@zipit/core';
-import { walkBatches, type Batches, type PassOptions } from './batches.js';
+import { fixedBatch, walkBatches, type Batches, type PassOptions } from './batches.js';
 
 export interface CollectStatisticsOptions extends PassOptions {
   /** Model names recorded in the statistics (default `model0`, `model1`, …). */
@@ -58,7 +58,9 @@ export async function collectStatistics(
   let session: ExecutorSession | undefined;
   let accumulator: Accumulator | undefined;
   try {
-    for await (const batch of walkBatches(batches, opts)) {
+    // Models that fix their batch size (their computation depends on it) get batches of that
+    // size; the sums over samples do not depend on how the samples are batched.
+    for await (const batch of walkBatches(batches, { ...opts, fixedBatch: fixedBatch(models, opts.file) })) {
       if (!plan) {
         const shapes = opts.probe === false ? undefined : await probeShapes(models[0], spaces, batch.x, opts);
         plan = buildStatisticsGraph(models, spaces, { file: opts.file, shapes });

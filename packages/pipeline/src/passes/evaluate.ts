@@ -34,7 +34,8 @@ export interface Evaluation {
 /**
  * Runs a (possibly multi-head) classifier over labelled batches and hands its logits, per
  * output, to the caller: concatenated at the end and/or streamed per batch with argmax
- * predictions, for core's metrics (per-task and joint accuracy) to consume.
+ * predictions, for core's metrics (per-task and joint accuracy) to consume. A model with a fixed
+ * batch size gets batches of that size, the last one padded (every sample is evaluated once).
  */
 export async function evaluateModel(graph: Graph, batches: Batches, opts: EvaluateOptions): Promise<Evaluation> {
   const outputs = [...(opts.outputs ?? graph.outputs.map((o) => o.name))];
@@ -45,7 +46,7 @@ export async function evaluateModel(graph: Graph, batches: Batches, opts: Evalua
   const labelChunks: BigInt64Array[] = [];
   let samples = 0;
   let batchesSeen = 0;
-  for await (const { index, batch, values } of runModel(graph, batches, { ...opts, fetch: outputs })) {
+  for await (const { index, batch, values } of runModel(graph, batches, { ...opts, fetch: outputs, remainder: 'pad' })) {
     const b = batch.x.shape[0];
     const logits = outputs.map((name, k) => {
       const t = asLogits(values[name], name, b, opts.file);

@@ -1,4 +1,14 @@
-export { walkBatches, type Batch, type Batches, type PassOptions, type Progress } from './batches.js';
+export {
+  fixedBatch,
+  walkBatches,
+  type Batch,
+  type Batches,
+  type PassOptions,
+  type Progress,
+  type Remainder,
+  type WalkedBatch,
+  type WalkOptions,
+} from './batches.js';
 export { channelMoments } from './channel-moments.js';
 export { collectStatistics, type CollectStatisticsOptions } from './collect-statistics.js';
 export { argmaxRows, evaluateModel, type EvaluatedBatch, type Evaluation, type EvaluateOptions } from './evaluate.js';

@@ -14,7 +14,7 @@ import {
   type RepairTarget,
   type Tensor,
 } from '@zipit/core';
-import { walkBatches, type Batches, type PassOptions } from './batches.js';
+import { fixedBatch, walkBatches, type Batches, type PassOptions } from './batches.js';
 import { runModel } from './run-model.js';
 
 /** One batch's moments of one site in one source model: mean and biased variance per channel. */
@@ -41,6 +41,8 @@ export async function repairModel(
   opts: PassOptions,
 ): Promise<Graph> {
   const values = sites.map((s) => s.value);
+  // Every pass must see the same batches: those of the fixed batch size if a model fixes one.
+  const size = fixedBatch([merged, ...sources], opts.file);
   const weights = sites.map((s, i) => repairWeights(merges[i], s.channels, s.channels * sources.length));
 
   // Source passes: per batch and site, each model's moments; and pooled over the data.
@@ -51,7 +53,7 @@ export async function repairModel(
     const acc = moments.map((m) => new PooledMoments(m.channels));
     const batches: BatchMoments[][] = [];
     const fetch = moments.flatMap((m) => [m.mean, m.variance, m.shape]);
-    for await (const { values: out } of runModel(graph, data(), { ...opts, fetch })) {
+    for await (const { values: out } of runModel(graph, data(), { ...opts, fetch, fixedBatch: size })) {
       batches.push(
         moments.map((m, i) => {
           const bm = {
@@ -93,7 +95,7 @@ export async function repairModel(
   const session = await opts.executor.createSession(statsGraph, opts);
   try {
     let b = 0;
-    for await (const batch of walkBatches(data(), opts)) {
+    for await (const batch of walkBatches(data(), { ...opts, fixedBatch: size })) {
       if (b >= batchCount)
         throw new InvalidArgumentError('the merge data gave more batches on another pass', { hint: 'data() must yield the same batches every time' });
       const feeds: Record<string, Tensor> = { [input]: batch.x };

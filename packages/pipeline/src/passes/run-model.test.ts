@@ -1,7 +1,10 @@
-import { GraphBuilder, NotFoundError, SeededRandom, ShapeError, tensor, type Graph, type Tensor } from '@zipit/core';
+import { GraphBuilder, NotFoundError, SeededRandom, ShapeError, tensor, type Graph, type SpaceRequest, type Tensor } from '@zipit/core';
 import { buildSmallCnn, buildTokenMlp, tokenMlpActivation } from '@zipit/core/testing';
 import { describe, expect, it } from 'vitest';
 import type { Batch } from './batches.js';
+import { channelMoments } from './channel-moments.js';
+import { collectStatistics } from './collect-statistics.js';
+import { evaluateModel } from './evaluate.js';
 import { runModel } from './run-model.js';
 import { ortExecutor as executor } from '@zipit/runtime-ort';
 
@@ -124,5 +127,78 @@ describe('runModel on builder models', () => {
     for await (const r of runModel(graph, gen(), { executor, threads: 1 })) sizes.push(r.values.logits.shape[0]);
     expect(sizes).toEqual([2, 2, 1]);
     void tensor;
+  });
+});
+
+/**
+ * A token model whose computation bakes its batch in when `batch` is a number (a Reshape to the
+ * constant [batch, 2, 3], as `torch.onnx.export` writes `x.view(B, 2, 3)` for a fixed batch);
+ * with 'batch' the same model (same weights) reshapes with 0 (copy the batch).
+ */
+function splitHeads(batch: number | 'batch'): Graph {
+  const b = new GraphBuilder({ seed: 7 });
+  const h = b.relu(b.linear(b.input('x', [batch, 6]), 6, { name: 'fc1' }));
+  const heads = b.softmax(b.reshape(h, [batch === 'batch' ? 0 : batch, 2, 3]), { axis: -1 });
+  b.output(b.linear(b.reshape(heads, [batch === 'batch' ? 0 : batch, 6]), 3, { name: 'head' }), 'logits');
+  return b.build();
+}
+
+describe('runModel on a model that fixes its batch size', () => {
+  const rows = (count: number, batch: number): Batch[] => {
+    const r = new SeededRandom(5);
+    const out: Batch[] = [];
+    for (let done = 0; done < count; done += batch) {
+      const n = Math.min(batch, count - done);
+      out.push({ x: r.normalTensor([n, 6]), y: BigInt64Array.from({ length: n }, (_, i) => BigInt(done + i)) });
+    }
+    return out;
+  };
+
+  it('is refused by onnxruntime at another batch size, and fed batches of exactly its size', async () => {
+    const fixed = splitHeads(2);
+    const session = await executor.createSession(fixed, { threads: 1 });
+    await expect(session.run({ x: new SeededRandom(1).normalTensor([3, 6]) })).rejects.toThrow();
+    await session.release();
+    const data = rows(7, 3); // batches 3, 3, 1
+    const dropped: number[][] = [];
+    for await (const r of runModel(fixed, data, { executor, threads: 1 })) dropped.push([r.values.logits.shape[0], ...Array.from(r.batch.y!, Number)]);
+    // The last sample does not fill a batch of 2: passes that reduce over samples leave it out.
+    expect(dropped).toEqual([
+      [2, 0, 1],
+      [2, 2, 3],
+      [2, 4, 5],
+    ]);
+  });
+
+  it('pads the last batch when asked; per-sample outputs equal the dynamic model, every sample once (evaluation)', async () => {
+    const data = rows(7, 3);
+    const want = (await runAll(splitHeads('batch'), data)).map((v) => Array.from(v.logits.data as Float32Array));
+    const got: number[] = [];
+    for await (const r of runModel(splitHeads(2), data, { executor, threads: 1, remainder: 'pad' })) {
+      expect(r.values.logits.shape).toEqual([r.batch.x.shape[0], 3]);
+      got.push(...(r.values.logits.data as Float32Array));
+    }
+    expect(got).toHaveLength(21);
+    got.forEach((v, i) => expect(v).toBeCloseTo(want.flat()[i], 6));
+    const evaluation = await evaluateModel(splitHeads(2), data, { executor, threads: 1 });
+    expect(evaluation.samples).toBe(7);
+    expect(Array.from(evaluation.labels!, Number)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('gives the statistics and channel moments of the dynamic model on the same samples', async () => {
+    const data = rows(8, 3); // 3, 3, 2: re-chunked to 4 batches of 2, nothing left over
+    const hidden = splitHeads(2).nodes.find((n) => n.opType === 'Relu')!.outputs[0];
+    const spaces: SpaceRequest[] = [{ name: 'fc1', values: [hidden, hidden], axis: 1 }];
+    const opts = { executor, threads: 1 };
+    const fixed = await collectStatistics([splitHeads(2), splitHeads(2)], spaces, data, opts);
+    const dynamic = await collectStatistics([splitHeads('batch'), splitHeads('batch')], spaces, data, opts);
+    expect(fixed.count(0)).toBe(8);
+    expect(dynamic.count(0)).toBe(8);
+    Array.from(dynamic.covariance(0)).forEach((v, i) => expect(fixed.covariance(0)[i]).toBeCloseTo(v, 6));
+    Array.from(dynamic.mean(0)).forEach((v, i) => expect(fixed.mean(0)[i]).toBeCloseTo(v, 6));
+    const [mf] = await channelMoments(splitHeads(2), [hidden], data, opts);
+    const [md] = await channelMoments(splitHeads('batch'), [hidden], data, opts);
+    Array.from(md.mean).forEach((v, i) => expect(mf.mean[i]).toBeCloseTo(v, 6));
+    Array.from(md.std).forEach((v, i) => expect(mf.std[i]).toBeCloseTo(v, 6));
   });
 });
