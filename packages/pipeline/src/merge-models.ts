@@ -9,6 +9,7 @@ import {
   observationGraph,
   resolveStopAt,
   summarizeMatch,
+  mergesOnlyTwins,
   zipGraphs,
   type Executor,
   type FeatureStats,
@@ -21,7 +22,7 @@ import {
   type StopAt,
   type ZipResult,
 } from '@zipit/core';
-import { collectStatistics, repairModel, resetBatchNorm, type Batches, type Progress } from './passes/index.js';
+import { anchoredResetBatchNorm, collectStatistics, repairModel, resetBatchNorm, type Batches, type Progress } from './passes/index.js';
 import { fingerprint } from './fingerprint.js';
 import { correlationView, type CorrelationView } from './report-data.js';
 
@@ -34,6 +35,9 @@ export interface ModelInput {
 
 export type Stage = 'statistics' | 'matching' | 'zip' | 'batchnorm';
 
+/** How a zipped model's BatchNorm statistics are re-estimated (see `MergeModelsOptions.resetBatchNorm`). */
+export type BatchNormReset = 'anchored' | 'reference';
+
 export interface MergeModelsOptions {
   /** The runtime every pass runs on (statistics, REPAIR moments, BatchNorm reset), e.g. `ortExecutor` from @zipit/runtime-ort. */
   executor: Executor;
@@ -43,8 +47,16 @@ export interface MergeModelsOptions {
   params?: MatcherParams;
   /** Last zipped merge point: index, name, `'all'` (default) or `'none'`/-1. */
   stopAt?: StopAt;
-  /** Re-estimate BatchNorm statistics of the merged model on the data (default true). */
-  resetBatchNorm?: boolean;
+  /**
+   * Re-estimate BatchNorm statistics of the merged model on the data: `true`/`'reference'`
+   * (default) — the reference's reset (stored statistics replaced by train-mode statistics of
+   * the merge data), skipped when the zip reproduces its inputs (every zipped point merges only
+   * exact twins: a self-merge, a permuted copy), which have nothing to correct; `'anchored'` —
+   * the reference's reset shifted by how far each input's stored statistics sit from its own
+   * train-mode statistics on the data (exact on a self-merge by construction; one more pass per
+   * input model); `false` — keep the zipped statistics.
+   */
+  resetBatchNorm?: boolean | BatchNormReset;
   matchers?: MatcherRegistry;
   /**
    * The merge data; called once per pass over it (statistics; BatchNorm reset; for models with
@@ -88,7 +100,7 @@ export interface MergeModelsResult {
   points: PointReport[];
   outputs: ZipResult['outputs'];
   /** BatchNorm nodes re-estimated, or why none were. */
-  batchNorm: { reset: string[]; repaired?: string[]; skipped?: string };
+  batchNorm: { reset: string[]; mode?: BatchNormReset; repaired?: string[]; skipped?: string };
   /** Seconds per stage. */
   seconds: Partial<Record<Stage, number>>;
 }
@@ -244,18 +256,49 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
       });
       batchNorm.repaired = sites.map((s) => s.node);
     }
+  } else if (opts.resetBatchNorm !== 'anchored' && zipReproducesInputs(mergeGraph, transforms, stats, stop)) {
+    batchNorm.skipped = 'the zip reproduces its inputs (every merged feature averages exact twins): nothing to re-estimate';
   } else {
+    const pass = {
+      executor: opts.executor,
+      threads: opts.threads,
+      signal: opts.signal,
+      operators: opts.operators,
+      onProgress: (p: Progress) => opts.onProgress?.('batchnorm', p),
+    };
+    const rezip = (graphs: Graph[]): Graph => zipGraphs(graphs, { mergeGraph, transforms, stopAt: stop, modelNames: models.map((m) => m.name) }).graph;
+    const mode: BatchNormReset = opts.resetBatchNorm === 'anchored' ? 'anchored' : 'reference';
     const r = await timed('batchnorm', () =>
-      resetBatchNorm(graph, opts.data(), {
-        executor: opts.executor,
-        threads: opts.threads,
-        signal: opts.signal,
-        operators: opts.operators,
-        onProgress: (p) => opts.onProgress?.('batchnorm', p),
-      }),
+      mode === 'reference'
+        ? resetBatchNorm(graph, opts.data(), pass)
+        : anchoredResetBatchNorm(
+            graph,
+            models.map((m) => m.graph),
+            rezip,
+            opts.data,
+            pass,
+          ),
     );
     graph = r.graph;
     batchNorm.reset = r.nodes;
+    batchNorm.mode = mode;
   }
   return { graph, mergeGraph, stop, stats, points, outputs: zipped.outputs, batchNorm, seconds };
+}
+
+/**
+ * Whether every zipped point merges only exact twins (core's `mergesOnlyTwins`): then the
+ * merged model computes what the inputs compute and BatchNorm keeps their statistics.
+ */
+function zipReproducesInputs(
+  mergeGraph: MergeGraph,
+  transforms: readonly ({ merge: Float32Array | Float64Array } | undefined)[],
+  stats: FeatureStats,
+  stop: number,
+): boolean {
+  return mergeGraph.points.every((p) => {
+    if (p.index > stop) return true;
+    const t = transforms[p.index];
+    return t !== undefined && mergesOnlyTwins(t.merge, p.channels, stats.covariance(p.index), stats.mean(p.index));
+  });
 }

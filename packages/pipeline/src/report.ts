@@ -65,7 +65,7 @@ export function renderMarkdown(r: MergeReport): string {
     ? ` (skipped: ${bn.skipped})`
     : bn.repaired
       ? ` (BatchNorm folded: REPAIR on ${bn.repaired.length} layers)`
-      : ` (${bn.reset.length} layers)`;
+      : ` (${bn.mode ? `${bn.mode}, ` : ''}${bn.reset.length} layers)`;
   out.push(`| BatchNorm reset | ${r.settings.resetBatchNorm ? 'yes' : 'no'}${bnText} |`);
   out.push(`| merge data | ${r.settings.data.map((d) => `\`${d}\``).join(', ')}${r.settings.samples ? `, ${r.settings.samples} samples` : ''} |`);
   out.push(

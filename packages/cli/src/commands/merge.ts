@@ -26,6 +26,7 @@ import { checkPaths, readInput, specFiles, writeOutputs } from '../files.js';
 import { matcherParamsHelp, parseMatcherParams } from '../matcher-params.js';
 import { interleave, labelled, hasTestSplits, loadForMerge, openAll, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
+import { BN_RESET_HELP, BN_RESET_OPTIONS, parseBatchNormReset } from '../bn-reset-option.js';
 import { outputFormat } from '../model-files.js';
 import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, parseTaskOptions, requireImagePreprocessing } from '../data-options.js';
 
@@ -39,7 +40,7 @@ export const mergeCommand: Command = {
                      .list()
                      .map((m) => m.name)
                      .join('|')}] [--param NAME=VALUE …] [--alpha A] [--beta B]
-                   [--stop-at NAME|INDEX|all|none|auto] [--max-drop P] [--holdout N] [--reset-bn|--no-reset-bn] [--samples N]
+                   [--stop-at NAME|INDEX|all|none|auto] [--max-drop P] [--holdout N] [--bn-reset reference|anchored|--no-reset-bn] [--samples N]
                    [--task NAME=SPEC …] [--preprocess P] [--batch-size N] [--seed S]
                    [--report REPORT.json|.md|.html] [--stats-out FILE] [--stats-in FILE] [--no-eval] [--quiet]
 
@@ -62,7 +63,7 @@ ${matcherParamsHelp(matchers)}
                       --data spec per model, else agreement with the ensemble's predictions
   --max-drop P        for --stop-at auto: the loss allowed, in points (default 3)
   --holdout N         for --stop-at auto: held-out images in total (default 256)
-  --no-reset-bn       keep the zipped BatchNorm statistics instead of re-estimating them
+${BN_RESET_HELP}
   --samples N         merge images in total, split evenly over the --data specs (default 512)
   --report FILE       write a report; the format follows the extension (.json, .md, or .html:
                       one offline page with charts of accuracy, cost, the merge graph and
@@ -91,8 +92,7 @@ example:
           beta: { type: 'string' },
           param: { type: 'string', multiple: true },
           'stop-at': { type: 'string' },
-          'reset-bn': { type: 'boolean' },
-          'no-reset-bn': { type: 'boolean' },
+          ...BN_RESET_OPTIONS,
           samples: { type: 'string' },
           out: { type: 'string' },
           report: { type: 'string' },
@@ -117,7 +117,7 @@ example:
         hint: `write MERGED.onnx, then one model's weights with zipit convert MERGED.onnx OUT${writer.extensions[0]} --model NAME`,
       });
     }
-    if (values['reset-bn'] && values['no-reset-bn']) throw new UsageError('give either --reset-bn or --no-reset-bn, not both');
+    const bnReset = parseBatchNormReset(values);
     const specs = values.data ?? [];
     if (specs.length === 0) throw new UsageError('missing required option --data');
     const dataOpts = parseDataOptions(values);
@@ -185,7 +185,7 @@ example:
       executor,
       threads,
       signal: io.signal,
-      resetBatchNorm: !values['no-reset-bn'],
+      resetBatchNorm: bnReset,
       onStage: () => bar.done(),
       onProgress: (stage: string, p: { samples: number }) => bar.update(stage === 'statistics' ? 'statistics' : 'BatchNorm reset', p.samples, total),
     };
@@ -243,7 +243,7 @@ example:
         params,
         stopAt: String(stopText),
         stopIndex: result.stop,
-        resetBatchNorm: !values['no-reset-bn'],
+        resetBatchNorm: bnReset !== false,
         data: mergeSets.map((d) => d.info.spec),
         samples: total,
       },

@@ -3,6 +3,7 @@ import { executor, plugins } from '../plugins.js';
 import type { MatcherParams } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { decodeModelStats, evaluateMerged, mergeModels, sweepTable, type SweepRow } from '@zipit/pipeline';
+import { BN_RESET_OPTIONS, parseBatchNormReset } from '../bn-reset-option.js';
 import { parseArgs, parseIntFlag, parseNumberList, RANGES, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
 import { checkPaths, readInput, specFiles, writeOutputs } from '../files.js';
 import { encodeSweepReport, sweepReportFormat, SweepReportBuilder } from './sweep-report.js';
@@ -28,7 +29,7 @@ export const sweepCommand: Command = {
   summary: 'grid over methods, alpha, beta and stop points from saved statistics, one table',
   help: `usage: zipit sweep A.onnx B.onnx [C.onnx …] --stats-in STATS.zstats --data SPEC [--data SPEC …]
                    [--methods zipit,permute,average] [--alpha 0.3,0.5] [--beta 0.5,1]
-                   [--stop-at all,none,NAME,INDEX…] [--samples N] [--no-reset-bn] [--json] [--quiet]
+                   [--stop-at all,none,NAME,INDEX…] [--samples N] [--bn-reset MODE|--no-reset-bn] [--json] [--quiet]
                    [--report REPORT.json|.md|.html]
 
 Merges the models once per combination, reusing saved statistics (no new statistics pass;
@@ -45,6 +46,8 @@ options:
   --beta LIST       same as --param beta=LIST (zipit; default 1)
   --stop-at LIST    stop points (default all)
   --samples N       images for BatchNorm re-estimation (default 512)
+  --bn-reset MODE   reference (default) or anchored; --no-reset-bn keeps the zipped statistics
+                    (see zipit merge --help)
   --json            print the rows as one JSON array
   --report FILE     also write a report: .json, .md, or .html (one offline page with charts:
                     accuracy against the stop point per method, cost, the merge graph, the
@@ -67,7 +70,7 @@ example:
           beta: { type: 'string' },
           'stop-at': { type: 'string' },
           samples: { type: 'string' },
-          'no-reset-bn': { type: 'boolean' },
+          ...BN_RESET_OPTIONS,
           json: { type: 'boolean' },
           quiet: { type: 'boolean' },
           threads: { type: 'string' },
@@ -82,6 +85,7 @@ example:
     const specs = values.data ?? [];
     if (specs.length !== positionals.length) throw new UsageError(`give one --data per model (${positionals.length} models, ${specs.length} --data)`);
     const methods = list(values.methods, '--methods', ['zipit', 'permute', 'average']);
+    const bnReset = parseBatchNormReset(values);
     const reportFormat = sweepReportFormat(values.report);
     methods.forEach((m) => matchers.get(m));
     const paramLists = parseParamFlags(values.param);
@@ -139,7 +143,7 @@ example:
         executor,
         threads,
         signal: io.signal,
-        resetBatchNorm: !values['no-reset-bn'],
+        resetBatchNorm: bnReset,
       });
       const acc = await evaluateMerged(
         c.method,
@@ -169,7 +173,7 @@ example:
         mergeSets,
         testSets,
         samples,
-        resetBatchNorm: !values['no-reset-bn'],
+        resetBatchNorm: bnReset !== false,
         statsFile,
         threads,
         signal: io.signal,

@@ -13,5 +13,6 @@ export { channelMoments } from './channel-moments.js';
 export { collectStatistics, type CollectStatisticsOptions } from './collect-statistics.js';
 export { argmaxRows, evaluateModel, type EvaluatedBatch, type Evaluation, type EvaluateOptions } from './evaluate.js';
 export { repairModel } from './repair.js';
+export { anchoredResetBatchNorm } from './anchored-reset.js';
 export { resetBatchNorm, type ResetBatchNormResult } from './reset-batchnorm.js';
 export { runModel, type BatchResult, type RunModelOptions } from './run-model.js';
