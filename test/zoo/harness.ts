@@ -20,9 +20,10 @@ export const TOLERANCE = 1e-4;
 const IMAGES = Number(process.env.ZOO_IMAGES ?? 8);
 
 /**
- * A self-merge with default options (the anchored BatchNorm reset for BatchNorm-kept exports,
- * REPAIR for folded ones) must be exact too (issue 9 item 6): both measure the sources and the
- * merged model alike, so a model merged with itself keeps what it computes.
+ * A self-merge with default options must be exact too (issue 9 item 6): BatchNorm-kept exports
+ * get the reference's BatchNorm reset, skipped when the zip reproduces its inputs (every point
+ * merges exact twins); folded ones get REPAIR, which measures the sources and the merged model
+ * alike.
  */
 const DEFAULTS_EXACT = true;
 
@@ -141,7 +142,7 @@ export function zooCase(c: ZooCase): void {
     const selfStats = await statistics(inputs, inputs.models, x);
     for (const method of ['average', 'permute', 'zipit'] as const) {
       const zipErr = await worstError((await merge(inputs, inputs.models, x, method, { stats: selfStats })).graph, inputs.models, want, x);
-      // Default options: the anchored BatchNorm reset or REPAIR after the zip.
+      // Default options: the BatchNorm reset or REPAIR after the zip.
       const err = await worstError((await merge(inputs, inputs.models, x, method, { stats: selfStats, defaults: true })).graph, inputs.models, want, x);
       figures.push(`${c.file} ${method}: self-merge relative error ${zipErr.toExponential(2)} zipped, ${err.toExponential(2)} with defaults`);
       expect(zipErr, `${method} self-merge`).toBeLessThan(TOLERANCE);
