@@ -3,6 +3,7 @@ import { open, readFile, realpath, rename, rm, stat, unlink } from 'node:fs/prom
 import { basename, dirname, join, resolve } from 'node:path';
 import { FormatError, InvalidArgumentError, NotFoundError, ZipitError } from '@zipit/core';
 import { parseDatasetSpec } from '@zipit/data';
+import { onnxSideFiles } from './onnx-side-files.js';
 
 /** Reads a whole file; a missing or unreadable file is a typed error naming it. */
 export async function readInput(path: string): Promise<Uint8Array> {
@@ -114,7 +115,9 @@ function sameFile(a: Identity, b: Identity): boolean {
  */
 export async function checkPaths(plan: { inputs: readonly PathUse[]; outputs: readonly PathUse[] }): Promise<void> {
   const outs = await Promise.all(plan.outputs.map(identify));
-  const ins = await Promise.all(plan.inputs.map(identify));
+  // An ONNX input's external-data side files are inputs too.
+  const sides = await Promise.all(plan.inputs.filter((i) => /\.onnx$/i.test(i.path)).map(onnxSideFiles));
+  const ins = await Promise.all([...plan.inputs, ...sides.flat()].map(identify));
   for (const [k, o] of outs.entries()) {
     for (const i of ins) {
       if (sameFile(o, i)) {
