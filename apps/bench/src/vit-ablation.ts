@@ -1,7 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { foldNormAffine, matchVit, prepareVit, vitArch, type VitMatchOptions } from '@zipit/arch-vit';
+import { foldNormAffine, matchVit, prepareVit, vitArch, vitRepairSites, vitTemperatureSites, type VitMatchOptions, type VitRepairKind } from '@zipit/arch-vit';
 import {
   defaultMatcherRegistry,
   getPointMatcher,
@@ -17,6 +17,7 @@ import { openDataset } from '@zipit/data';
 import { readOnnxFile } from '@zipit/io-onnx/node';
 import { computeStatistics, ensembleGraph, evaluateTasks, type Batch, type ModelInput, type TaskData } from '@zipit/pipeline';
 import { ortExecutor as executor } from '@zipit/runtime-ort';
+import { repairVit, restoreTemperature } from './vit-repair.js';
 
 /**
  * `pnpm --filter @zipit/bench bench:vit-ablation [--pair timm|tv|fixture] [--images N] [--test N]`:
@@ -42,7 +43,11 @@ const PAIRS: Record<string, { files: [string, string]; dataset: string }> = {
 interface Variant {
   title: string;
   folded: boolean;
-  match(mg: MergeGraph, stats: FeatureStats): (MatchResult | undefined)[];
+  /** REPAIR of the merged model at these kinds of sites (vit-repair.ts). */
+  repair?: VitRepairKind[];
+  /** Restore every zipped attention layer's logit scale (vit-repair.ts). */
+  temperature?: boolean;
+  match(mg: MergeGraph, stats: FeatureStats, graphs: readonly Graph[]): (MatchResult | undefined)[];
 }
 
 const registry = defaultMatcherRegistry();
@@ -52,8 +57,8 @@ function everyPoint(method: string): Variant['match'] {
   return (mg, stats) => matchMergeGraph(mg, (i) => stats.covariance(i), 2, m(method), undefined, { alignBlocks: true });
 }
 
-function perKind(opts: Omit<VitMatchOptions, 'upTo'>): Variant['match'] {
-  return (mg, stats) => matchVit(mg, (i) => stats.covariance(i), 2, opts);
+function perKind(opts: Omit<VitMatchOptions, 'upTo'>, lambda?: number): Variant['match'] {
+  return (mg, stats, graphs) => matchVit(mg, (i) => stats.covariance(i), 2, lambda === undefined ? opts : { ...opts, mlpWeights: { graphs, lambda } });
 }
 
 const orth = { matcher: m('orthogonal') };
@@ -98,6 +103,78 @@ const VARIANTS: Variant[] = [
     title: 'fold LN; stream orthogonal then zipit; heads orthogonal; MLP zipit',
     folded: true,
     match: perKind({ stream: { matcher: m('orthogonal'), params: { zip: 1 } }, attention: orth, mlp: { matcher: m('zipit') } }),
+  },
+  ...(['stream', 'mlp', 'branch'] as const).flatMap((kind): Variant[] => [
+    { title: `permute; REPAIR ${kind}`, folded: false, repair: [kind], match: everyPoint('permute') },
+    { title: `zipit; REPAIR ${kind}`, folded: false, repair: [kind], match: everyPoint('zipit') },
+    {
+      title: `fold LN; stream, heads orthogonal; MLP zipit; REPAIR ${kind}`,
+      folded: true,
+      repair: [kind],
+      match: perKind({ stream: orth, attention: orth, mlp: { matcher: m('zipit') } }),
+    },
+  ]),
+  ...[
+    [0.1, 1],
+    [0.3, 1],
+    [1, 1],
+    [0.5, 0],
+    [0.5, 0.5],
+    [0.5, 2],
+  ].map(
+    ([alpha, beta]): Variant => ({
+      title: `fold LN; stream, heads orthogonal; MLP zipit α = ${alpha}, β = ${beta}`,
+      folded: true,
+      match: perKind({ stream: orth, attention: orth, mlp: { matcher: m('zipit'), params: { alpha, beta } } }),
+    }),
+  ),
+  ...[0.1, 0.25, 0.5, 1].map(
+    (lambda): Variant => ({
+      title: `fold LN; stream, heads orthogonal; MLP zipit on correlation + weight similarity, λ = ${lambda}`,
+      folded: true,
+      match: perKind({ stream: orth, attention: orth, mlp: { matcher: m('zipit') } }, lambda),
+    }),
+  ),
+  { title: 'permute; attention temperature', folded: false, temperature: true, match: everyPoint('permute') },
+  { title: 'zipit; attention temperature', folded: false, temperature: true, match: everyPoint('zipit') },
+  {
+    title: 'fold LN; stream, heads orthogonal; MLP zipit; attention temperature',
+    folded: true,
+    temperature: true,
+    match: perKind({ stream: orth, attention: orth, mlp: { matcher: m('zipit') } }),
+  },
+  {
+    title: 'fold LN; stream orthogonal per segment; heads orthogonal; MLP zipit',
+    folded: true,
+    match: perKind({ stream: orth, streamPool: 'separate', attention: orth, mlp: { matcher: m('zipit') } }),
+  },
+  ...[
+    [0.5, 1],
+    [0.5, 0],
+    [0.1, 2],
+  ].map(
+    ([alpha, beta]): Variant => ({
+      title: `fold LN; stream orthogonal; heads zipped as units (within and across models, α = ${alpha}, β = ${beta}); MLP zipit`,
+      folded: true,
+      match: perKind({ stream: orth, attention: orth, headZip: { matcher: m('zipit'), params: { alpha, beta } }, mlp: { matcher: m('zipit') } }),
+    }),
+  ),
+  {
+    title: 'fold LN; stream orthogonal; heads zipped as units; MLP zipit; REPAIR mlp',
+    folded: true,
+    repair: ['mlp'],
+    match: perKind({ stream: orth, attention: orth, headZip: { matcher: m('zipit') }, mlp: { matcher: m('zipit') } }),
+  },
+  {
+    title: 'fold LN; stream orthogonal; heads zipped as units; MLP zipit; attention temperature',
+    folded: true,
+    temperature: true,
+    match: perKind({ stream: orth, attention: orth, headZip: { matcher: m('zipit') }, mlp: { matcher: m('zipit') } }),
+  },
+  {
+    title: 'fold LN; stream orthogonal; heads zipped as units; MLP zipit on correlation + weight similarity, λ = 0.1',
+    folded: true,
+    match: perKind({ stream: orth, attention: orth, headZip: { matcher: m('zipit') }, mlp: { matcher: m('zipit') } }, 0.1),
   },
 ];
 
@@ -144,14 +221,25 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   for (const v of variants) {
     const models = v.folded ? folded : plain;
-    const results = v.match(mg, stats.get(v.folded)!);
+    const results = v.match(
+      mg,
+      stats.get(v.folded)!,
+      models.map((x) => x.graph),
+    );
     const transforms = results.map((r) => (r ? { merge: r.merge, unmerge: r.unmerge } : undefined));
     const cells: string[] = [];
     for (const stop of stops) {
-      const { graph } = zipGraphs(
+      const { graph: zipped } = zipGraphs(
         models.map((x) => x.graph),
         { mergeGraph: mg, transforms, stopAt: stop, modelNames: names },
       );
+      const sources = models.map((x) => x.graph);
+      const repaired = v.repair
+        ? await repairVit(zipped, sources, vitRepairSites(sources[0], mg, stop, v.repair), (p) => transforms[p]!.merge, merge, { executor, threads })
+        : zipped;
+      const graph = v.temperature
+        ? await restoreTemperature(repaired, sources, vitTemperatureSites(sources[0], mg, stop), merge, { executor, threads })
+        : repaired;
       const r = await evaluate(graph);
       cells.push(pct(r.joint));
       console.error(`${v.title.padEnd(80)} ${mg.points[stop].name.padEnd(18)} joint ${pct(r.joint)}  avg ${pct(r.average)}`);

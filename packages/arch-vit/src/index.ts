@@ -6,3 +6,16 @@ export { foldNormAffine } from './fold-norms.js';
 export { vitRotateMatcher } from './vit-rotate-matcher.js';
 export { matchVit, vitPointKind, type VitMatchOptions, type VitPointKind, type VitPointMatch } from './vit-match.js';
 export { registerVit, vitArch } from './vit-arch.js';
+export {
+  channelAffine,
+  channelMomentsAccumulator,
+  insertChannelAffine,
+  logitRowDeviation,
+  RepairTargetMoments,
+  vitRepairSites,
+  vitTemperatureSites,
+  type ChannelTarget,
+  type VitRepairKind,
+  type VitRepairSite,
+  type VitTemperatureSite,
+} from './vit-repair.js';

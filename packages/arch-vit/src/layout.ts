@@ -63,6 +63,8 @@ export interface Attention {
   qkHeadDim: number;
   vHeadDim: number;
   out: Linear;
+  /** The Softmax over keys; its input holds the attention logits (scaled q·k, one row per query and head). */
+  softmax: Node;
   /** The attention output in token layout, as the output projection reads it (channels last). */
   outInput: string;
   /** Values between the heads' output and `outInput` that carry V's channels on the last axis. */
@@ -471,6 +473,7 @@ class VitLayoutReader extends LayoutReader<VitLayout> {
       qkHeadDim: qd,
       vHeadDim: vd,
       out,
+      softmax: core.softmax,
       outInput,
       outInputValues: [outInput],
       output: back.output,

@@ -1,4 +1,6 @@
-import { matchMergeGraph, type Matcher, type MatcherParams, type MatchResult, type MergeGraph, type MergePoint } from '@zipit/core';
+import { matchMergeGraph, type Graph, type Matcher, type MatcherParams, type MatchResult, type MergeGraph, type MergePoint } from '@zipit/core';
+import { zipHeads } from './head-zip.js';
+import { blendSimilarity, mlpWeightSimilarity } from './weight-similarity.js';
 
 /** Which matcher a kind of ViT point gets. */
 export interface VitPointMatch {
@@ -17,13 +19,28 @@ export interface VitMatchOptions {
    * How the stream segments' statistics are pooled into one matching: `covariance` sums their
    * covariances (each segment weighs in proportion to its variance, and a rotation matched on
    * it is exact for a rotated copy), `correlation` averages their correlation matrices (what
-   * core's `matchMergeGraph` does for shared transforms). Default `covariance`.
+   * core's `matchMergeGraph` does for shared transforms), `separate` matches every segment on
+   * its own (zipped junctions then carry Σₖ M_{b,k}·U_{b−1,k}, no longer the identity). Default
+   * `covariance`.
    */
-  streamPool?: 'covariance' | 'correlation';
+  streamPool?: 'covariance' | 'correlation' | 'separate';
   /** Align heads across models before matching within them (default true). */
   alignBlocks?: boolean;
   /** Match points 0 … upTo only. */
   upTo?: number;
+  /**
+   * MLP hidden units matched on (1 − λ)·correlation + λ·weight similarity (`mlpWeightSimilarity`:
+   * their incoming and outgoing weights compared in the aligned stream basis), the models'
+   * graphs given (the ones being merged: folded if the statistics are). Needs the pooled stream
+   * (`streamPool: 'covariance'`).
+   */
+  mlpWeights?: { graphs: readonly Graph[]; lambda: number };
+  /**
+   * Heads as units (`zipHeads`): this matcher (ZipIt!) groups every layer's N·H heads — within
+   * and across models — by their rotational alignment, and merged heads average their members
+   * rotated onto one another. Replaces `attention`.
+   */
+  headZip?: VitPointMatch;
 }
 
 export type VitPointKind = 'stream' | 'attention' | 'mlp';
@@ -58,7 +75,8 @@ export function matchVit(
     let r = byKind.get(kind);
     if (!r) {
       const m = opts[kind];
-      byKind.set(kind, (r = matchMergeGraph(mg, cov, numModels, m.matcher, m.params, { upTo, alignBlocks: opts.alignBlocks ?? true })));
+      const graph = kind === 'stream' && opts.streamPool === 'separate' ? { ...mg, points: mg.points.map(({ shareTransform: _, ...p }) => p) } : mg;
+      byKind.set(kind, (r = matchMergeGraph(graph, cov, numModels, m.matcher, m.params, { upTo, alignBlocks: opts.alignBlocks ?? true })));
     }
     return r;
   };
@@ -76,10 +94,34 @@ export function matchVit(
     }
     return pooledStream;
   };
+  const mlpPoints = mg.points.filter((p) => vitPointKind(p) === 'mlp').map((p) => p.index);
+  const weighted = (p: MergePoint): MatchResult => {
+    const w = opts.mlpWeights!;
+    const sim = mlpWeightSimilarity(w.graphs as Graph[], mlpPoints.indexOf(p.index), stream());
+    return opts.mlp.matcher.match(blendSimilarity(cov(p.index), sim, w.lambda), numModels, opts.mlp.params);
+  };
+  const zippedHeads = new Map<number, MatchResult>();
+  const headsOf = (p: MergePoint): MatchResult => {
+    if (!zippedHeads.has(p.index)) {
+      const layer = mg.points.filter((q) => q.blocks?.group === p.blocks!.group);
+      const hz = opts.headZip!;
+      const r = zipHeads(
+        layer.map((q) => ({ covariance: cov(q.index), headDim: q.blocks!.size })),
+        numModels,
+        p.blocks!.count,
+        hz.matcher,
+        hz.params,
+      );
+      layer.forEach((q, i) => zippedHeads.set(q.index, r[i]));
+    }
+    return zippedHeads.get(p.index)!;
+  };
   return mg.points.map((p) => {
     if (p.index > upTo) return undefined;
     const kind = vitPointKind(p);
+    if (kind === 'attention' && opts.headZip) return headsOf(p);
     if (kind === 'stream' && (opts.streamPool ?? 'covariance') === 'covariance') return stream();
+    if (kind === 'mlp' && opts.mlpWeights) return weighted(p);
     return results(kind)[p.index];
   });
 }

@@ -32,12 +32,25 @@ describe('vit-rotate matcher', () => {
     const want = await logits(a, x, 'logits');
     const matchers = defaultMatcherRegistry();
     matchers.register(vitRotateMatcher);
-    for (const stop of mg.points.filter((p) => p.stopPoint).map((p) => p.index)) {
-      const r = await mergeModels(models, { method: 'vit-rotate', matchers, mergeGraph: mg, stats, stopAt: stop, data: () => batches, executor, threads: 1 });
-      const got = await logits(r.graph, x, 'A:logits');
-      let err = 0;
-      for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
-      expect(err, mg.points[stop].name).toBeLessThan(1e-3);
+    // heads = 1: heads rotated; 2: heads zipped as units (each head finds its copy, not a sibling).
+    for (const heads of [1, 2]) {
+      for (const stop of mg.points.filter((p) => p.stopPoint).map((p) => p.index)) {
+        const r = await mergeModels(models, {
+          method: 'vit-rotate',
+          matchers,
+          mergeGraph: mg,
+          stats,
+          stopAt: stop,
+          data: () => batches,
+          executor,
+          threads: 1,
+          params: { heads },
+        });
+        const got = await logits(r.graph, x, 'A:logits');
+        let err = 0;
+        for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
+        expect(err, `heads = ${heads}, ${mg.points[stop].name}`).toBeLessThan(1e-3);
+      }
     }
   });
 
