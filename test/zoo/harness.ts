@@ -27,16 +27,6 @@ const IMAGES = Number(process.env.ZOO_IMAGES ?? 8);
  */
 const DEFAULTS_EXACT = true;
 
-/**
- * Why a method does not yet recover a permuted copy on a case (self-merges are exact on every
- * case): features constant on the merge data (a dead channel through a depthwise conv, its bias
- * and ReLU6: constant and non-zero) are paired by mean (`MatchContext`), but features varying by
- * little more than float32 rounding (σ/μ ~ 2⁻²²…2⁻¹⁰) differ between a channel and its permuted
- * twin (the runtime rounds them differently), so their covariance does not show the twin.
- */
-export const TIES =
-  'issue 9 item 7: near-constant features (σ/μ ~ float32 noise) differ between a channel and its permuted twin; constants are paired by mean, these are not';
-
 export interface ZooCase {
   file: string;
   /** Plugin that recognises it, or null when the merge graph is derived. */

@@ -2,15 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { loadForMerge } from '@zipit/cli';
 import { computeStatistics } from '@zipit/pipeline';
 import { ortExecutor } from '@zipit/runtime-ort';
-import { FIXTURES, images, merge, relativeError, run, TIES, TOLERANCE, worstError, zooCase } from './harness.js';
+import { FIXTURES, images, merge, relativeError, run, TOLERANCE, worstError, zooCase } from './harness.js';
 
-// Self-merges exact (≤ 7e-5). ResNet-18's permuted copy is recovered to 1.2e-3 on 8 images: the
-// error appears at layer4:stream, where 12 of 32 channels are zero at the observed site and are
-// paired by rank — exact there, but the residual stream's other sites (layer4.0's output, before
-// the ReLU) do differ; statistics observe one site per space, so the data cannot tell them apart.
+// Self-merges and permuted copies exact (≤ 7e-5). ResNet-18's permuted copy was recovered only to
+// 1.2e-3 on 8 images while dead channels were paired by index: at layer4:stream 12 of 32 channels
+// are zero where the stream is observed (the end of the stage), yet differ at layer4.0's output.
+// Statistics of that site cannot tell them apart; the weights can — zipit and permute pair such
+// constants by producer/consumer weight signature (core/src/match/feature-signatures.ts).
 describe('torchvision zoo: ResNets (resnet plugin)', () => {
-  zooCase({ file: 'resnet18.folded.onnx', plugin: 'resnet', size: 32, knownInexact: { permute: TIES, zipit: TIES } });
-  zooCase({ file: 'resnet18.bn.onnx', plugin: 'resnet', size: 32, knownInexact: { permute: TIES, zipit: TIES } });
+  zooCase({ file: 'resnet18.folded.onnx', plugin: 'resnet', size: 32 });
+  zooCase({ file: 'resnet18.bn.onnx', plugin: 'resnet', size: 32 });
   zooCase({ file: 'resnet50.folded.onnx', plugin: 'resnet', size: 32 });
 });
 

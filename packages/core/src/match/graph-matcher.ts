@@ -2,6 +2,7 @@ import { InvalidArgumentError, UnsupportedError } from '../errors.js';
 import type { GraphBody } from '../graph/graph.js';
 import { matchMergeGraph } from '../merge/match-points.js';
 import type { MergeGraph } from '../merge/merge-graph.js';
+import { pointSignatures } from './feature-signatures.js';
 import type { Matcher, MatcherParams, MatcherRegistry, MatchResult } from './matcher.js';
 
 /** What a matcher parameter means and which values it takes (for `--param name=value` and help texts). */
@@ -76,6 +77,8 @@ export function asGraphMatcher(m: AnyMatcher): GraphMatcher {
         upTo: input.upTo,
         alignBlocks: input.alignBlocks,
         ...(input.means ? { means: input.means } : {}),
+        // What tells apart features the data cannot (feature-signatures.ts): the models' weights.
+        ...(input.graphs.length === input.numModels ? { signatures: (i: number) => pointSignatures(input.graphs, input.mergeGraph.points[i]) } : {}),
       }),
   };
 }

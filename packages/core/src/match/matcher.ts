@@ -1,5 +1,6 @@
 import { InvalidArgumentError, NumericError, ShapeError } from '../errors.js';
 import { Registry } from '../registry.js';
+import type { FeatureSignatures } from './feature-signatures.js';
 import type { AnyMatcher, ParameterSpec } from './graph-matcher.js';
 
 /**
@@ -30,6 +31,12 @@ export interface MatchContext {
    * zipit and permute pair constant features of different models by equal mean (zipit-ties.ts).
    */
   means?: Float32Array | Float64Array;
+  /**
+   * What each stacked feature is as far as the weights tell (feature-signatures.ts). Features
+   * identical on the merge data (dead channels) cannot be told apart by statistics; the built-in
+   * zipit and permute pair such constants across models by nearest signature instead of by index.
+   */
+  signatures?: FeatureSignatures;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { correlation32 } from '../stats/correlation.js';
 import { linearSumAssignment } from './lap.js';
-import { checkCovariance, fromAssignment, squareSize, type Matcher, type MatchResult } from './matcher.js';
+import { checkCovariance, fromAssignment, squareSize, type MatchContext, type Matcher, type MatchResult } from './matcher.js';
 import { pairTwins } from './permute-twins.js';
 import { TwinTies } from './zipit-ties.js';
 
@@ -16,15 +16,15 @@ import { TwinTies } from './zipit-ties.js';
 export function permuteMatch(
   covariance: Float32Array | Float64Array,
   numModels: number,
-  /** Feature means [N·C] (optional): pair constant features by value (zipit-ties.ts). */
-  means?: ArrayLike<number>,
+  /** Feature means and signatures (optional): tell near-constant and constant features apart (zipit-ties.ts). */
+  context?: MatchContext,
 ): MatchResult {
   const o = squareSize(covariance);
   const c = checkCovariance(covariance, o, numModels);
   const corr = correlation32(covariance, o);
   const origin = new Int32Array(o);
   for (let i = 0; i < o; i++) origin[i] = Math.floor(i / c);
-  const ties = new TwinTies(covariance, o, origin, means);
+  const ties = new TwinTies(covariance, o, origin, context);
   const groupOf = new Int32Array(o);
   for (let r = 0; r < c; r++) groupOf[r] = r;
   for (let k = 1; k < numModels; k++) {
@@ -53,5 +53,5 @@ export const permuteMatcher: Matcher = {
   name: 'permute',
   description: 'permutation onto model 0 by linear sum assignment of correlations (Git Re-Basin style)',
   defaults: {},
-  match: (covariance, numModels, _params, context) => permuteMatch(covariance, numModels, context?.means),
+  match: (covariance, numModels, _params, context) => permuteMatch(covariance, numModels, context),
 };

@@ -1,4 +1,4 @@
-import { NEAR_ONE, type TwinTies } from './zipit-ties.js';
+import type { TwinTies } from './zipit-ties.js';
 
 /**
  * Exact twins between model 0 and model k, paired before the permutation matcher's linear sum
@@ -13,12 +13,14 @@ import { NEAR_ONE, type TwinTies } from './zipit-ties.js';
  *   float32, while a twin may round one ulp below), so swapping their partners costs nothing
  *   the float32 sum can see, though their scales differ and the average is not exact.
  *
- * Twins are the pairs that zipit-ties.ts makes exact for ZipIt: features of different models
- * whose normalised distance δ = (σᵢ² + σⱼ² − 2 covᵢⱼ)/(σᵢ² + σⱼ²), in float64, is ≤ 2⁻²¹, and
- * the k-th zero-variance feature of each model — among those of equal mean when the means are
- * known (exact on the data, where they are constant; without means, only if the constants are equal).
+ * Twins are the pairs that zipit-ties.ts makes exact for ZipIt (`TwinTies.twin`): features of
+ * different models whose normalised distance δ = (σᵢ² + σⱼ² − 2 covᵢⱼ)/(σᵢ² + σⱼ²), in float64,
+ * is ≤ 2⁻²¹ (and, with means, whose raw distance D̂ is too); near twins (near-twins.ts: equal to
+ * float32 noise, unique); and the k-th zero-variance feature of each model — among those of equal
+ * mean when the means are known, ranked by weight signature when given (exact on the data, where
+ * they are constant; without means, only if the constants are equal).
  * Merging a twin pair loses nothing the data can show, so every twin pair is fixed first:
- * greedily by smaller δ, then smaller row, then smaller column (deterministic; on the
+ * greedily by `TwinTies.distance`, then smaller row, then smaller column (deterministic; on the
  * equivalence classes of identical features that twins form, the greedy matching is maximum).
  * Models without twins — any two independently trained ones — get exactly the reference's
  * assignment (golden parity).
@@ -32,12 +34,10 @@ export function pairTwins(ties: TwinTies, c: number, k: number): Int32Array {
   const dist: number[] = [];
   for (let r = 0; r < c; r++) {
     for (let j = 0; j < c; j++) {
-      const d = ties.distance(r, k * c + j);
-      if (d <= 1 - NEAR_ONE) {
-        rows.push(r);
-        cols.push(j);
-        dist.push(d);
-      }
+      if (!ties.twin(r, k * c + j)) continue;
+      rows.push(r);
+      cols.push(j);
+      dist.push(ties.distance(r, k * c + j));
     }
   }
   const order = Array.from(dist.keys()).sort((a, b) => dist[a] - dist[b] || rows[a] - rows[b] || cols[a] - cols[b]);

@@ -27,8 +27,8 @@ export function zipitMatch(
   numModels: number,
   alpha: number,
   beta: number,
-  /** Feature means [N·C] (optional): pair constant features by value (zipit-ties.ts). */
-  means?: ArrayLike<number>,
+  /** Feature means and signatures (optional): tell near-constant and constant features apart (zipit-ties.ts). */
+  context?: MatchContext,
 ): MatchResult {
   const o = squareSize(covariance);
   const c = checkCovariance(covariance, o, numModels);
@@ -36,7 +36,7 @@ export function zipitMatch(
   for (let i = 0; i < o; i++) origin[i] = Math.floor(i / c);
   // Correlation in float32 (as the reference, with the twin rules of zipit-ties.ts), diagonal
   // −∞, and each row's maximum in one pass.
-  const ties = new TwinTies(covariance, o, origin, means);
+  const ties = new TwinTies(covariance, o, origin, context);
   const S = new Float32Array(o * o);
   const maxima = new RowMaxima(o, (v, a, ca, b, cb) => v === 1 && ties.before(a, ca, b, cb));
   const std = stdDevs32(covariance, o);
@@ -287,6 +287,6 @@ export const zipitMatcher: Matcher = {
     },
   },
   match(covariance: Float32Array | Float64Array, numModels: number, params?: MatcherParams, context?: MatchContext): MatchResult {
-    return zipitMatch(covariance, numModels, param(params, 'alpha', 0.5), param(params, 'beta', 1), context?.means);
+    return zipitMatch(covariance, numModels, param(params, 'alpha', 0.5), param(params, 'beta', 1), context);
   },
 };

@@ -90,12 +90,31 @@ describe('zipit ties (twins across models win)', () => {
     const cov = covarianceOf(stacked);
     const means = Float64Array.from(stacked, (x) => x.reduce((u, v) => u + v, 0) / x.length);
     const c = a.length;
-    for (const g of [groupOf(zipitMatch(cov, 2, 0.5, 1, means)), groupOf(permuteMatch(cov, 2, means))]) {
+    for (const g of [groupOf(zipitMatch(cov, 2, 0.5, 1, { means })), groupOf(permuteMatch(cov, 2, { means }))]) {
       for (let j = 0; j < c; j++) expect(g[c + j], `feature ${j} = ${perm[j]}`).toBe(g[perm[j]]);
     }
     // Without means the k-th constant of B joins the k-th of A: 2 with 0.5, 0.5 with 6, 6 with 2.
     const byRank = groupOf(permuteMatch(cov, 2));
     expect([byRank[c + 0], byRank[c + 1], byRank[c + 3]]).toEqual([byRank[0], byRank[1], byRank[2]]);
-    expect(() => zipitMatch(cov, 2, 0.5, 1, means.subarray(1))).toThrow(/means have 9 entries/);
+    expect(() => zipitMatch(cov, 2, 0.5, 1, { means: means.subarray(1) })).toThrow(/means have 9 entries/);
+  });
+
+  it('with the means, features that differ by a constant are not twins (δ ignores the mean)', () => {
+    // One spread shared by every feature (as a float32 quantum is, on near-constant features),
+    // around different means: δ = 0 between any two, across and within models.
+    const s = [1, -1, 1, 1, -1, -1, 1, -1];
+    const a = [0.5, 2, 3.25, 7].map((mu) => Float64Array.from(s, (v) => mu + 1e-3 * v));
+    const perm = [3, 0, 2, 1];
+    const stacked = [...a, ...perm.map((p) => a[p])];
+    const cov = covarianceOf(stacked);
+    const means = Float64Array.from(stacked, (x) => x.reduce((u, v) => u + v, 0) / x.length);
+    const c = a.length;
+    for (const g of [groupOf(zipitMatch(cov, 2, 0.5, 1, { means })), groupOf(permuteMatch(cov, 2, { means }))]) {
+      for (let j = 0; j < c; j++) expect(g[c + j], `feature ${j} = ${perm[j]}`).toBe(g[perm[j]]);
+    }
+    // Without them every cross pair is a twin at δ = 0, and index order decides: not the twins.
+    for (const blind of [groupOf(zipitMatch(cov, 2, 0.5, 1)), groupOf(permuteMatch(cov, 2))]) {
+      expect(perm.some((p, j) => blind[c + j] !== blind[p])).toBe(true);
+    }
   });
 });

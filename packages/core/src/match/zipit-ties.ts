@@ -1,5 +1,8 @@
 import { ShapeError } from '../errors.js';
 import { CORRELATION_EPS, correlationRow32 } from '../stats/correlation.js';
+import type { FeatureSignatures } from './feature-signatures.js';
+import type { MatchContext } from './matcher.js';
+import { type NearTwins, nearTwins, rawDistance } from './near-twins.js';
 
 /**
  * Where ZipIt's similarity departs from the reference implementation so that a model merged
@@ -46,7 +49,22 @@ import { CORRELATION_EPS, correlationRow32 } from '../stats/correlation.js';
  * copy only where the constants are equal). With means, a feature whose spread is within
  * float32 rounding of its mean (σ ≤ 2⁻²²·|μ|, a few ulps: the runtime's float32 sums of a
  * constant differ per channel position) is constant too — its covariance with its twin is
- * rounding noise, so δ cannot find the twin.
+ * rounding noise, so δ cannot find the twin. Constants that the data shows equal may still
+ * differ where the statistics do not look (a residual stream is observed at the end of its
+ * stage: a channel zero there may be non-zero at an earlier block); when the caller passes
+ * weight signatures (feature-signatures.ts), a constant whose signature equals that of a
+ * constant of the lowest model in its class takes that one's rank, so twins pair by what the
+ * weights compute — independently trained models have no equal signatures and keep index order.
+ *
+ * With the means, two more rules (near-twins.ts has the measurements):
+ *
+ * - **near twins** — features of different models that agree on every sample to 2⁻⁸ of their
+ *   RMS (raw distance D̂ ≤ 2⁻¹⁶), each other's nearest and 4 times nearer than any other — are
+ *   twins, and the only twins either has in the other's model. They catch features constant up
+ *   to accumulated float32 noise (σ/|μ| ~ 2⁻²²…2⁻⁸: EfficientNet-B0 and MobileNetV2 late layers),
+ *   whose correlation with their twin is noise and whose means differ by more than 2⁻²¹;
+ * - a δ-twin must also have D̂ ≤ 2⁻²¹: δ ignores the means, so features differing by a constant
+ *   — or near-constant features whose spread is the same float32 quantum — have δ = 0.
  */
 
 /** Relative tolerance under which two constant features' means are equal (8 float32 ulps). */
@@ -66,13 +84,17 @@ export class TwinTies {
   private readonly diag: Float64Array;
   /** 1 once a feature has absorbed another (its similarities are no longer correlations). */
   readonly merged: Uint8Array;
+  private readonly numModels: number;
+  private readonly means: ArrayLike<number> | undefined;
+  /** With means: near twins across models (near-twins.ts); null without means. */
+  private readonly near: NearTwins | null;
 
   /**
-   * Per feature of zero variance, its rank among its model's zero-variance features of the same
-   * class (below); −1 otherwise.
+   * Per constant feature (below), its rank among its model's constants of the same class; −1
+   * otherwise. The k-th of one model pairs with the k-th of another.
    */
   private readonly constantRank: Int32Array;
-  /** Per feature of zero variance, its class: equal means (0 for all when no means are given). */
+  /** Per constant feature, its class: equal means (0 for all when no means are given). */
   private readonly constantClass: Int32Array;
 
   constructor(
@@ -80,18 +102,31 @@ export class TwinTies {
     private readonly n: number,
     /** Model of each original feature (the merged feature keeps its lower member's). */
     readonly origin: Int32Array,
-    /** Each feature's mean [n] (optional): classes zero-variance features by value. */
-    means?: ArrayLike<number>,
+    /** Means [n] and signatures [n, width] (optional, see `MatchContext`): what tells constants apart. */
+    context: MatchContext = {},
   ) {
+    const { means, signatures } = context;
+    this.means = means;
+    if (means && means.length !== n) throw new ShapeError(`means have ${means.length} entries, expected one per feature (${n})`);
+    if (signatures && signatures.values.length !== n * signatures.width) {
+      throw new ShapeError(`signatures have ${signatures.values.length} entries, expected ${signatures.width} per feature (${n} features)`);
+    }
     this.diag = new Float64Array(n);
     for (let i = 0; i < n; i++) this.diag[i] = cov[i * n + i];
     this.merged = new Uint8Array(n);
+    let models = 1;
+    for (let i = 0; i < n; i++) models = Math.max(models, origin[i] + 1);
+    this.numModels = models;
+    this.near = means ? nearTwins(cov, means, origin, models) : null;
     this.constantRank = new Int32Array(n).fill(-1);
     this.constantClass = new Int32Array(n);
+    // A feature with a near twin is paired by it, not by rank.
     const constants: number[] = [];
-    for (let i = 0; i < n; i++) if (!(this.diag[i] > 0) || (means && this.diag[i] <= (CONSTANT_SPREAD * means[i]) ** 2)) constants.push(i);
+    for (let i = 0; i < n; i++) {
+      if (this.hasNearTwin(i)) continue;
+      if (!(this.diag[i] > 0) || (means && this.diag[i] <= (CONSTANT_SPREAD * means[i]) ** 2)) constants.push(i);
+    }
     if (means) {
-      if (means.length !== n) throw new ShapeError(`means have ${means.length} entries, expected one per feature (${n})`);
       // Sorted by mean, a new class starts where a mean leaves the tolerance of its class's first.
       const byMean = [...constants].sort((a, b) => means[a] - means[b] || a - b);
       let cls = -1;
@@ -105,28 +140,56 @@ export class TwinTies {
         this.constantClass[i] = cls;
       }
     }
-    const seen = new Map<string, number>();
-    for (const i of constants) {
-      const key = `${origin[i]}:${this.constantClass[i]}`;
-      const k = seen.get(key) ?? 0;
-      this.constantRank[i] = k;
-      seen.set(key, k + 1);
-    }
+    rankConstants(constants, origin, this.constantClass, signatures, this.constantRank);
+  }
+
+  private hasNearTwin(i: number): boolean {
+    if (!this.near) return false;
+    for (let m = 0; m < this.numModels; m++) if (this.near.twin[i * this.numModels + m] >= 0) return true;
+    return false;
+  }
+
+  /** Whether j is i's near twin (near-twins.ts). */
+  private nearTwin(i: number, j: number): boolean {
+    return this.near !== null && this.near.twin[i * this.numModels + this.origin[j]] === j;
   }
 
   /**
-   * Normalised squared distance of features i and j in float64 (0: identical on the data).
-   * Zero-variance features are indistinguishable by covariance; the k-th of one model in a class
-   * (equal means, when known) is taken as the twin of the k-th of that class in another
-   * (distance 0) and as unrelated to the others (distance 1), which is what a tie-break in index
-   * order would pair, without ties among all of them.
+   * Whether features i and j of different models are twins: identical on the merge data as far
+   * as it can show — near twins; constants of one class and rank; or varying features with
+   * δ ≤ 2⁻²¹ and, where the means are known, D̂ ≤ 2⁻²¹ (δ ignores the means: features differing
+   * by a constant have δ = 0, and so do near-constant features whose spread is the same float32
+   * quantum, σ = 2⁻²⁸ in MobileNetV2's late layers).
+   */
+  twin(i: number, j: number): boolean {
+    return this.distance(i, j) < 1;
+  }
+
+  /**
+   * The order of pairs tied at similarity 1 (smaller first): below 1 for twins — a near twin's
+   * D̂, 0 for constants of one class and rank, δ for varying twins (≤ 2⁻²¹) — and 1 + d for any
+   * other pair, d the normalised squared distance δ in float64 (1 for constants: the k-th
+   * constant of one model in a class, by equal means when known, is the twin of the k-th of that
+   * class in another and unrelated to the others, which is what a tie-break in index order would
+   * pair, without ties among all of them). Pairs within one model are never twins.
    */
   distance(i: number, j: number): number {
+    let cross = this.origin[i] !== this.origin[j];
+    const near = this.near;
+    if (cross && near) {
+      const m = this.numModels;
+      const ti = near.twin[i * m + this.origin[j]];
+      if (ti === j) return near.distance[i * m + this.origin[j]];
+      // A near twin is unique by a wide margin: every other feature of its model differs more.
+      if (ti >= 0 || near.twin[j * m + this.origin[i]] >= 0) cross = false;
+    }
     const ri = this.constantRank[i];
     const rj = this.constantRank[j];
-    if (ri >= 0 || rj >= 0) return ri === rj && this.constantClass[i] === this.constantClass[j] ? 0 : 1;
+    if (ri >= 0 || rj >= 0) return cross && ri === rj && this.constantClass[i] === this.constantClass[j] ? 0 : 2;
     const s = this.diag[i] + this.diag[j];
-    return (s - 2 * this.cov[i * this.n + j]) / s;
+    const d = s > 0 ? (s - 2 * this.cov[i * this.n + j]) / s : 0;
+    if (cross && d <= 1 - NEAR_ONE && (near === null || rawDistance(this.cov, this.means!, near.raw, i, j) <= 1 - NEAR_ONE)) return d;
+    return 1 + d;
   }
 
   /**
@@ -143,7 +206,11 @@ export class TwinTies {
       if (v >= NEAR_ONE) out[at + j] = 1;
       // δ ≤ 2⁻²¹ implies a correlation ≥ 1 − δ (σᵢ² + σⱼ² ≥ 2σᵢσⱼ) unless σσ is under the clamp:
       // only those pairs need it.
-      else if (this.origin[j] !== oi && (v >= 0.999 || di * this.diag[j] < CLAMP_SQUARED || this.constantRank[i] >= 0) && this.distance(i, j) <= 1 - NEAR_ONE)
+      else if (
+        this.origin[j] !== oi &&
+        (v >= 0.999 || di * this.diag[j] < CLAMP_SQUARED || this.constantRank[i] >= 0 || this.nearTwin(i, j)) &&
+        this.twin(i, j)
+      )
         out[at + j] = 1;
     }
   }
@@ -179,5 +246,64 @@ export class TwinTies {
     if (this.before(k, j, k2, j2)) return true;
     if (this.before(k2, j2, k, j)) return false;
     return k !== k2 ? k < k2 : j < j2;
+  }
+}
+
+/**
+ * Ranks constant features (see `TwinTies.constantRank`) within each class: the lowest model
+ * present in a class ranks its constants in index order; another model's constant whose
+ * signature equals (in float32) that of an unclaimed constant of the lowest model takes its rank
+ * — a twin in a copy with permuted hidden units; the rest take the unclaimed ranks in index
+ * order, then the following ones. Without signatures, or where none are equal (independently
+ * trained models), every model ranks in index order.
+ */
+function rankConstants(constants: readonly number[], origin: Int32Array, cls: Int32Array, signatures: FeatureSignatures | undefined, rank: Int32Array): void {
+  const classes = new Map<number, number[]>();
+  for (const i of constants) {
+    const list = classes.get(cls[i]);
+    if (list) list.push(i);
+    else classes.set(cls[i], [i]);
+  }
+  const key = (i: number) => Array.from(signatures!.values.subarray(i * signatures!.width, (i + 1) * signatures!.width), Math.fround).join(',');
+  for (const members of classes.values()) {
+    // Members are in index order, so model-major: the first member's model is the lowest.
+    const ref = origin[members[0]];
+    const refs = members.filter((i) => origin[i] === ref);
+    refs.forEach((i, k) => {
+      rank[i] = k;
+    });
+    const refByKey = new Map<string, number[]>();
+    if (signatures) {
+      refs.forEach((i, k) => {
+        const s = key(i);
+        const list = refByKey.get(s);
+        if (list) list.push(k);
+        else refByKey.set(s, [k]);
+      });
+    }
+    const others = new Map<number, number[]>();
+    for (const i of members) {
+      if (origin[i] === ref) continue;
+      const list = others.get(origin[i]);
+      if (list) list.push(i);
+      else others.set(origin[i], [i]);
+    }
+    for (const list of others.values()) {
+      const claimed = new Uint8Array(refs.length);
+      const rest: number[] = [];
+      for (const i of list) {
+        const k = signatures ? refByKey.get(key(i))?.find((r) => !claimed[r]) : undefined;
+        if (k === undefined) rest.push(i);
+        else {
+          claimed[k] = 1;
+          rank[i] = k;
+        }
+      }
+      let next = 0;
+      for (const i of rest) {
+        while (next < refs.length && claimed[next]) next++;
+        rank[i] = next++;
+      }
+    }
   }
 }

@@ -1,4 +1,5 @@
 import { alignBlocks, identityBlockOrder, matchBlockwise } from '../match/block-match.js';
+import type { FeatureSignatures } from '../match/feature-signatures.js';
 import type { Matcher, MatcherParams, MatchResult } from '../match/matcher.js';
 import { correlation64 } from '../stats/correlation.js';
 import type { MergeGraph } from './merge-graph.js';
@@ -18,6 +19,8 @@ export interface MatchPointsOptions {
    * from pooled correlations) nor on blocked ones (matched from sub-matrices).
    */
   means?: (point: number) => Float32Array | Float64Array;
+  /** Point i's feature signatures (`MatchContext.signatures`), passed where the means are. */
+  signatures?: (point: number) => FeatureSignatures;
 }
 
 /**
@@ -69,7 +72,10 @@ export function matchMergeGraph(
     const blocks = p.blocks;
     if (!blocks || blocks.count <= 1) {
       const means = opts.means && p.shareTransform === undefined ? opts.means(p.index) : undefined;
-      return means ? matcher.match(cov(p.index), numModels, params, { means }) : matcher.match(cov(p.index), numModels, params);
+      const signatures = means && opts.signatures ? opts.signatures(p.index) : undefined;
+      return means
+        ? matcher.match(cov(p.index), numModels, params, signatures ? { means, signatures } : { means })
+        : matcher.match(cov(p.index), numModels, params);
     }
     const key = blocks.group ?? `#${p.index}`;
     let order = orders.get(key);
