@@ -29,9 +29,9 @@ export async function onnxSideFiles(use: PathUse): Promise<PathUse[]> {
       if (b < 0x80) break;
     }
     if (length === 0 || length > 4096 || p + length > bytes.length) continue;
-    const location = bytes.subarray(p, p + length).toString('utf8');
-    if (/[\u0000-\u001f]/.test(location)) continue;
-    found.add(location);
+    const raw = bytes.subarray(p, p + length);
+    if (raw.some((b) => b < 0x20)) continue; // not a path: control bytes
+    found.add(raw.toString('utf8'));
   }
   return [...found].map((location) => ({ label: `${use.label} ${use.path}'s external data`, path: join(dirname(use.path), location) }));
 }
