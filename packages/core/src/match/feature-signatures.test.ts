@@ -61,5 +61,19 @@ describe('pointSignatures', () => {
     deadB.forEach((j, k) => {
       expect(byRank[c + j]).toBe(byRank[k]);
     });
+    // Read only where constants of two models share a class (callers compute them on demand).
+    let reads = 0;
+    const counting = {
+      means,
+      get signatures() {
+        reads++;
+        return signatures;
+      },
+    };
+    zipitMatch(cov, 2, 0.5, 1, counting);
+    expect(reads).toBe(1);
+    const live = Array.from({ length: n * n }, (_, e) => (Math.floor(e / n) === e % n ? 1 : cov[e]));
+    zipitMatch(Float64Array.from(live), 2, 0.5, 1, counting);
+    expect(reads).toBe(1);
   });
 });

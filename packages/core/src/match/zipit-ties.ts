@@ -105,12 +105,16 @@ export class TwinTies {
     /** Means [n] and signatures [n, width] (optional, see `MatchContext`): what tells constants apart. */
     context: MatchContext = {},
   ) {
-    const { means, signatures } = context;
+    const means = context.means;
     this.means = means;
     if (means && means.length !== n) throw new ShapeError(`means have ${means.length} entries, expected one per feature (${n})`);
-    if (signatures && signatures.values.length !== n * signatures.width) {
-      throw new ShapeError(`signatures have ${signatures.values.length} entries, expected ${signatures.width} per feature (${n} features)`);
-    }
+    // Read only where constants of two models share a class (a caller may compute them on demand).
+    const signatures = (): FeatureSignatures | undefined => {
+      const s = context.signatures;
+      if (s && s.values.length !== n * s.width)
+        throw new ShapeError(`signatures have ${s.values.length} entries, expected ${s.width} per feature (${n} features)`);
+      return s;
+    };
     this.diag = new Float64Array(n);
     for (let i = 0; i < n; i++) this.diag[i] = cov[i * n + i];
     this.merged = new Uint8Array(n);
@@ -257,17 +261,29 @@ export class TwinTies {
  * order, then the following ones. Without signatures, or where none are equal (independently
  * trained models), every model ranks in index order.
  */
-function rankConstants(constants: readonly number[], origin: Int32Array, cls: Int32Array, signatures: FeatureSignatures | undefined, rank: Int32Array): void {
+function rankConstants(
+  constants: readonly number[],
+  origin: Int32Array,
+  cls: Int32Array,
+  readSignatures: () => FeatureSignatures | undefined,
+  rank: Int32Array,
+): void {
   const classes = new Map<number, number[]>();
   for (const i of constants) {
     const list = classes.get(cls[i]);
     if (list) list.push(i);
     else classes.set(cls[i], [i]);
   }
+  let signatures: FeatureSignatures | undefined;
+  let read = false;
   const key = (i: number) => Array.from(signatures!.values.subarray(i * signatures!.width, (i + 1) * signatures!.width), Math.fround).join(',');
   for (const members of classes.values()) {
     // Members are in index order, so model-major: the first member's model is the lowest.
     const ref = origin[members[0]];
+    if (!read && origin[members[members.length - 1]] !== ref) {
+      signatures = readSignatures();
+      read = true;
+    }
     const refs = members.filter((i) => origin[i] === ref);
     refs.forEach((i, k) => {
       rank[i] = k;

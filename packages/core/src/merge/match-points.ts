@@ -1,6 +1,6 @@
 import { alignBlocks, identityBlockOrder, matchBlockwise } from '../match/block-match.js';
 import type { FeatureSignatures } from '../match/feature-signatures.js';
-import type { Matcher, MatcherParams, MatchResult } from '../match/matcher.js';
+import type { MatchContext, Matcher, MatcherParams, MatchResult } from '../match/matcher.js';
 import { correlation64 } from '../stats/correlation.js';
 import type { MergeGraph } from './merge-graph.js';
 
@@ -72,10 +72,20 @@ export function matchMergeGraph(
     const blocks = p.blocks;
     if (!blocks || blocks.count <= 1) {
       const means = opts.means && p.shareTransform === undefined ? opts.means(p.index) : undefined;
-      const signatures = means && opts.signatures ? opts.signatures(p.index) : undefined;
-      return means
-        ? matcher.match(cov(p.index), numModels, params, signatures ? { means, signatures } : { means })
-        : matcher.match(cov(p.index), numModels, params);
+      if (!means) return matcher.match(cov(p.index), numModels, params);
+      const sign = opts.signatures;
+      // Signatures are computed on first read: matchers that ignore them pay nothing.
+      let signed: FeatureSignatures | undefined;
+      const context: MatchContext = sign
+        ? {
+            means,
+            get signatures() {
+              signed ??= sign(p.index);
+              return signed;
+            },
+          }
+        : { means };
+      return matcher.match(cov(p.index), numModels, params, context);
     }
     const key = blocks.group ?? `#${p.index}`;
     let order = orders.get(key);
