@@ -55,4 +55,31 @@ describe('torchvision zoo: fixed and dynamic batch', () => {
     expect(r.graph.inputs[0].shape?.[0]).toBe(1);
     expect(await worstError(r.graph, self.models, (await run(dyn.models[0].graph, x)).logits, x)).toBeLessThan(TOLERANCE);
   });
+
+  it('are one architecture when the fixed export bakes its batch in (torchvision ViT): the dynamic export is bound to batch 1, its shape arithmetic folded, and they merge', async () => {
+    const fixed = `${FIXTURES}vit.fixed.onnx`;
+    const dynamic = `${FIXTURES}vit.dyn.onnx`;
+    const mixed = await loadForMerge([fixed, dynamic]);
+    expect(mixed.batch).toBe(1);
+    expect(mixed.architecture).not.toBeNull();
+    // Both folded to one graph: the dynamic export's Shape/Gather/Concat chains became the fixed
+    // export's constants, its names the fixed export's.
+    const [a, b] = mixed.models.map((m) => m.graph);
+    expect(b.inputs[0].shape?.[0]).toBe(1);
+    expect(b.nodes.map((n) => [n.name, n.opType, n.inputs, n.outputs])).toEqual(a.nodes.map((n) => [n.name, n.opType, n.inputs, n.outputs]));
+    expect(a.nodes.some((n) => n.opType === 'Shape')).toBe(false);
+    expect([...b.initializers.keys()]).toEqual([...a.initializers.keys()]);
+    // Either order: the dynamic export takes the bound one's names.
+    const reversed = await loadForMerge([dynamic, fixed]);
+    expect(reversed.batch).toBe(1);
+    expect(reversed.models[0].graph.nodes.map((n) => n.name)).toEqual(a.nodes.map((n) => n.name));
+
+    const x = images(32);
+    const want = (await run((await loadForMerge([dynamic, dynamic])).models[0].graph, x)).logits;
+    for (const m of mixed.models) expect(relativeError((await run(m.graph, x)).logits, want), `${m.name} as loaded`).toBeLessThan(TOLERANCE);
+    const stats = await computeStatistics(mixed.models, mixed.mergeGraph, [{ x }], { executor: ortExecutor, threads: 1 });
+    const r = await merge(mixed, mixed.models, x, 'zipit', { stats });
+    expect(r.graph.inputs[0].shape?.[0]).toBe(1);
+    expect(await worstError(r.graph, mixed.models, want, x)).toBeLessThan(TOLERANCE);
+  });
 });

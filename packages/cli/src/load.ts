@@ -1,4 +1,13 @@
-import { fixBatch, InvalidArgumentError, type ArchitectureRegistry, type OperatorRegistry, type ValueInfo } from '@zipit/core';
+import {
+  alignNames,
+  fixBatch,
+  foldConstants,
+  InvalidArgumentError,
+  MismatchError,
+  type ArchitectureRegistry,
+  type OperatorRegistry,
+  type ValueInfo,
+} from '@zipit/core';
 import { openDataset, parseDatasetSpec, type Dataset, type ImagePreprocessOptions, type Split } from '@zipit/data';
 import { namedModels, prepareForMerge, type MergeInputs as PreparedInputs, type ModelInput } from '@zipit/pipeline';
 import { readModelFile } from './model-files.js';
@@ -16,10 +25,12 @@ export type LoadedModel = ModelInput & { batch: number | null; bound: boolean };
  * initializers and a fixed batch axis made symbolic unless the computation depends on it
  * (`settleBatch`). When a model is bound to its fixed batch, every model gets that batch (they
  * run on the same batches; the pipeline's passes feed batches of that size); models bound to
- * different batches are refused. Names come from file names (`a.onnx` → `a`), made unique.
- * Each file is read in the registered format that recognises it (`readModelFile`).
+ * different batches are refused. Models that were not bound are then the dynamic export of
+ * what the bound ones fixed (`bindToBatch`). Names come from file names (`a.onnx` → `a`), made
+ * unique. Each file is read in the registered format that recognises it (`readModelFile`);
+ * `operators` infer the shapes that constant folding reads.
  */
-export async function loadModels(files: readonly string[]): Promise<LoadedModel[]> {
+export async function loadModels(files: readonly string[], operators: OperatorRegistry = plugins.operators): Promise<LoadedModel[]> {
   const read: { file: string; graph: ModelInput['graph'] }[] = [];
   for (const file of files) read.push({ file, graph: (await readModelFile(file)).graph });
   const out: LoadedModel[] = [];
@@ -37,7 +48,39 @@ export async function loadModels(files: readonly string[]): Promise<LoadedModel[
       },
     );
   }
-  return out.map((m) => (m.bound ? m : { ...m, graph: fixBatch(m.graph, b) }));
+  if (out.every((m) => m.bound)) return out;
+  return bindToBatch(out, b, operators);
+}
+
+/**
+ * Binds the models that were not bound to the batch `b` of the bound ones, so that they are one
+ * architecture. A fixed-batch export that bakes its batch in (torchvision's ViT: Reshape to
+ * constants `[65, 1·heads, 16]`) and a `dynamic_axes` export of the same model differ only in
+ * how they get those constants: the dynamic one computes them (`Shape → Gather → Unsqueeze →
+ * Concat`). Fixed to batch `b`, that arithmetic is constant: every model has it folded
+ * (`foldConstants`, the bound ones too, whose exporter leaves some `Shape` chains), and then the
+ * formerly dynamic ones carry the bound reference's names (`alignNames`: PyTorch numbers values
+ * per scope, `Concat_2` vs `Concat`). Refused, naming both files and the first difference, when
+ * they are not one computation after that.
+ */
+function bindToBatch(models: LoadedModel[], b: number, operators: OperatorRegistry): LoadedModel[] {
+  const folded = models.map((m) => ({ ...m, graph: foldConstants(m.bound ? m.graph : fixBatch(m.graph, b), operators) }));
+  const reference = folded.find((m) => m.bound)!;
+  return folded.map((m) => {
+    if (m.bound) return m;
+    const aligned = alignNames(reference.graph, m.graph);
+    if (aligned.difference) {
+      throw new MismatchError(
+        `${reference.file} computes with its fixed batch of ${b} and ${m.file} is not the same architecture bound to that batch (its shape arithmetic folded): ${aligned.difference.message}`,
+        {
+          file: m.file,
+          node: aligned.difference.node,
+          hint: 'ZipIt merges models of one architecture; export both with or both without dynamic_axes if they are one',
+        },
+      );
+    }
+    return { ...m, graph: aligned.graph };
+  });
 }
 
 /** Models ready to merge (see the pipeline's `prepareForMerge`), with their batch axis. */
@@ -61,7 +104,7 @@ export async function loadForMerge(
   registry: ArchitectureRegistry = plugins.architectures,
   operators: OperatorRegistry = plugins.operators,
 ): Promise<MergeInputs> {
-  const loaded = await loadModels(files);
+  const loaded = await loadModels(files, operators);
   const { models, mergeGraph, architecture } = prepareForMerge(loaded, registry, operators);
   const bound = loaded.find((m) => m.bound);
   const batch = bound ? bound.batch : loaded.every((m) => m.batch !== null && m.batch === loaded[0].batch) ? loaded[0].batch : null;

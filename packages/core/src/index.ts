@@ -33,6 +33,8 @@ export * from './stats/twin-merge.js';
 export * from './match/block-match.js';
 export * from './graph/inline-parameters.js';
 export * from './graph/relax-batch.js';
+export * from './graph/fold-constants.js';
+export * from './graph/align-names.js';
 export * from './stats/repair.js';
 export * from './stats/channel-moments.js';
 export * from './stats/observation-graph.js';

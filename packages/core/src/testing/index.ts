@@ -4,3 +4,4 @@
  * golden-vector loader, `golden.ts`, reads repository fixtures and stays internal.)
  */
 export * from './models.js';
+export * from './shape-arithmetic.js';
