@@ -1,5 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadForMerge } from '@zipit/cli';
+import { MismatchError, tensor } from '@zipit/core';
+import { readOnnxFile, writeOnnxFile } from '@zipit/io-onnx/node';
 import { computeStatistics } from '@zipit/pipeline';
 import { ortExecutor } from '@zipit/runtime-ort';
 import { FIXTURES, images, merge, relativeError, run, TOLERANCE, worstError, zooCase } from './harness.js';
@@ -81,5 +86,28 @@ describe('torchvision zoo: fixed and dynamic batch', () => {
     const r = await merge(mixed, mixed.models, x, 'zipit', { stats });
     expect(r.graph.inputs[0].shape?.[0]).toBe(1);
     expect(await worstError(r.graph, mixed.models, want, x)).toBeLessThan(TOLERANCE);
+  });
+
+  it('refuses a dynamic export that is another architecture once bound, naming the node and the shape constant that differs', async () => {
+    // vit.dyn with 4 heads in its first block's reshapes (the constant its Mul by the batch reads).
+    const g = await readOnnxFile(`${FIXTURES}vit.dyn.onnx`);
+    const heads = '/encoder/layers/encoder_layer_0/self_attention/Constant_11_output_0';
+    const nodes = g.nodes.map((n) =>
+      n.outputs[0] === heads
+        ? { ...n, attributes: [{ name: 'value', value: { type: 'tensor' as const, value: tensor('int64', [], BigInt64Array.of(4n)) } }] }
+        : n,
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'zipit-heads-'));
+    try {
+      const file = join(dir, 'heads4.onnx');
+      await writeOnnxFile({ ...g, nodes }, file);
+      const refusal = loadForMerge([`${FIXTURES}vit.fixed.onnx`, file]);
+      await expect(refusal).rejects.toThrow(MismatchError);
+      await expect(refusal).rejects.toThrow(
+        /vit\.fixed\.onnx computes with its fixed batch of 1 and .*heads4\.onnx is not the same architecture .*: node \d+ "\/encoder\/layers\/encoder_layer_0\/self_attention\/Reshape" \(Reshape\): constant input 1 is int64\[3\] = \[17, 2, 16\] vs int64\[3\] = \[17, 4, 16\]/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
