@@ -17,6 +17,7 @@ import { openDataset } from '@zipit/data';
 import { readOnnxFile } from '@zipit/io-onnx/node';
 import { computeStatistics, ensembleGraph, evaluateTasks, type Batch, type ModelInput, type TaskData } from '@zipit/pipeline';
 import { ortExecutor as executor } from '@zipit/runtime-ort';
+import { refitVit, type RefitOptions } from './vit-least-squares.js';
 import { repairVit, restoreTemperature } from './vit-repair.js';
 
 /**
@@ -47,6 +48,8 @@ interface Variant {
   repair?: VitRepairKind[];
   /** Restore every zipped attention layer's logit scale (vit-repair.ts). */
   temperature?: boolean;
+  /** Least-squares refit of the zipped layers (vit-least-squares.ts). */
+  refit?: RefitOptions;
   match(mg: MergeGraph, stats: FeatureStats, graphs: readonly Graph[]): (MatchResult | undefined)[];
 }
 
@@ -176,6 +179,68 @@ const VARIANTS: Variant[] = [
     folded: true,
     match: perKind({ stream: orth, attention: orth, headZip: { matcher: m('zipit') }, mlp: { matcher: m('zipit') } }, 0.1),
   },
+  {
+    title: 'fold LN; stream orthogonal on correlations; heads orthogonal; MLP zipit',
+    folded: true,
+    match: perKind({ stream: { matcher: m('orthogonal'), params: { correlation: 1 } }, attention: orth, mlp: { matcher: m('zipit') } }),
+  },
+  {
+    title: 'fold LN; stream orthogonal; heads orthogonal on correlations; MLP zipit',
+    folded: true,
+    match: perKind({ stream: orth, attention: { matcher: m('orthogonal'), params: { correlation: 1 } }, mlp: { matcher: m('zipit') } }),
+  },
+  ...[
+    ['permute', false, everyPoint('permute')],
+    ['zipit', false, everyPoint('zipit')],
+    ['fold LN; stream, heads orthogonal; MLP zipit', true, perKind({ stream: orth, attention: orth, mlp: { matcher: m('zipit') } })],
+  ].flatMap(([title, folded, match]) =>
+    [1e-3, 1e-1].map(
+      (ridge): Variant => ({
+        title: `${title}; least-squares refit (ridge ${ridge})`,
+        folded: folded as boolean,
+        refit: { ridge },
+        match: match as Variant['match'],
+      }),
+    ),
+  ),
+  {
+    title: 'fold LN; stream, heads orthogonal; MLP zipit; least-squares refit (ridge 1)',
+    folded: true,
+    refit: { ridge: 1 },
+    match: perKind({ stream: orth, attention: orth, mlp: { matcher: m('zipit') } }),
+  },
+  {
+    title: 'fold LN; stream, heads orthogonal; MLP zipit; least-squares refit (ridge 0.1), heads refitted too',
+    folded: true,
+    refit: { ridge: 0.1, heads: true },
+    match: perKind({ stream: orth, attention: orth, mlp: { matcher: m('zipit') } }),
+  },
+  ...(
+    [
+      [1e-3, false],
+      [1e-4, false],
+      [1e-3, true],
+    ] as const
+  ).map(
+    ([ridge, heads]): Variant => ({
+      title: `fold LN; stream orthogonal; heads zipped as units; MLP zipit; least-squares refit (ridge ${ridge})${heads ? ', heads refitted too' : ''}`,
+      folded: true,
+      refit: { ridge, heads },
+      match: perKind({ stream: orth, attention: orth, headZip: { matcher: m('zipit') }, mlp: { matcher: m('zipit') } }),
+    }),
+  ),
+  ...[
+    ['permute', false, everyPoint('permute')],
+    ['zipit', false, everyPoint('zipit')],
+    ['fold LN; stream, heads orthogonal; MLP zipit', true, perKind({ stream: orth, attention: orth, mlp: { matcher: m('zipit') } })],
+  ].map(
+    ([title, folded, match]): Variant => ({
+      title: `${title}; least-squares refit (ridge 0.001), heads refitted too`,
+      folded: folded as boolean,
+      refit: { ridge: 1e-3, heads: true },
+      match: match as Variant['match'],
+    }),
+  ),
 ];
 
 async function main(): Promise<void> {
@@ -237,9 +302,10 @@ async function main(): Promise<void> {
       const repaired = v.repair
         ? await repairVit(zipped, sources, vitRepairSites(sources[0], mg, stop, v.repair), (p) => transforms[p]!.merge, merge, { executor, threads })
         : zipped;
-      const graph = v.temperature
+      const tempered = v.temperature
         ? await restoreTemperature(repaired, sources, vitTemperatureSites(sources[0], mg, stop), merge, { executor, threads })
         : repaired;
+      const graph = v.refit ? await refitVit(tempered, sources, names, mg, transforms, stop, merge, { executor, threads }, v.refit) : tempered;
       const r = await evaluate(graph);
       cells.push(pct(r.joint));
       console.error(`${v.title.padEnd(80)} ${mg.points[stop].name.padEnd(18)} joint ${pct(r.joint)}  avg ${pct(r.average)}`);

@@ -79,7 +79,6 @@ export async function restoreTemperature(
   let graph = merged;
   for (const [i, s] of sites.entries()) {
     const [measured] = await deviation(graph, [s.logits]);
-    if (process.env.VIT_DEBUG) console.error(`temperature ${s.logits}: target ${target[i].toFixed(3)} merged ${measured.toFixed(3)}`);
     const scale = new Float32Array(s.outChannels).fill(1);
     scale.fill(measured > 0 ? target[i] / measured : 1, s.offset, s.offset + s.channels);
     graph = insertChannelAffine(graph, s.q, scale, new Float32Array(s.outChannels));
