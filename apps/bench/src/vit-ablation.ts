@@ -32,6 +32,11 @@ import { repairVit, restoreTemperature } from './vit-repair.js';
  * readers (`fold LN`), and one matcher per kind of point through `matchVit`: orthogonal alignment
  * (Procrustes, R·1 = 1) of the stream — exact under folded LayerNorm — and of the heads
  * (rotation-invariant q·k and values), with permute or ZipIt! on the MLP hidden units (GELU).
+ * Second round (issue 13, the ideas not measured before): REPAIR of merged activations
+ * (vit-repair.ts: stream, fc1 or branch outputs), attention temperature, MuDSC-style weight
+ * similarity for the MLP units, ZipIt! α/β, heads zipped as units (`zipHeads`), per-segment
+ * stream rotations, CCA-like (correlation) alignment, and a least-squares refit of the zipped
+ * layers (vit-least-squares.ts). `--only i,j` picks variants by their index in VARIANTS.
  */
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
