@@ -15,9 +15,18 @@ import {
 } from '@zipit/core';
 import { openDataset } from '@zipit/data';
 import { readOnnxFile } from '@zipit/io-onnx/node';
-import { computeStatistics, ensembleGraph, evaluateTasks, type Batch, type ModelInput, type TaskData } from '@zipit/pipeline';
+import {
+  computeStatistics,
+  ensembleGraph,
+  evaluateTasks,
+  refitLayers,
+  refitPlan,
+  type Batch,
+  type ModelInput,
+  type RefitOptions,
+  type TaskData,
+} from '@zipit/pipeline';
 import { ortExecutor as executor } from '@zipit/runtime-ort';
-import { refitVit, type RefitOptions } from './vit-least-squares.js';
 import { repairVit, restoreTemperature } from './vit-repair.js';
 
 /**
@@ -36,7 +45,7 @@ import { repairVit, restoreTemperature } from './vit-repair.js';
  * (vit-repair.ts: stream, fc1 or branch outputs), attention temperature, MuDSC-style weight
  * similarity for the MLP units, ZipIt! α/β, heads zipped as units (`zipHeads`), per-segment
  * stream rotations, CCA-like (correlation) alignment, and a least-squares refit of the zipped
- * layers (vit-least-squares.ts). `--only i,j` picks variants by their index in VARIANTS.
+ * layers (@zipit/pipeline's refitLayers). `--only i,j` picks variants by their index in VARIANTS.
  */
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -53,7 +62,7 @@ interface Variant {
   repair?: VitRepairKind[];
   /** Restore every zipped attention layer's logit scale (vit-repair.ts). */
   temperature?: boolean;
-  /** Least-squares refit of the zipped layers (vit-least-squares.ts). */
+  /** Least-squares refit of the zipped layers (@zipit/pipeline's refitLayers). */
   refit?: RefitOptions;
   match(mg: MergeGraph, stats: FeatureStats, graphs: readonly Graph[]): (MatchResult | undefined)[];
 }
@@ -310,7 +319,9 @@ async function main(): Promise<void> {
       const tempered = v.temperature
         ? await restoreTemperature(repaired, sources, vitTemperatureSites(sources[0], mg, stop), merge, { executor, threads })
         : repaired;
-      const graph = v.refit ? await refitVit(tempered, sources, names, mg, transforms, stop, merge, { executor, threads }, v.refit) : tempered;
+      const graph = v.refit
+        ? (await refitLayers(tempered, sources, names, mg, transforms, stop, refitPlan(vitArch, sources[0]), () => merge, { executor, threads }, v.refit)).graph
+        : tempered;
       const r = await evaluate(graph);
       cells.push(pct(r.joint));
       console.error(`${v.title.padEnd(80)} ${mg.points[stop].name.padEnd(18)} joint ${pct(r.joint)}  avg ${pct(r.average)}`);

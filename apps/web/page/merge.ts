@@ -109,7 +109,13 @@ export async function mergeInBrowser(o: BrowserMergeOptions): Promise<BrowserMer
   const total = mergeSets.reduce((n, d) => n + Math.min(d.samples, perSet), 0);
   seconds.load = (performance.now() - t0) / 1000;
 
-  const stageName: Record<Stage, string> = { statistics: 'statistics', matching: 'matching', zip: 'zipping', batchnorm: 'BatchNorm reset' };
+  const stageName: Record<Stage, string> = {
+    statistics: 'statistics',
+    matching: 'matching',
+    zip: 'zipping',
+    batchnorm: 'BatchNorm reset',
+    refit: 'least-squares refit',
+  };
   const result = await mergeModels(models, {
     method: o.method,
     params: o.params,

@@ -19,6 +19,6 @@ export {
   type VitRepairSite,
   type VitTemperatureSite,
 } from './vit-repair.js';
-export { LinearFit, readLinear, vitFitLayers, writeLinear } from './least-squares.js';
+export { LinearFit, readLinear, vitFitLayers, vitRefitPlan, writeLinear } from './least-squares.js';
 export { zipHeads, type HeadSpace } from './head-zip.js';
 export { blendSimilarity, mlpWeightSimilarity } from './weight-similarity.js';

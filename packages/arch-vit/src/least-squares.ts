@@ -1,147 +1,54 @@
-import { InvalidArgumentError, tensor, UnsupportedError, type Graph } from '@zipit/core';
-import { readVitLayout, type Linear } from './layout.js';
+import { UnsupportedError, type Graph, type RefitLayer, type RefitPlan } from '@zipit/core';
+import { readVitLayout, type Linear, type VitLayout } from './layout.js';
 
 /**
- * Least-squares refitting of a zipped ViT's layers (after PLeaS, Nasery et al., CVPR 2024: merge
- * by alignment, then solve each merged layer's weights by least squares on data). Averaging
- * aligned weights is only right where the models' inputs agree; in a merged network they drift
- * apart more with every block. Refitted in graph order, each zipped layer gets the weights that
- * best map the merged model's *actual* input to that layer onto the target output — the average
- * of the models' outputs at that layer expressed in the merged basis (each model transformed by
- * its own block of every point's merge and unmerge) — with a ridge pull towards the zipped
- * weights. No labels, no gradients: one pass of each transformed model and one of the merged
- * model per layer.
+ * What a least-squares refit of a zipped ViT walks (after PLeaS, Nasery et al., CVPR 2024).
+ * Averaging aligned weights is only right where the models' inputs agree; in a merged network
+ * they drift apart more with every block. Refitted in graph order, each zipped layer gets the
+ * weights that best map the merged model's *actual* input to that layer onto the average of the
+ * models' outputs at that layer expressed in the merged basis, with a ridge pull towards the
+ * zipped weights. The normal equations and weight I/O are core's (`LinearFit`, `readLinear`,
+ * `writeLinear`, re-exported here); the pass over data is @zipit/pipeline's `refitLayers`.
  */
+export { LinearFit, readLinear, writeLinear } from '@zipit/core';
 
 /** The layers a refit walks, in graph order: per block its junction, Q/K/V (a fused one once), output projection, fc1, fc2. */
 export function vitFitLayers(graph: Graph, opts: { junctions?: boolean } = {}): Linear[] {
   const r = readVitLayout(graph);
   if (!r.ok) throw new UnsupportedError(`not a ViT: ${r.reason}`);
-  return r.layout.blocks.flatMap((b) => {
+  return fitLayers(r.layout, opts);
+}
+
+function fitLayers(layout: VitLayout, opts: { junctions?: boolean }): Linear[] {
+  return layout.blocks.flatMap((b) => {
     const qkv = [b.attn.q.linear, b.attn.k.linear, b.attn.v.linear].filter((l, i, ls) => ls.findIndex((m) => m.node === l.node) === i);
     return [...(opts.junctions && b.junction ? [b.junction] : []), ...qkv, b.attn.out, b.fc1, b.fc2];
   });
 }
 
+/** A layout's linear layer as core's `RefitLayer`. */
+function refitLayer(l: Linear): RefitLayer {
+  return {
+    node: l.node.name,
+    input: l.node.inputs[0],
+    output: l.output,
+    weight: l.weight,
+    ...(l.bias ? { bias: l.bias } : {}),
+    inAxis: l.inAxis,
+    inChannels: l.inChannels,
+    outChannels: l.outChannels,
+  };
+}
+
 /**
- * Normal equations of one layer's least squares, accumulated in float64: inputs x [rows, in],
- * targets y [rows, out] (channels last), with a bias column.
+ * vitArch's `refitLayers`: the biased layers of {@link vitFitLayers} (Q/K/V, output projection,
+ * fc1, fc2 per block; junctions are identities a refit would only disturb) and the head.
  */
-export class LinearFit {
-  private readonly xtx: Float64Array;
-  private readonly xty: Float64Array;
-  private rows = 0;
-
-  constructor(
-    readonly inChannels: number,
-    readonly outChannels: number,
-  ) {
-    const a = inChannels + 1;
-    this.xtx = new Float64Array(a * a);
-    this.xty = new Float64Array(a * outChannels);
-  }
-
-  add(x: Float32Array, y: Float32Array): void {
-    const [n, o, a] = [this.inChannels, this.outChannels, this.inChannels + 1];
-    const rows = x.length / n;
-    if (!Number.isInteger(rows) || y.length !== rows * o)
-      throw new InvalidArgumentError(`inputs of ${x.length} and targets of ${y.length} values do not pair up as rows of ${n} and ${o}`);
-    const row = new Float64Array(a);
-    for (let r = 0; r < rows; r++) {
-      for (let i = 0; i < n; i++) row[i] = x[r * n + i];
-      row[n] = 1;
-      for (let i = 0; i < a; i++) {
-        const xi = row[i];
-        if (xi === 0) continue;
-        const base = i * a;
-        for (let j = i; j < a; j++) this.xtx[base + j] += xi * row[j];
-        const yb = i * o;
-        for (let j = 0; j < o; j++) this.xty[yb + j] += xi * y[r * o + j];
-      }
-    }
-    this.rows += rows;
-  }
-
-  /**
-   * argmin ‖[x 1]·[Wᵀ; b] − y‖² + λ·rows·‖W − W₀‖² (the bias unpenalised), with λ = `ridge` × the
-   * mean input variance-like diagonal E[x²]; W₀ [out, in] and b₀ are the prior (the zipped layer).
-   * Returns W [out, in] and b [out].
-   */
-  solve(w0: Float64Array, ridge: number): { w: Float64Array; b: Float64Array } {
-    const [n, o, a] = [this.inChannels, this.outChannels, this.inChannels + 1];
-    if (this.rows === 0) throw new InvalidArgumentError('no rows to fit');
-    const m = new Float64Array(a * a);
-    for (let i = 0; i < a; i++) for (let j = i; j < a; j++) m[i * a + j] = m[j * a + i] = this.xtx[i * a + j] / this.rows;
-    let scale = 0;
-    for (let i = 0; i < n; i++) scale += m[i * a + i] / n;
-    const lambda = ridge * scale;
-    for (let i = 0; i < n; i++) m[i * a + i] += lambda;
-    const rhs = new Float64Array(a * o);
-    for (let i = 0; i < a; i++) for (let j = 0; j < o; j++) rhs[i * o + j] = this.xty[i * o + j] / this.rows + (i < n ? lambda * w0[j * n + i] : 0);
-    const sol = choleskySolve(m, a, rhs, o);
-    const w = new Float64Array(o * n);
-    const b = new Float64Array(o);
-    for (let j = 0; j < o; j++) {
-      for (let i = 0; i < n; i++) w[j * n + i] = sol[i * o + j];
-      b[j] = sol[n * o + j];
-    }
-    return { w, b };
-  }
-}
-
-/** Solves A·X = B for symmetric positive definite A [n, n] and B [n, m] (Cholesky, float64); a tiny jitter keeps it definite. */
-function choleskySolve(a: Float64Array, n: number, b: Float64Array, m: number): Float64Array {
-  const l = new Float64Array(n * n);
-  let jitter = 0;
-  for (let i = 0; i < n; i++) jitter = Math.max(jitter, a[i * n + i]);
-  jitter *= 1e-10;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = a[i * n + j] + (i === j ? jitter : 0);
-      for (let k = 0; k < j; k++) s -= l[i * n + k] * l[j * n + k];
-      if (i === j) {
-        if (!(s > 0)) throw new InvalidArgumentError('the normal equations are not positive definite', { hint: 'raise the ridge' });
-        l[i * n + i] = Math.sqrt(s);
-      } else l[i * n + j] = s / l[j * n + j];
-    }
-  }
-  const x = Float64Array.from(b);
-  for (let c = 0; c < m; c++) {
-    for (let i = 0; i < n; i++) {
-      let s = x[i * m + c];
-      for (let k = 0; k < i; k++) s -= l[i * n + k] * x[k * m + c];
-      x[i * m + c] = s / l[i * n + i];
-    }
-    for (let i = n - 1; i >= 0; i--) {
-      let s = x[i * m + c];
-      for (let k = i + 1; k < n; k++) s -= l[k * n + i] * x[k * m + c];
-      x[i * m + c] = s / l[i * n + i];
-    }
-  }
-  return x;
-}
-
-/** A layer's weight as W [out, in] (float64) and bias [out] (zeros without one), read from `graph` under the given parameter names. */
-export function readLinear(graph: Graph, l: Linear, names: { weight: string; bias?: string }): { w: Float64Array; b: Float64Array } {
-  const t = graph.initializers.get(names.weight);
-  if (!t) throw new InvalidArgumentError(`no parameter "${names.weight}"`);
-  const d = t.data as Float32Array;
-  const [n, o] = [l.inChannels, l.outChannels];
-  const w = new Float64Array(o * n);
-  for (let j = 0; j < o; j++) for (let i = 0; i < n; i++) w[j * n + i] = l.inAxis === 0 ? d[i * o + j] : d[j * n + i];
-  const bt = names.bias ? graph.initializers.get(names.bias) : undefined;
-  return { w, b: bt ? Float64Array.from(bt.data as Float32Array) : new Float64Array(o) };
-}
-
-/** `graph` with a layer's weight (and bias, where it has one) replaced by W [out, in] and b [out]. */
-export function writeLinear(graph: Graph, l: Linear, names: { weight: string; bias?: string }, w: Float64Array, b: Float64Array): Graph {
-  const [n, o] = [l.inChannels, l.outChannels];
-  const old = graph.initializers.get(names.weight);
-  if (!old) throw new InvalidArgumentError(`no parameter "${names.weight}"`);
-  const data = new Float32Array(n * o);
-  for (let j = 0; j < o; j++) for (let i = 0; i < n; i++) data[l.inAxis === 0 ? i * o + j : j * n + i] = w[j * n + i];
-  const initializers = new Map(graph.initializers);
-  initializers.set(names.weight, tensor('float32', old.shape, data));
-  if (names.bias) initializers.set(names.bias, tensor('float32', graph.initializers.get(names.bias)!.shape, Float32Array.from(b)));
-  return { ...graph, initializers };
+export function vitRefitPlan(_graph: Graph, layout: VitLayout): RefitPlan {
+  return {
+    layers: fitLayers(layout, {})
+      .filter((l) => l.bias)
+      .map(refitLayer),
+    ...(layout.head.bias ? { head: refitLayer(layout.head) } : {}),
+  };
 }

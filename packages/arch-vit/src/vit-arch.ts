@@ -3,6 +3,7 @@ import { buildVit, type VitSpec } from './build.js';
 import { declareVitMergeGraph } from './declare.js';
 import { readVitLayout, type VitLayout } from './layout.js';
 import { prepareVit } from './prepare.js';
+import { vitRefitPlan } from './least-squares.js';
 
 function summarise(layout: VitLayout): { variant: string; summary: string } {
   const a = layout.blocks[0].attn;
@@ -35,6 +36,7 @@ export const vitArch = defineArchitecture<VitLayout>({
   summarise: (_graph, layout) => summarise(layout),
   declare: declareVitMergeGraph,
   prepare: prepareVit,
+  refitLayers: vitRefitPlan,
   declinedHint: 'the attention spaces of a ViT cannot be derived automatically',
   references: [
     reference('vit-d2-h2', { depth: 2, heads: 2, dim: 16 }),

@@ -19,10 +19,20 @@ import {
   type MatchSummary,
   type MergeGraph,
   type OperatorRegistry,
+  type RefitPlan,
   type StopAt,
   type ZipResult,
 } from '@zipit/core';
-import { anchoredResetBatchNorm, collectStatistics, repairModel, resetBatchNorm, type Batches, type Progress } from './passes/index.js';
+import {
+  anchoredResetBatchNorm,
+  collectStatistics,
+  refitLayers,
+  repairModel,
+  resetBatchNorm,
+  type Batches,
+  type Progress,
+  type RefitOptions,
+} from './passes/index.js';
 import { fingerprint } from './fingerprint.js';
 import { correlationView, type CorrelationView } from './report-data.js';
 
@@ -33,7 +43,7 @@ export interface ModelInput {
   file: string;
 }
 
-export type Stage = 'statistics' | 'matching' | 'zip' | 'batchnorm';
+export type Stage = 'statistics' | 'matching' | 'zip' | 'batchnorm' | 'refit';
 
 /** How a zipped model's BatchNorm statistics are re-estimated (see `MergeModelsOptions.resetBatchNorm`). */
 export type BatchNormReset = 'anchored' | 'reference';
@@ -76,6 +86,13 @@ export interface MergeModelsOptions {
    * j with head j.
    */
   alignBlocks?: boolean;
+  /**
+   * Least-squares refit of the zipped layers after the BatchNorm stage (`refitLayers`; off by
+   * default): the layers are the architecture's (`architecture.refitLayers(graph)`, see
+   * `refitPlan`), each solved on the merge data — one more pass per model and one of the merged
+   * model per layer. Measured on ViTs (packages/arch-vit/README.md).
+   */
+  refit?: RefitOptions & { plan: RefitPlan };
   threads?: number;
   signal?: AbortSignal;
   onStage?: (stage: Stage) => void;
@@ -101,6 +118,8 @@ export interface MergeModelsResult {
   outputs: ZipResult['outputs'];
   /** BatchNorm nodes re-estimated, or why none were. */
   batchNorm: { reset: string[]; mode?: BatchNormReset; repaired?: string[]; skipped?: string };
+  /** The least-squares refit, when asked for: its settings and the layers and heads it solved (node names). */
+  refit?: { ridge: number; heads: boolean; layers: string[]; refittedHeads: string[] };
   /** Seconds per stage. */
   seconds: Partial<Record<Stage, number>>;
 }
@@ -283,7 +302,27 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
     batchNorm.reset = r.nodes;
     batchNorm.mode = mode;
   }
-  return { graph, mergeGraph, stop, stats, points, outputs: zipped.outputs, batchNorm, seconds };
+  let refit: MergeModelsResult['refit'];
+  const refitOpts = opts.refit;
+  if (refitOpts && stop >= 0) {
+    const r = await timed('refit', () =>
+      refitLayers(
+        graph,
+        models.map((m) => m.graph),
+        models.map((m) => m.name),
+        mergeGraph,
+        transforms,
+        stop,
+        refitOpts.plan,
+        opts.data,
+        { executor: opts.executor, threads: opts.threads, signal: opts.signal, operators: opts.operators },
+        refitOpts,
+      ),
+    );
+    graph = r.graph;
+    refit = { ridge: refitOpts.ridge, heads: Boolean(refitOpts.heads), layers: r.layers, refittedHeads: r.heads };
+  }
+  return { graph, mergeGraph, stop, stats, points, outputs: zipped.outputs, batchNorm, ...(refit ? { refit } : {}), seconds };
 }
 
 /**

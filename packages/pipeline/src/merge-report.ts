@@ -37,6 +37,7 @@ export function mergeReport(r: MergeReportInput): MergeReport {
         : { index: p.index, name: p.name, channels: p.channels, zipped: false, summary: { onlyFrom: [], acrossModels: 0, withinModel: [], groupSizes: [] } };
     }),
     batchNorm: result.batchNorm,
+    ...(result.refit ? { refit: result.refit } : {}),
     accuracy: r.accuracy,
     tasks: models.map((m) => m.name),
     network: networkView(

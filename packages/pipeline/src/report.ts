@@ -21,6 +21,8 @@ export interface MergeReport {
   /** The merge graph as drawn by the visual report (points, the layers between them, heads, barriers). */
   network?: NetworkView;
   batchNorm: MergeModelsResult['batchNorm'];
+  /** The least-squares refit after zipping (`--refit`), when one ran. */
+  refit?: MergeModelsResult['refit'];
   /** Rows: each input model on its own task, the ensemble, the merged model. */
   accuracy: { model: string; perTask: (number | null)[]; joint: number | null; average: number | null }[];
   tasks: string[];
@@ -67,6 +69,10 @@ export function renderMarkdown(r: MergeReport): string {
       ? ` (BatchNorm folded: REPAIR on ${bn.repaired.length} layers)`
       : ` (${bn.mode ? `${bn.mode}, ` : ''}${bn.reset.length} layers)`;
   out.push(`| BatchNorm reset | ${r.settings.resetBatchNorm ? 'yes' : 'no'}${bnText} |`);
+  if (r.refit)
+    out.push(
+      `| least-squares refit | ridge ${r.refit.ridge}: ${r.refit.layers.length} layers${r.refit.heads ? `, ${r.refit.refittedHeads.length} heads` : ''} |`,
+    );
   out.push(`| merge data | ${r.settings.data.map((d) => `\`${d}\``).join(', ')}${r.settings.samples ? `, ${r.settings.samples} samples` : ''} |`);
   out.push(
     '',

@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import { fixBatch, type MatcherParams, InvalidArgumentError } from '@zipit/core';
+import { fixBatch, type MatcherParams, InvalidArgumentError, surveyArchitectures } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
 import { singleDataInput } from '@zipit/core';
 import { executor, plugins } from '../plugins.js';
@@ -13,6 +13,7 @@ import {
   mergeAutoStop,
   mergeModels,
   mergeReport,
+  refitPlan,
   renderMarkdown,
   renderVisualHtml,
   skipSamples,
@@ -27,6 +28,7 @@ import { matcherParamsHelp, parseMatcherParams } from '../matcher-params.js';
 import { interleave, labelled, hasTestSplits, loadForMerge, openAll, testSpec } from '../load.js';
 import { ProgressLine } from '../progress.js';
 import { BN_RESET_HELP, BN_RESET_OPTIONS, parseBatchNormReset } from '../bn-reset-option.js';
+import { parseRefit, REFIT_HELP, REFIT_OPTIONS } from '../refit-option.js';
 import { outputFormat } from '../model-files.js';
 import { DATA_OPTIONS, DATA_OPTIONS_HELP, parseDataOptions, parseTaskOptions, requireImagePreprocessing } from '../data-options.js';
 
@@ -41,6 +43,7 @@ export const mergeCommand: Command = {
                      .map((m) => m.name)
                      .join('|')}] [--param NAME=VALUE …] [--alpha A] [--beta B]
                    [--stop-at NAME|INDEX|all|none|auto] [--max-drop P] [--holdout N] [--bn-reset reference|anchored|--no-reset-bn] [--samples N]
+                   [--refit [--refit-ridge R] [--no-refit-heads]]
                    [--task NAME=SPEC …] [--preprocess P] [--batch-size N] [--seed S]
                    [--report REPORT.json|.md|.html] [--stats-out FILE] [--stats-in FILE] [--no-eval] [--quiet]
 
@@ -64,6 +67,7 @@ ${matcherParamsHelp(matchers)}
   --max-drop P        for --stop-at auto: the loss allowed, in points (default 3)
   --holdout N         for --stop-at auto: held-out images in total (default 256)
 ${BN_RESET_HELP}
+${REFIT_HELP}
   --samples N         merge images in total, split evenly over the --data specs (default 512)
   --report FILE       write a report; the format follows the extension (.json, .md, or .html:
                       one offline page with charts of accuracy, cost, the merge graph and
@@ -93,6 +97,7 @@ example:
           param: { type: 'string', multiple: true },
           'stop-at': { type: 'string' },
           ...BN_RESET_OPTIONS,
+          ...REFIT_OPTIONS,
           samples: { type: 'string' },
           out: { type: 'string' },
           report: { type: 'string' },
@@ -118,6 +123,7 @@ example:
       });
     }
     const bnReset = parseBatchNormReset(values);
+    const refit = parseRefit(values);
     const specs = values.data ?? [];
     if (specs.length === 0) throw new UsageError('missing required option --data');
     const dataOpts = parseDataOptions(values);
@@ -166,6 +172,10 @@ example:
     let t0 = performance.now();
 
     const { models, mergeGraph, batch } = await loadForMerge(positionals);
+    // Refused before any pass over data when the architecture declares no layers to refit.
+    const refitWith = refit
+      ? { ...refit, plan: refitPlan(surveyArchitectures(plugins.architectures, models[0].graph).found?.arch, models[0].graph) }
+      : undefined;
     const input = singleDataInput(models[0].graph, models[0].file);
     const mergeSets = await openAll(specs, input, 'train', dataOpts);
     const perSet = Math.ceil(samples / specs.length);
@@ -186,6 +196,7 @@ example:
       threads,
       signal: io.signal,
       resetBatchNorm: bnReset,
+      ...(refitWith ? { refit: refitWith } : {}),
       onStage: () => bar.done(),
       onProgress: (stage: string, p: { samples: number }) => bar.update(stage === 'statistics' ? 'statistics' : 'BatchNorm reset', p.samples, total),
     };
@@ -289,6 +300,10 @@ example:
           ? `BatchNorm folded into the layers: REPAIR corrected the statistics of ${bn.repaired.length} zipped layers on ${total} images`
           : `BatchNorm: re-estimated ${bn.reset.length} layers on ${total} images`,
     );
+    if (result.refit)
+      say(
+        `least-squares refit (ridge ${result.refit.ridge}): ${result.refit.layers.length} zipped layers${result.refit.heads ? ` and ${result.refit.refittedHeads.length} heads` : ''} refitted on ${total} images`,
+      );
     if (accuracy.length) say('\n' + accuracyTable(report) + '\n');
     else if (!values['no-eval'])
       say('(no evaluation: it needs one built-in --data spec per model, whose test split it uses, or one --task NAME=SPEC per model)');

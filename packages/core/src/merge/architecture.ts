@@ -2,6 +2,7 @@ import { NotFoundError } from '../errors.js';
 import type { Graph } from '../graph/graph.js';
 import { Registry } from '../registry.js';
 import type { MergeGraph } from './merge-graph.js';
+import type { RefitPlan } from './refit.js';
 
 /** Whether a graph is an instance of an architecture; when not, why (one line naming the node). */
 export type Recognition =
@@ -35,6 +36,12 @@ export interface Architecture {
   prepare?(graph: Graph): Graph;
   /** The declared merge graph; throws UnsupportedError (naming the node) when the graph is not recognised. */
   mergeGraph(graph: Graph): MergeGraph;
+  /**
+   * Optional: the linear layers a least-squares refit after zipping may solve, in graph order,
+   * and the head (see `RefitPlan`; @zipit/pipeline's `refitLayers` runs it). Architectures
+   * without it are refused a refit.
+   */
+  refitLayers?(graph: Graph): RefitPlan;
   /** Reference models the conformance suite builds (several widths/depths). */
   readonly references: readonly ReferenceModel[];
 }

@@ -2,6 +2,7 @@ import { UnsupportedError } from '../errors.js';
 import type { Graph } from '../graph/graph.js';
 import type { Architecture, ReferenceModel } from '../merge/architecture.js';
 import type { MergeGraph } from '../merge/merge-graph.js';
+import type { RefitPlan } from '../merge/refit.js';
 import type { LayoutResult } from './layout-reader.js';
 
 /** What a plugin author writes; {@link defineArchitecture} turns it into an {@link Architecture}. */
@@ -17,6 +18,8 @@ export interface ArchitectureSpec<L> {
   /** The declared merge graph (typically built with `assembleMergeGraph`). */
   declare(graph: Graph, layout: L): MergeGraph;
   prepare?(graph: Graph): Graph;
+  /** The layers a least-squares refit may solve (see `Architecture.refitLayers`). */
+  refitLayers?(graph: Graph, layout: L): RefitPlan;
   readonly references: readonly ReferenceModel[];
   /** Hint of the UnsupportedError `mergeGraph` throws for a graph of another family (default: derive automatically). */
   readonly declinedHint?: string;
@@ -60,5 +63,13 @@ export function defineArchitecture<L>(spec: ArchitectureSpec<L>): DefinedArchite
     },
   };
   if (spec.prepare) arch.prepare = spec.prepare.bind(spec);
+  const refit = spec.refitLayers;
+  if (refit) {
+    arch.refitLayers = (graph) => {
+      const r = layout(graph);
+      if (!r.ok) throw new UnsupportedError(`not a ${spec.family ?? spec.name}: ${r.reason}`);
+      return refit.call(spec, graph, r.layout);
+    };
+  }
   return arch;
 }

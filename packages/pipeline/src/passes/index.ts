@@ -16,3 +16,4 @@ export { repairModel } from './repair.js';
 export { anchoredResetBatchNorm } from './anchored-reset.js';
 export { resetBatchNorm, type ResetBatchNormResult } from './reset-batchnorm.js';
 export { runModel, type BatchResult, type RunModelOptions } from './run-model.js';
+export { refitLayers, refitPlan, type RefitOptions, type RefitResult } from './refit-layers.js';

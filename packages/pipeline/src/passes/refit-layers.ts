@@ -1,0 +1,138 @@
+import {
+  InvalidArgumentError,
+  type Architecture,
+  LinearFit,
+  readLinear,
+  writeLinear,
+  zipGraphs,
+  type Graph,
+  type MergeGraph,
+  type PointTransform,
+  type RefitLayer,
+  type RefitPlan,
+} from '@zipit/core';
+import type { Batches, PassOptions } from './batches.js';
+import { runModel } from './run-model.js';
+
+/** How a refit solves each layer. */
+export interface RefitOptions {
+  /** Ridge towards the zipped weights, relative to the mean E[x²] of a layer's inputs (0: plain least squares). */
+  ridge: number;
+  /** Also refit each model's head on its own logits (inputs: the merged model's head input). */
+  heads?: boolean;
+}
+
+/**
+ * The layers `architecture` lets a refit solve in `graph` (its `refitLayers`), or an
+ * InvalidArgumentError naming the architecture when it declares none (the refit is measured on
+ * ViTs; elsewhere averaging is not the failure a refit corrects, and nothing says which layers).
+ */
+export function refitPlan(architecture: Architecture | undefined, graph: Graph): RefitPlan {
+  if (!architecture?.refitLayers) {
+    throw new InvalidArgumentError(
+      architecture
+        ? `the ${architecture.name} architecture declares no layers for a least-squares refit`
+        : 'a least-squares refit needs an architecture plugin that declares its layers; these models were recognised by none',
+      { hint: 'merge without --refit (it is available for: vit)' },
+    );
+  }
+  return architecture.refitLayers(graph);
+}
+
+/** What a refit changed. */
+export interface RefitResult {
+  graph: Graph;
+  /** Trunk layers refitted, in graph order (node names). */
+  layers: string[];
+  /** Per-model heads refitted (node names in the merged graph). */
+  heads: string[];
+}
+
+/**
+ * Least-squares refit of the zipped layers of a merged model (after PLeaS, Nasery et al., CVPR
+ * 2024; the layers come from the architecture's `refitLayers`, core's RefitPlan). In graph order,
+ * each layer of `plan` that the merged trunk holds (zipped, up to `stop`) is solved so that the
+ * merged model's actual input to it, with the earlier layers already refitted, maps onto the mean
+ * over models of that layer's output in the merged basis (model k zipped alone with N·Mₖ and Uₖ
+ * of every point), with a ridge pull towards the zipped weights. With `heads`, each model's head
+ * is then refitted to that model's own logits. Passes over `data`: per layer one per model and
+ * one of the merged model, so `data` must yield the same batches on every call. On a self-merge
+ * the targets are what the merged model computes already, so the weights stay (up to the fit).
+ */
+export async function refitLayers(
+  merged: Graph,
+  sources: readonly Graph[],
+  names: readonly string[],
+  mergeGraph: MergeGraph,
+  transforms: readonly (PointTransform | undefined)[],
+  stop: number,
+  plan: RefitPlan,
+  data: () => Batches,
+  opts: PassOptions,
+  refit: RefitOptions,
+): Promise<RefitResult> {
+  if (!(refit.ridge >= 0)) throw new InvalidArgumentError(`the refit ridge must be a number ≥ 0, got ${refit.ridge}`);
+  const n = sources.length;
+  const transformed = sources.map(
+    (g, k) =>
+      zipGraphs([g], {
+        mergeGraph,
+        transforms: transforms.map((t, p) => (t && p <= stop ? own(t, mergeGraph.points[p].channels, n, k) : undefined)),
+        stopAt: stop,
+        modelNames: [names[k]],
+      }).graph,
+  );
+  const pass = { ...opts, onProgress: undefined };
+  const fetchAll = async (graph: Graph, value: string): Promise<Float32Array[]> => {
+    const out: Float32Array[] = [];
+    for await (const { values } of runModel(graph, data(), { ...pass, fetch: [value] })) out.push(Float32Array.from(values[value].data as Float32Array));
+    return out;
+  };
+  let graph = merged;
+  const fit = async (l: RefitLayer, input: string, targets: Float32Array[], params: { weight: string; bias?: string }) => {
+    const f = new LinearFit(l.inChannels, l.outChannels);
+    let b = 0;
+    for await (const { values } of runModel(graph, data(), { ...pass, fetch: [input] })) f.add(values[input].data as Float32Array, targets[b++]);
+    if (b !== targets.length)
+      throw new InvalidArgumentError(`the refit of ${l.node} saw ${b} batches of merge data, then ${targets.length}`, {
+        hint: 'the merge data must yield the same batches on every call',
+      });
+    const prior = readLinear(graph, l, params);
+    const solved = f.solve(prior.w, refit.ridge);
+    graph = writeLinear(graph, l, params, solved.w, params.bias ? solved.b : prior.b);
+  };
+  const trunk = new Set(merged.nodes.map((x) => x.name));
+  const layers: string[] = [];
+  for (const l of plan.layers) {
+    if (!trunk.has(l.node)) continue;
+    const perModel = await Promise.all(transformed.map((t) => fetchAll(t, l.output)));
+    const targets = perModel[0].map((_, b) => {
+      const y = new Float32Array(perModel[0][b].length);
+      for (const m of perModel) for (let e = 0; e < y.length; e++) y[e] += m[b][e] / n;
+      return y;
+    });
+    await fit(l, l.input, targets, { weight: l.weight, bias: l.bias });
+    layers.push(l.node);
+  }
+  const heads: string[] = [];
+  if (refit.heads && plan.head && layers.length > 0) {
+    const head = plan.head;
+    for (const [k, source] of sources.entries()) {
+      const name = `${head.node}@${names[k]}`;
+      const node = graph.nodes.find((x) => x.name === name);
+      if (!node) continue;
+      const targets = await fetchAll(source, head.output);
+      const bias = head.bias ? (node.opType === 'Gemm' ? node.inputs[2] : `${head.bias}@${names[k]}`) : undefined;
+      await fit(head, node.inputs[0], targets, { weight: node.inputs[1], bias });
+      heads.push(name);
+    }
+  }
+  return { graph, layers, heads };
+}
+
+/** Model k's own transform of a point: N·Mₖ [C, C] and Uₖ [C, C]. */
+function own(t: PointTransform, c: number, n: number, k: number): PointTransform {
+  const merge = new Float64Array(c * c);
+  for (let i = 0; i < c; i++) for (let j = 0; j < c; j++) merge[i * c + j] = n * t.merge[i * n * c + k * c + j];
+  return { merge, unmerge: t.unmerge.slice(k * c * c, (k + 1) * c * c) };
+}
