@@ -1,5 +1,5 @@
-import { commonModulePrefix, intAttr, intsAttr, LayoutReader, moduleName, type Graph, type LayoutResult, type Node } from '@zipit/core';
-import { ConcreteShapes, size } from './concrete.js';
+import { commonModulePrefix, intAttr, intsAttr, LayoutReader, moduleName, sizeOf, type Graph, type LayoutResult, type Node } from '@zipit/core';
+import { ConcreteShapes } from './concrete.js';
 import { applyChain, channelIds, isIdentityOn, isLayoutStep, type Ids } from './trace.js';
 
 /**
@@ -453,7 +453,7 @@ class VitLayoutReader extends LayoutReader<VitLayout> {
     // Heads back to tokens: head h's channel i must reach input channel h·d + i of the output projection.
     const { linear: out, chain: outChain } = this.forwardToLinear(core.mix.outputs[0], where);
     const mixShape = this.shapeOf(core.mix.outputs[0]);
-    const mixIds: Ids = { shape: mixShape, data: new Array<number>(size(mixShape)) };
+    const mixIds: Ids = { shape: mixShape, data: new Array<number>(sizeOf(mixShape)) };
     const perLead = mixShape[r - 2] * vd;
     for (let e = 0; e < mixIds.data.length; e++) mixIds.data[e] = hv.index[Math.floor(e / perLead)] * vd + (e % vd);
     const outIds = applyChain(outChain, mixIds, this.cs);

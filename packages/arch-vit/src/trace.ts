@@ -1,5 +1,5 @@
-import { intAttr, intsAttr, type Node } from '@zipit/core';
-import { size, sliceValues, transposeValues, type ConcreteShapes } from './concrete.js';
+import { intAttr, intsAttr, sizeOf as size, type Node } from '@zipit/core';
+import type { ConcreteShapes, SliceAxis } from './concrete.js';
 
 /**
  * Channel tracing: a tensor of channel ids (element e of a value holds the channel it carries)
@@ -134,4 +134,52 @@ export function isIdentityOn(ids: Ids, axis: number): boolean {
 
 function norm(axis: number, rank: number): number {
   return axis < 0 ? axis + rank : axis;
+}
+
+/** `values` of `shape` with its axes permuted by `perm` (ONNX Transpose), row-major. */
+function transposeValues(values: readonly number[], shape: readonly number[], perm: readonly number[]): number[] {
+  const n = shape.length;
+  const strides = new Array<number>(n);
+  let acc = 1;
+  for (let k = n - 1; k >= 0; k--) {
+    strides[k] = acc;
+    acc *= shape[k];
+  }
+  const outShape = perm.map((p) => shape[p]);
+  const out: number[] = [];
+  const idx = new Array<number>(n).fill(0);
+  for (let e = 0; e < values.length; e++) {
+    let off = 0;
+    for (let k = 0; k < n; k++) off += idx[k] * strides[perm[k]];
+    out.push(values[off]);
+    for (let k = n - 1; k >= 0; k--) {
+      if (++idx[k] < outShape[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return out;
+}
+
+/** The elements of `values` (of `shape`, row-major) that `spec` selects on each axis. */
+function sliceValues(values: readonly number[], shape: readonly number[], spec: readonly SliceAxis[]): number[] {
+  const n = shape.length;
+  const strides = new Array<number>(n);
+  let acc = 1;
+  for (let k = n - 1; k >= 0; k--) {
+    strides[k] = acc;
+    acc *= shape[k];
+  }
+  const total = size(spec.map((s) => s.count));
+  const out: number[] = [];
+  const idx = new Array<number>(n).fill(0);
+  for (let e = 0; e < total; e++) {
+    let off = 0;
+    for (let k = 0; k < n; k++) off += (spec[k].start + idx[k] * spec[k].step) * strides[k];
+    out.push(values[off]);
+    for (let k = n - 1; k >= 0; k--) {
+      if (++idx[k] < spec[k].count) break;
+      idx[k] = 0;
+    }
+  }
+  return out;
 }

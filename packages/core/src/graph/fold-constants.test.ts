@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildShapeArithmetic } from '../testing/shape-arithmetic.js';
 import { GraphBuilder } from './builder.js';
-import { foldConstants } from './fold-constants.js';
-import type { Graph } from './graph.js';
+import { evaluateConstants, foldConstants } from './fold-constants.js';
+import type { AttributeValue, Graph } from './graph.js';
+import { tensor } from '../tensor/tensor.js';
 
 /** Contents of an initializer as plain numbers. */
 function values(g: Graph, name: string): number[] {
@@ -53,5 +54,31 @@ describe('foldConstants', () => {
     // The weight stays; the float scalar of `7 / 2.0` went with the arithmetic it belonged to.
     expect(f.initializers.has('token')).toBe(true);
     expect([...f.initializers.values()].filter((t) => t.dtype === 'float32').length).toBe(1);
+  });
+
+  it('folds again once a folded value gives an activation its shape, and returns every value under its original name', () => {
+    // `x` [1, 7, 4] reshaped to [1, len(range(0, 7)), -1]: static inference knows no shape for
+    // Range's output until it is folded, so its `Shape` folds in a second round.
+    const b = new GraphBuilder({ opset: 14, constants: 'initializer' });
+    const x = b.input('x', [1, 7, 4]);
+    const i64 = (v: number[], shape = [v.length]) => b.constant(tensor('int64', shape, BigInt64Array.from(v.map(BigInt))));
+    const axis0: Record<string, AttributeValue> = { axis: { type: 'int', value: 0 } };
+    const node = (op: string, ins: string[], attributes: Record<string, AttributeValue> = {}) => b.node(op, ins, { attributes, dtypes: ['int64'] })[0];
+    const seven = node('Gather', [node('Shape', [x]), i64([1], [])], axis0);
+    const range = node('Range', [i64([0], []), seven, i64([1], [])]);
+    const length = node('Shape', [range]);
+    const target = node('Concat', [i64([1]), length, i64([-1])], axis0);
+    b.output(b.node('Reshape', [x, target], { dtypes: ['float32'] })[0], 'y');
+    const g = b.build();
+
+    const { graph: f, values: known } = evaluateConstants(g);
+    expect(f.nodes.map((n) => n.opType)).toEqual(['Reshape']);
+    expect(values(f, target)).toEqual([1, 7, -1]);
+    expect(foldConstants(g).nodes).toEqual(f.nodes);
+    // Values no remaining node reads are gone from the graph but not from `values`.
+    expect(f.initializers.has(range)).toBe(false);
+    expect(known.get(range)).toEqual({ dtype: 'int64', shape: [7], values: [0, 1, 2, 3, 4, 5, 6] });
+    expect(known.get(length)?.values).toEqual([7]);
+    expect(known.get(seven)).toEqual({ dtype: 'int64', shape: [], values: [7] });
   });
 });

@@ -23,14 +23,43 @@ import { sizeOf, tensor, type DType, type Tensor } from '../tensor/tensor.js';
  * Values derived that way may pass through a float type (`Cast(int → float) → Cast(float → int)`),
  * evaluated at that type's precision. Tensors beyond {@link MAX_FOLD} elements are not computed.
  * A folded value read by a remaining node becomes an initializer under the value's name; nodes
- * producing graph outputs stay, and initializers that only folded nodes read go.
+ * producing graph outputs stay, and initializers that only folded nodes read go. Folding repeats
+ * until nothing more folds (see {@link evaluateConstants}).
  * The graph computes the same. Returns the input unchanged when nothing folds.
  */
 export function foldConstants(graph: Graph, operators: OperatorRegistry = defaultOperators): Graph {
+  return evaluateConstants(graph, operators).graph;
+}
+
+/** A value computed by {@link evaluateConstants}: element type, shape and row-major contents. */
+export interface ConstantValue {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly values: readonly number[];
+}
+
+/**
+ * {@link foldConstants}, also returning every value it computed under the original graph's
+ * names — folded values no remaining node reads are gone from the folded graph, but not from
+ * `values` (with the integer initializers and `Constant` outputs). Folding repeats until nothing
+ * more folds: a folded Reshape or Expand target gives static inference the shape of an activation
+ * whose `Shape` folds in the next round (`cls_token.expand(B, -1, -1)` before `x.reshape(B, N, …)`).
+ */
+export function evaluateConstants(graph: Graph, operators: OperatorRegistry = defaultOperators): { graph: Graph; values: ReadonlyMap<string, ConstantValue> } {
+  const values = new Map<string, Value>();
+  let current = graph;
+  for (;;) {
+    const next = foldOnce(current, operators, values);
+    if (next === current) return { graph: current, values };
+    current = next;
+  }
+}
+
+/** One round of folding; `known` collects the values computed. Returns `graph` itself when nothing folds. */
+function foldOnce(graph: Graph, operators: OperatorRegistry, known: Map<string, Value>): Graph {
   const { shapes } = inferShapes(graph, operators);
   const opset = opsetVersion(graph) ?? 13;
   const inputs = new Set(graph.inputs.map((i) => i.name));
-  const known = new Map<string, Value>();
   const floatScalars = new Map<string, Value>();
   for (const [name, t] of graph.initializers) {
     if (inputs.has(name) || t.data.length > MAX_FOLD) continue;
