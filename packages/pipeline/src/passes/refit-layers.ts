@@ -33,7 +33,7 @@ export function refitPlan(architecture: Architecture | undefined, graph: Graph):
       architecture
         ? `the ${architecture.name} architecture declares no layers for a least-squares refit`
         : 'a least-squares refit needs an architecture plugin that declares its layers; these models were recognised by none',
-      { hint: 'merge without --refit (it is available for: vit)' },
+      { hint: 'merge without a refit; an architecture plugin enables it by declaring refitLayers (vit does)' },
     );
   }
   return architecture.refitLayers(graph);
