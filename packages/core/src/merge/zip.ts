@@ -77,6 +77,8 @@ class Zipper {
   private readonly refs = new Map<string, Ref[]>();
   private readonly blocks: Blocks[][] = [];
   private readonly identicalCache = new Map<string, boolean>();
+  /** Running-variance inputs of BatchNormalization nodes: merged as variances (see sharedParam). */
+  private readonly runningVariances: ReadonlySet<string>;
 
   constructor(
     private readonly graphs: readonly Graph[],
@@ -92,6 +94,9 @@ class Zipper {
       throw new InvalidArgumentError(`model names must be distinct and non-empty, got ${this.names.map((s) => JSON.stringify(s)).join(', ')}`);
     }
     this.mg = opts.mergeGraph;
+    this.runningVariances = new Set(
+      graphs[0].nodes.filter((n) => n.opType === 'BatchNormalization' && (!n.domain || n.domain === 'ai.onnx') && n.inputs[4]).map((n) => n.inputs[4]),
+    );
     assertSameStructure(graphs, this.names, this.mg);
     validateMergeGraph(graphs[0], this.mg);
     this.stop = resolveStopAt(this.mg, opts.stopAt ?? 'all');
@@ -314,9 +319,15 @@ class Zipper {
       inits.set(name, t0);
       return;
     }
+    // A BatchNorm running variance is a variance, not a linear parameter: the merged channel
+    // Σ mᵢxᵢ of features with correlation 1 has variance (Σ mᵢσᵢ)², so the standard deviations are
+    // merged and squared. Exact for twins (a self-merge keeps BatchNorm's normalisation, whatever
+    // the merge rows sum to), and closer than Σ mᵢσᵢ² to the variance of any merged channel.
+    const variance = this.runningVariances.has(name);
     const acc = new Float64Array(t0.data.length);
     for (let k = 0; k < this.n; k++) {
-      const tk = this.transform(name, this.graphs[k].initializers.get(name)!, refs, k);
+      const source = this.graphs[k].initializers.get(name)!;
+      const tk = this.transform(name, variance ? standardDeviations(source) : source, refs, k);
       for (let i = 0; i < acc.length; i++) acc[i] += tk[i];
     }
     // Merge rows average their members, so summing producer-transformed models averages them;
@@ -324,6 +335,7 @@ class Zipper {
     // are averaged explicitly.
     const merged = producerCoverage(t0.shape, refs, this.mg);
     if (merged !== 'all') for (let i = 0; i < acc.length; i++) if (!merged || merged[i] === 0) acc[i] /= this.n;
+    if (variance) for (let i = 0; i < acc.length; i++) acc[i] *= acc[i];
     inits.set(name, fromFloat64(t0, acc));
     transformed.add(name);
   }
@@ -339,7 +351,16 @@ class Zipper {
     }
     claim(own);
     const tk = this.graphs[k].initializers.get(name)!;
-    inits.set(own, refs ? fromFloat64(tk, this.transform(name, tk, refs, k)) : tk);
+    if (!refs) inits.set(own, tk);
+    else if (!this.runningVariances.has(name)) inits.set(own, fromFloat64(tk, this.transform(name, tk, refs, k)));
+    else
+      inits.set(
+        own,
+        fromFloat64(
+          tk,
+          this.transform(name, standardDeviations(tk), refs, k).map((s) => s * s),
+        ),
+      );
     return own;
   }
 
@@ -421,6 +442,16 @@ function producerCoverage(shape: readonly number[], refs: readonly Ref[], mg: Me
     }
   }
   return mask;
+}
+
+/** √v of a float variance tensor (negative entries, which no variance has, count as 0). */
+function standardDeviations(t: Tensor): Tensor {
+  if (t.dtype !== 'float32' && t.dtype !== 'float64') return t;
+  return tensor(
+    'float64',
+    t.shape,
+    Float64Array.from(t.data as Float32Array | Float64Array, (v) => Math.sqrt(Math.max(v, 0))),
+  );
 }
 
 function fromFloat64(like: Tensor, data: Float64Array): Tensor {
