@@ -1,4 +1,4 @@
-import { evaluateConstants, fixBatch, inferShapes, intsAttr, type ConstantValue, type Graph, type Node } from '@zipit/core';
+import { sliceBounds, evaluateConstants, fixBatch, inferShapes, intsAttr, type ConstantValue, type Graph, type Node } from '@zipit/core';
 
 /**
  * Shapes of every value, and the contents of small integer tensors, for one concrete batch size.
@@ -55,18 +55,7 @@ export class ConcreteShapes {
     const steps = get(4, 'steps') ?? starts.map(() => 1);
     const spec: SliceAxis[] = shape.map((d) => ({ start: 0, step: 1, count: d }));
     axes.forEach((a, k) => {
-      const d = shape[a];
-      const step = steps[k];
-      let s = starts[k] < 0 ? starts[k] + d : starts[k];
-      let e = ends[k] < 0 ? ends[k] + d : ends[k];
-      if (step > 0) {
-        s = Math.min(Math.max(s, 0), d);
-        e = Math.min(Math.max(e, 0), d);
-      } else {
-        s = Math.min(Math.max(s, 0), d - 1);
-        e = Math.min(Math.max(e, -1), d - 1);
-      }
-      spec[a] = { start: s, step, count: Math.max(0, Math.ceil((e - s) / step)) };
+      spec[a] = sliceBounds(starts[k], ends[k], steps[k], shape[a]);
     });
     return spec;
   }

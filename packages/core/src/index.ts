@@ -34,6 +34,7 @@ export * from './match/block-match.js';
 export * from './graph/inline-parameters.js';
 export * from './graph/relax-batch.js';
 export * from './graph/fold-constants.js';
+export * from './graph/slice-bounds.js';
 export * from './graph/align-names.js';
 export * from './stats/repair.js';
 export * from './stats/channel-moments.js';

@@ -248,6 +248,13 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
 
   let graph = zipped.graph;
   const batchNorm: MergeModelsResult['batchNorm'] = { reset: [] };
+  const pass = {
+    executor: opts.executor,
+    threads: opts.threads,
+    signal: opts.signal,
+    operators: opts.operators,
+    onProgress: (p: Progress) => opts.onProgress?.('batchnorm', p),
+  };
   const hasBn = graph.nodes.some((n) => n.opType === 'BatchNormalization');
   if (opts.resetBatchNorm === false) batchNorm.skipped = 'disabled (--no-reset-bn)';
   else if (stop < 0) batchNorm.skipped = 'nothing was zipped';
@@ -256,35 +263,21 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
     const sites = repairSites(mergeGraph, graph, stop);
     if (sites.length === 0) batchNorm.skipped = 'the models have no BatchNormalization nodes and no zipped Conv/Gemm layer to correct';
     else {
-      graph = await timed('batchnorm', () => {
-        const pass = {
-          executor: opts.executor,
-          threads: opts.threads,
-          signal: opts.signal,
-          operators: opts.operators,
-          onProgress: (p: Progress) => opts.onProgress?.('batchnorm', p),
-        };
-        return repairModel(
+      graph = await timed('batchnorm', () =>
+        repairModel(
           graph,
           models.map((m) => m.graph),
           sites,
           sites.map((s) => transforms[s.point]!.merge),
           opts.data,
           pass,
-        );
-      });
+        ),
+      );
       batchNorm.repaired = sites.map((s) => s.node);
     }
   } else if (opts.resetBatchNorm !== 'anchored' && zipReproducesInputs(mergeGraph, transforms, stats, stop)) {
     batchNorm.skipped = 'the zip reproduces its inputs (every merged feature averages exact twins): nothing to re-estimate';
   } else {
-    const pass = {
-      executor: opts.executor,
-      threads: opts.threads,
-      signal: opts.signal,
-      operators: opts.operators,
-      onProgress: (p: Progress) => opts.onProgress?.('batchnorm', p),
-    };
     const rezip = (graphs: Graph[]): Graph => zipGraphs(graphs, { mergeGraph, transforms, stopAt: stop, modelNames: models.map((m) => m.name) }).graph;
     const mode: BatchNormReset = opts.resetBatchNorm === 'anchored' ? 'anchored' : 'reference';
     const r = await timed('batchnorm', () =>

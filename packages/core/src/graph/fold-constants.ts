@@ -3,6 +3,7 @@ import { defaultOperators } from '../ops/builtin.js';
 import type { OperatorRegistry } from '../ops/registry.js';
 import { inferShapes } from './infer-shapes.js';
 import { sizeOf, tensor, type DType, type Tensor } from '../tensor/tensor.js';
+import { sliceBounds } from './slice-bounds.js';
 
 /**
  * Constant folding of shape arithmetic. PyTorch computes the targets of `view`/`reshape`/`expand`
@@ -441,21 +442,10 @@ const KERNELS: Record<string, Kernel> = {
     const step = a.shape.map(() => 1);
     const count = [...a.shape];
     axes.forEach((ax, k) => {
-      const d = a.shape[ax];
-      const st = steps[k];
-      if (st === 0) throw new RangeError('slice step 0');
-      let s = starts[k] < 0 ? starts[k] + d : starts[k];
-      let e = ends[k] < 0 ? ends[k] + d : ends[k];
-      if (st > 0) {
-        s = Math.min(Math.max(s, 0), d);
-        e = Math.min(Math.max(e, 0), d);
-      } else {
-        s = Math.min(Math.max(s, 0), d - 1);
-        e = Math.min(Math.max(e, -1), d - 1);
-      }
-      first[ax] = s;
-      step[ax] = st;
-      count[ax] = Math.max(0, Math.ceil((e - s) / st));
+      const b = sliceBounds(starts[k], ends[k], steps[k], a.shape[ax]);
+      first[ax] = b.start;
+      step[ax] = b.step;
+      count[ax] = b.count;
     });
     const inStrides = strides(a.shape);
     const outStrides = strides(count);

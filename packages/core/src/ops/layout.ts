@@ -2,6 +2,7 @@ import { intAttr, intsAttr, type Dim, type Node } from '../graph/graph.js';
 import { operators, type InferContext, type InferResult, type OperatorDef, type ShapeInference } from './operator.js';
 import { axisIn, channelOperand, featureAt, type Rule, type RuleContext } from './rule.js';
 import { broadcastShapes, gatherConst, isNum, normAxis, productDims, reshapeShape, sumDims, unknownDims, type ConstValue } from './shape-math.js';
+import { sliceBounds } from '../graph/slice-bounds.js';
 
 /**
  * Operators that move data between axes without mixing channels: Flatten/Reshape (after global
@@ -450,20 +451,9 @@ export const sliceShape: ShapeInference = (node, ctx): InferResult => {
       out[axis] = null;
       continue;
     }
-    let s = starts[k] as number;
-    let e = ends[k] as number;
-    if (s < 0) s += d;
-    if (e < 0) e += d;
-    if (step > 0) {
-      s = Math.min(Math.max(s, 0), d);
-      e = Math.min(Math.max(e, 0), d);
-    } else {
-      s = Math.min(Math.max(s, 0), d - 1);
-      e = Math.min(Math.max(e, -1), d - 1);
-    }
-    const count = Math.max(0, Math.ceil((e - s) / step));
-    out[axis] = count;
-    picks.set(axis, { first: s, step, count });
+    const b = sliceBounds(starts[k] as number, ends[k] as number, step, d);
+    out[axis] = b.count;
+    picks.set(axis, { first: b.start, step, count: b.count });
   }
   const data = ctx.constant(node.inputs[0]);
   let constant: ConstValue | undefined;
