@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './registry.js';
 export * from './tensor/tensor.js';
+export * from './tensor/onnx-dtype-codes.js';
 export * from './graph/graph.js';
 export * from './stats/correlation.js';
 export * from './stats/feature-stats.js';

@@ -1,42 +1,4 @@
-import type { DType } from '@zipit/core';
-
-/**
- * ONNX TensorProto.DataType codes ⇄ core dtypes. Codes without a core dtype (complex, 8-bit and
- * 4-bit floats, 4-bit ints) are kept opaque by the reader rather than guessed at.
- */
-const CODE_TO_DTYPE: Readonly<Record<number, DType>> = {
-  1: 'float32',
-  2: 'uint8',
-  3: 'int8',
-  4: 'uint16',
-  5: 'int16',
-  6: 'int32',
-  7: 'int64',
-  8: 'string',
-  9: 'bool',
-  10: 'float16',
-  11: 'float64',
-  12: 'uint32',
-  13: 'uint64',
-  16: 'bfloat16',
-};
-
-const DTYPE_TO_CODE: Readonly<Record<DType, number>> = {
-  float32: 1,
-  uint8: 2,
-  int8: 3,
-  uint16: 4,
-  int16: 5,
-  int32: 6,
-  int64: 7,
-  string: 8,
-  bool: 9,
-  float16: 10,
-  float64: 11,
-  uint32: 12,
-  uint64: 13,
-  bfloat16: 16,
-};
+import { dtypeOfOnnxCode, onnxCodeOfDtype, type DType } from '@zipit/core';
 
 const CODE_NAMES: readonly string[] = [
   'UNDEFINED',
@@ -68,11 +30,11 @@ const CODE_NAMES: readonly string[] = [
 
 /** The core dtype of an ONNX data type code, or undefined when core has none. */
 export function dtypeOfCode(code: number): DType | undefined {
-  return CODE_TO_DTYPE[code];
+  return dtypeOfOnnxCode(code);
 }
 
 export function codeOfDtype(dtype: DType): number {
-  return DTYPE_TO_CODE[dtype];
+  return onnxCodeOfDtype(dtype);
 }
 
 /** "FLOAT8E4M3FN (17)" — for messages. */

@@ -4,6 +4,7 @@ import type { OperatorRegistry } from '../ops/registry.js';
 import { inferShapes } from './infer-shapes.js';
 import { sizeOf, tensor, type DType, type Tensor } from '../tensor/tensor.js';
 import { sliceBounds } from './slice-bounds.js';
+import { dtypeOfOnnxCode } from '../tensor/onnx-dtype-codes.js';
 
 /**
  * Constant folding of shape arithmetic. PyTorch computes the targets of `view`/`reshape`/`expand`
@@ -132,21 +133,6 @@ function isIntegral(dtype: DType): boolean {
 function isFloat(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float64';
 }
-
-/** ONNX TensorProto.DataType codes of the types folding computes with. */
-const ONNX_TYPES: Record<number, DType> = {
-  1: 'float32',
-  2: 'uint8',
-  3: 'int8',
-  4: 'uint16',
-  5: 'int16',
-  6: 'int32',
-  7: 'int64',
-  9: 'bool',
-  11: 'float64',
-  12: 'uint32',
-  13: 'uint64',
-};
 
 function fromTensor(t: Tensor): Value {
   return { dtype: t.dtype, shape: [...t.shape], values: Array.from(t.data as ArrayLike<number | bigint>, Number) };
@@ -350,8 +336,8 @@ const KERNELS: Record<string, Kernel> = {
   Not: (_, [a]) => (a ? elementwise([a], 'bool', ([x]) => (x ? 0 : 1)) : undefined),
   Where: (_, [c, a, b]) => (c && a && b ? elementwise([c, a, b], a.dtype, ([p, x, y]) => (p ? x : y)) : undefined),
   Cast: (node, [a]) => {
-    const to = ONNX_TYPES[intAttr(node, 'to', 0)];
-    if (!a || !to) return undefined;
+    const to = dtypeOfOnnxCode(intAttr(node, 'to', 0));
+    if (!a || !to || !(isIntegral(to) || isFloat(to))) return undefined;
     if (!isFloat(to) && a.values.some((x) => !Number.isFinite(x))) return undefined;
     return { dtype: to, shape: [...a.shape], values: a.values.map((x) => narrow(x, to)) };
   },
