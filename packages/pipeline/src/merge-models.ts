@@ -331,6 +331,6 @@ function zipReproducesInputs(
   return mergeGraph.points.every((p) => {
     if (p.index > stop) return true;
     const t = transforms[p.index];
-    return t !== undefined && mergesOnlyTwins(t.merge, p.channels, stats.covariance(p.index), stats.mean(p.index));
+    return t !== undefined && mergesOnlyTwins(t.merge, p.channels, (i, j) => stats.covarianceAt(p.index, i, j), stats.mean(p.index));
   });
 }

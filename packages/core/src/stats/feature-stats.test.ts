@@ -68,6 +68,14 @@ describe('FeatureStats', () => {
       for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(cov[i] - ref[i]));
       // The reference accumulates in float32; ours is float64, so agreement is to float32 precision.
       expect(worst / scale).toBeLessThan(1e-6);
+      // One entry at a time (covarianceAt) is the same number as the whole matrix's.
+      const n = Math.sqrt(cov.length);
+      for (const [i, j] of [
+        [0, 0],
+        [1, n - 1],
+        [n - 1, 2],
+      ])
+        expect(stats.covarianceAt('p', i, j)).toBe(cov[i * n + j]);
     });
   }
 

@@ -150,6 +150,14 @@ export class FeatureStats {
     return c;
   }
 
+  /** One entry of the population covariance, without forming the [n, n] matrix. */
+  covarianceAt(space: number | string, i: number, j: number): number {
+    const a = this.nonEmpty(space);
+    const n = a.sum.length;
+    const inv = 1 / a.count;
+    return a.gram[i * n + j] * inv - a.sum[i] * inv * (a.sum[j] * inv);
+  }
+
   /** Raw accumulators of a space (read-only views; for serialisation and tests). */
   raw(space: number | string): Readonly<SpaceAccumulator> {
     return this.acc[this.spaceIndex(space)];

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { mergesOnlyTwins } from './twin-merge.js';
 
 /** Covariance and means of features given as sample columns ([samples][n]). */
-function moments(samples: number[][]): { cov: Float64Array; mean: Float64Array } {
+function moments(samples: number[][]): { cov: (i: number, j: number) => number; mean: Float64Array } {
   const n = samples[0].length;
   const mean = new Float64Array(n);
   for (const s of samples) s.forEach((v, k) => (mean[k] += v / samples.length));
   const cov = new Float64Array(n * n);
   for (const s of samples) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) cov[i * n + j] += ((s[i] - mean[i]) * (s[j] - mean[j])) / samples.length;
-  return { cov, mean };
+  return { cov: (i, j) => cov[i * n + j], mean };
 }
 
 // Model A has features (u, v, c); model B the same features permuted: (v, c, u); c is constant.
