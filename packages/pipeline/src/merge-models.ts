@@ -276,7 +276,7 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
       batchNorm.repaired = sites.map((s) => s.node);
     }
   } else if (opts.resetBatchNorm !== 'anchored' && zipReproducesInputs(mergeGraph, transforms, stats, stop)) {
-    batchNorm.skipped = 'the zip reproduces its inputs (every merged feature averages exact twins): nothing to re-estimate';
+    batchNorm.skipped = 'the zip reproduces its inputs, every merged feature averaging exact twins: nothing to re-estimate';
   } else {
     const rezip = (graphs: Graph[]): Graph => zipGraphs(graphs, { mergeGraph, transforms, stopAt: stop, modelNames: models.map((m) => m.name) }).graph;
     const mode: BatchNormReset = opts.resetBatchNorm === 'anchored' ? 'anchored' : 'reference';
