@@ -1,4 +1,4 @@
-import { UnsupportedError, type DType, type Tensor } from '@zipit/core';
+import { ONNXRUNTIME_DTYPES, UnsupportedError, type DType, type Tensor } from '@zipit/core';
 import type { Tensor as OrtTensor } from 'onnxruntime-node';
 
 /** The onnxruntime module, loaded on first use so that importing this package stays cheap. */
@@ -11,25 +11,9 @@ export function loadOrt(): Promise<Ort> {
   return ortModule;
 }
 
-const ORT_TYPES = new Set<string>([
-  'float32',
-  'float64',
-  'float16',
-  'int8',
-  'uint8',
-  'int16',
-  'uint16',
-  'int32',
-  'uint32',
-  'int64',
-  'uint64',
-  'bool',
-  'string',
-]);
-
 /** Wraps a core tensor for onnxruntime without copying its data. */
 export function toOrt(ort: Ort, t: Tensor, name: string): OrtTensor {
-  if (!ORT_TYPES.has(t.dtype)) {
+  if (!ONNXRUNTIME_DTYPES.has(t.dtype)) {
     throw new UnsupportedError(`onnxruntime-node cannot take a ${t.dtype} tensor`, { node: name });
   }
   return new ort.Tensor(t.dtype as OrtTensor.Type, t.data as OrtTensor.DataType, [...t.shape]);
@@ -37,7 +21,7 @@ export function toOrt(ort: Ort, t: Tensor, name: string): OrtTensor {
 
 /** A core tensor viewing an onnxruntime output (its data is already a JS-owned copy). */
 export function fromOrt(t: OrtTensor, name: string): Tensor {
-  if (!ORT_TYPES.has(t.type)) {
+  if (!ONNXRUNTIME_DTYPES.has(t.type as DType)) {
     throw new UnsupportedError(`onnxruntime returned a ${t.type} tensor, which has no core dtype`, { node: name });
   }
   return { dtype: t.type as DType, shape: [...t.dims], data: t.data as Tensor['data'] };

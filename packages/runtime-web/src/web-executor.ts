@@ -1,5 +1,6 @@
 import {
   InvalidArgumentError,
+  ONNXRUNTIME_DTYPES,
   ShapeError,
   UnsupportedError,
   ZipitError,
@@ -39,22 +40,6 @@ export function webThreads(requested?: number): number {
   return Math.max(1, Math.min(requested ?? cores, cores, 16));
 }
 
-const ORT_TYPES = new Set<string>([
-  'float32',
-  'float64',
-  'float16',
-  'int8',
-  'uint8',
-  'int16',
-  'uint16',
-  'int32',
-  'uint32',
-  'int64',
-  'uint64',
-  'bool',
-  'string',
-]);
-
 /** Turns an onnxruntime-web exception into a typed error (shape problems are ShapeErrors). */
 function ortWebError(e: unknown, what: string, file: string | undefined): ZipitError {
   if (e instanceof ZipitError) return e;
@@ -85,7 +70,7 @@ class WebSession implements ExecutorSession {
     if (this.released) throw new InvalidArgumentError('the session was released');
     const ortFeeds: Record<string, OrtTensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
-      if (!ORT_TYPES.has(t.dtype)) throw new UnsupportedError(`onnxruntime-web cannot take a ${t.dtype} tensor`, { node: name });
+      if (!ONNXRUNTIME_DTYPES.has(t.dtype)) throw new UnsupportedError(`onnxruntime-web cannot take a ${t.dtype} tensor`, { node: name });
       ortFeeds[name] = new this.ort.Tensor(t.dtype as OrtTensor.Type, t.data as OrtTensor.DataType, [...t.shape]);
     }
     let result: InferenceSession.ReturnType;
@@ -97,7 +82,8 @@ class WebSession implements ExecutorSession {
     const out: Record<string, Tensor> = {};
     for (const name of fetch) {
       const t = result[name];
-      if (!ORT_TYPES.has(t.type)) throw new UnsupportedError(`onnxruntime-web returned a ${t.type} tensor, which has no core dtype`, { node: name });
+      if (!ONNXRUNTIME_DTYPES.has(t.type as DType))
+        throw new UnsupportedError(`onnxruntime-web returned a ${t.type} tensor, which has no core dtype`, { node: name });
       out[name] = { dtype: t.type as DType, shape: [...t.dims], data: t.data as Tensor['data'] };
     }
     return out;

@@ -97,41 +97,6 @@ export function channelMomentsGraph(graph: Graph, values: readonly string[], ope
   return { graph: { ...graph, nodes: sink.nodes, initializers: sink.initializers, outputs, valueInfo: [] }, moments };
 }
 
-/**
- * Averages per-batch moments the way a BatchNorm reset does (PyTorch's cumulative average,
- * `momentum=None`): mean of batch means and mean of *unbiased* batch variances, every batch
- * weighted equally. REPAIR targets use this estimator so that they are exactly what the
- * re-estimated BatchNorm statistics of an unchanged layer would be.
- */
-export class ChannelMomentsAccumulator {
-  private readonly sumMean: Float64Array;
-  private readonly sumVar: Float64Array;
-  private batches = 0;
-
-  constructor(readonly channels: number) {
-    this.sumMean = new Float64Array(channels);
-    this.sumVar = new Float64Array(channels);
-  }
-
-  /** One batch: its mean, biased variance and the number of samples per channel. */
-  add(mean: ArrayLike<number>, variance: ArrayLike<number>, samples: number): void {
-    const unbias = samples > 1 ? samples / (samples - 1) : 1;
-    for (let c = 0; c < this.channels; c++) {
-      this.sumMean[c] += mean[c];
-      this.sumVar[c] += variance[c] * unbias;
-    }
-    this.batches++;
-  }
-
-  result(): { mean: Float64Array; std: Float64Array } {
-    if (this.batches === 0) throw new InvalidArgumentError('no samples were seen');
-    return {
-      mean: Float64Array.from(this.sumMean, (s) => s / this.batches),
-      std: Float64Array.from(this.sumVar, (s) => Math.sqrt(s / this.batches)),
-    };
-  }
-}
-
 /** Samples per channel in a batch of the given shape (every axis but 1). */
 export function samplesPerChannel(shape: ArrayLike<number | bigint>): number {
   let n = 1;

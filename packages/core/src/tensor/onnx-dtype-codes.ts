@@ -48,3 +48,23 @@ export function dtypeOfOnnxCode(code: number): DType | undefined {
 export function onnxCodeOfDtype(dtype: DType): number {
   return DTYPE_TO_CODE[dtype];
 }
+
+/**
+ * The core dtypes an onnxruntime JavaScript `Tensor` holds (onnxruntime-node and -web alike):
+ * every one but bfloat16. Executors refuse the rest by name rather than hand them over.
+ */
+export const ONNXRUNTIME_DTYPES: ReadonlySet<DType> = new Set<DType>([
+  'float32',
+  'float64',
+  'float16',
+  'int8',
+  'uint8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'uint64',
+  'bool',
+  'string',
+]);
