@@ -77,7 +77,7 @@ export async function refitLayers(
     (g, k) =>
       zipGraphs([g], {
         mergeGraph,
-        transforms: transforms.map((t, p) => (t && p <= stop ? own(t, mergeGraph.points[p].channels, n, k) : undefined)),
+        transforms: transforms.map((t, p) => (t && p <= stop ? ownTransform(t, mergeGraph.points[p].channels, n, k) : undefined)),
         stopAt: stop,
         modelNames: [names[k]],
       }).graph,
@@ -130,9 +130,26 @@ export async function refitLayers(
   return { graph, layers, heads };
 }
 
-/** Model k's own transform of a point: N·Mₖ [C, C] and Uₖ [C, C]. */
-function own(t: PointTransform, c: number, n: number, k: number): PointTransform {
+/**
+ * Model k's own transform of a point: N·Mₖ [C, C] and Uₖ [C, C]. Its merged features N·Mₖx are
+ * what the mean over models weights into the target (Σₖ Mₖxₖ, the zip's merged features). For an
+ * averaging merge (no negative weight: permute, ZipIt!), what reads them sees each merged feature
+ * as its members from model k average it (Mₖx over their share sᵢ = Σⱼ(Mₖ)ᵢⱼ), not N·sᵢ times
+ * that: Uₖ's columns are scaled by 1/(N·sᵢ) (0 where model k has no member). For a permutation
+ * sᵢ = 1/N and nothing changes; without it, features ZipIt! merged within a model would reach the
+ * next layer of model k alone doubled. Signed merges (rotations) keep Uₖ.
+ */
+export function ownTransform(t: PointTransform, c: number, n: number, k: number): PointTransform {
   const merge = new Float64Array(c * c);
   for (let i = 0; i < c; i++) for (let j = 0; j < c; j++) merge[i * c + j] = n * t.merge[i * n * c + k * c + j];
-  return { merge, unmerge: t.unmerge.slice(k * c * c, (k + 1) * c * c) };
+  const unmerge = Float64Array.from(t.unmerge.subarray(k * c * c, (k + 1) * c * c));
+  if (t.merge.every((v) => v >= 0)) {
+    for (let i = 0; i < c; i++) {
+      let share = 0;
+      for (let j = 0; j < c; j++) share += merge[i * c + j] / n;
+      const scale = share > 0 ? 1 / (n * share) : 0;
+      for (let r = 0; r < c; r++) unmerge[r * c + i] *= scale;
+    }
+  }
+  return { merge, unmerge };
 }
