@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ownTransform } from './refit-layers.js';
+import type { MergeGraph, MergePoint, RefitLayer } from '@zipit/core';
+import { lossyOutputs, mergeInto, ownTransform } from './refit-layers.js';
 
 /** y = A·x for A [r, c] row-major. */
 function apply(a: Float64Array, r: number, c: number, x: number[]): number[] {
@@ -56,5 +57,23 @@ describe('ownTransform (a model zipped alone, the refit targets)', () => {
     expect(Array.from(ownTransform(p, 2, 2, 0).unmerge)).toEqual([0, 1, 1, 0]);
     const r = { merge: Float64Array.from([0.5, 0, 0.3, -0.4, 0, 0.5, 0.4, 0.3]), unmerge: Float64Array.from([1, 0, 0, 1, 0.6, 0.8, -0.8, 0.6]) };
     expect(Array.from(ownTransform(r, 2, 2, 1).unmerge)).toEqual([0.6, 0.8, -0.8, 0.6]);
+  });
+
+  it("targets a ZipIt! merge's channels with the zip of the models' true outputs, Σₖ Mₖyₖ, where a model alone would lose them", () => {
+    // A MatMul [in 2, out 5] whose output channels 1…3 are the point (offset 1).
+    const layer: RefitLayer = { node: 'mm', input: 'x', output: 'y', weight: 'w', bias: 'b', inAxis: 0, inChannels: 2, outChannels: 5 };
+    const point = { channels: 3, producers: [{ param: 'w', axis: 1, node: 'mm', offset: 1 }] } as unknown as MergePoint;
+    const graph = { points: [point], heads: [], barriers: [] } as MergeGraph;
+    const ranges = lossyOutputs(layer, graph, [t], 0, 2);
+    expect(ranges.map((r) => [r.offset, r.channels])).toEqual([[1, 3]]);
+    const y = Float32Array.from([9, 0, 0, 0, 9]);
+    mergeInto(y, ranges[0], [Float32Array.of(0, 1, 2, 4, 0), Float32Array.of(0, 8, 16, 32, 0)], 5, 2);
+    expect(Array.from(y)).toEqual([9, (1 + 16) / 2, (2 + 4) / 2, (8 + 32) / 2, 9]);
+    // A permutation, a point past the stop and a consumer of the weight are exact alone: nothing to replace.
+    const p = { merge: Float64Array.from([0, 0.5, 0, 0.5, 0, 0, 0, 0, 0, 0.5, 0, 0, 0, 0, 0.5, 0, 0, 0.5]), unmerge: t.unmerge };
+    expect(lossyOutputs(layer, graph, [p], 0, 2)).toEqual([]);
+    expect(lossyOutputs(layer, graph, [t], -1, 2)).toEqual([]);
+    const consumer = { points: [{ ...point, producers: [], consumers: point.producers }], heads: [], barriers: [] } as unknown as MergeGraph;
+    expect(lossyOutputs(layer, consumer, [t], 0, 2)).toEqual([]);
   });
 });

@@ -54,7 +54,9 @@ export interface RefitResult {
  * each layer of `plan` that the merged trunk holds (zipped, up to `stop`) is solved so that the
  * merged model's actual input to it, with the earlier layers already refitted, maps onto the mean
  * over models of that layer's output in the merged basis (model k zipped alone with N·Mₖ and Uₖ
- * of every point), with a ridge pull towards the zipped weights. With `heads`, each model's head
+ * of every point, {@link ownTransform}; where an averaging merge combines features within a model,
+ * those output channels take the zip of the models' true outputs, {@link lossyOutputs}), with a
+ * ridge pull towards the zipped weights. With `heads`, each model's head
  * is then refitted to that model's own logits. Passes over `data`: per layer one per model and
  * one of the merged model, so `data` must yield the same batches on every call. On a self-merge
  * the targets are what the merged model computes already, so the weights stay (up to the fit).
@@ -111,6 +113,19 @@ export async function refitLayers(
       for (const m of perModel) for (let e = 0; e < y.length; e++) y[e] += m[b][e] / n;
       return y;
     });
+    const exact = lossyOutputs(l, mergeGraph, transforms, stop, n);
+    if (exact.length > 0) {
+      const original = await Promise.all(sources.map((g) => fetchAll(g, l.output)));
+      for (const [b, y] of targets.entries())
+        for (const r of exact)
+          mergeInto(
+            y,
+            r,
+            original.map((o) => o[b]),
+            l.outChannels,
+            n,
+          );
+    }
     await fit(l, l.input, targets, { weight: l.weight, bias: l.bias });
     layers.push(l.node);
   }
@@ -128,6 +143,68 @@ export async function refitLayers(
     }
   }
   return { graph, layers, heads };
+}
+
+/** Output channels of a layer that a lossy averaging merge produces: `offset` … `offset + C` of the point's transform. */
+export interface LossyRange {
+  offset: number;
+  channels: number;
+  merge: PointTransform['merge'];
+}
+
+/**
+ * The ranges of `l`'s output channels (zipped, up to `stop`) whose point merges by averaging
+ * (no negative weight) and loses something for a model zipped alone: some Mₖ merges two of its
+ * own features (ZipIt! within a model). Model k alone then reads those features back as their
+ * average, and every later layer of it drifts from model k; the target of such channels is the
+ * zip of the models' true outputs instead, Σₖ Mₖyₖ. Permutations and rotations are exact alone.
+ */
+export function lossyOutputs(
+  l: RefitLayer,
+  mergeGraph: MergeGraph,
+  transforms: readonly (PointTransform | undefined)[],
+  stop: number,
+  n: number,
+): LossyRange[] {
+  const outAxis = 1 - l.inAxis;
+  const ranges: LossyRange[] = [];
+  for (const [p, point] of mergeGraph.points.entries()) {
+    const t = transforms[p];
+    if (!t || p > stop) continue;
+    const ref = point.producers.find((r) => r.param === l.weight && r.axis === outAxis && (r.repeat ?? 1) === 1);
+    if (!ref || !t.merge.every((v) => v >= 0)) continue;
+    const c = point.channels;
+    let lossy = false;
+    for (let k = 0; k < n && !lossy; k++)
+      for (let i = 0; i < c && !lossy; i++) {
+        let members = 0;
+        for (let j = 0; j < c; j++) if (t.merge[i * n * c + k * c + j] !== 0) members++;
+        lossy = members > 1;
+      }
+    if (lossy) ranges.push({ offset: ref.offset ?? 0, channels: c, merge: t.merge });
+  }
+  return ranges;
+}
+
+/** Overwrites `r`'s channels of the target rows `y` [rows, width] with Σₖ Mₖyₖ from the models' true outputs. */
+export function mergeInto(y: Float32Array, r: LossyRange, outputs: readonly Float32Array[], width: number, n: number): void {
+  const c = r.channels;
+  const rowsOf: { k: number; j: number; w: number }[][] = Array.from({ length: c }, () => []);
+  for (let i = 0; i < c; i++)
+    for (let k = 0; k < n; k++)
+      for (let j = 0; j < c; j++) {
+        const w = r.merge[i * n * c + k * c + j];
+        if (w !== 0) rowsOf[i].push({ k, j, w });
+      }
+  const rows = y.length / width;
+  for (let row = 0; row < rows; row++) {
+    const base = row * width + r.offset;
+    for (let i = 0; i < c; i++) {
+      let v = 0;
+      for (const { k, j, w } of rowsOf[i]) v += w * outputs[k][base + j];
+      y[base + i] = v;
+    }
+  }
 }
 
 /**
