@@ -56,4 +56,29 @@ describe('least-squares refit through mergeModels (vitArch.refitLayers + pipelin
     for (const [b, w] of want.entries()) for (let e = 0; e < w.length; e++) worst = Math.max(worst, Math.abs(w[e] - got[b][e]));
     expect(worst).toBeLessThan(1e-3);
   });
+
+  it("after a partial stop, solves each model's first junction as its unmerge; a self-merge stays exact", async () => {
+    const g = prepareVit(buildVit({ depth: 2, heads: 2, dim: 16, seed: 7 }));
+    const plan = refitPlan(vitArch, g);
+    expect(plan.unmerge).toHaveLength(2);
+    const models = ['a', 'b'].map((name) => ({ name, graph: g, file: `${name}.onnx` }));
+    const r = await mergeModels(models, {
+      executor,
+      method: 'permute',
+      mergeGraph: vitArch.mergeGraph(g),
+      stopAt: 'blocks.0:stream',
+      data: noise(1),
+      refit: { ridge: 1e-3, heads: true, plan },
+    });
+    const junction = plan.unmerge![1].node;
+    expect(r.refit?.unmerged).toEqual([`${junction}@a`, `${junction}@b`]);
+    const test = noise(2)();
+    const out = `b:${g.outputs[0].name}`;
+    const [want, got] = [[], []] as Float32Array[][];
+    for await (const { values } of runModel(g, test, { executor })) want.push(values[g.outputs[0].name].data as Float32Array);
+    for await (const { values } of runModel(r.graph, test, { executor, fetch: [out] })) got.push(values[out].data as Float32Array);
+    let worst = 0;
+    for (const [b, w] of want.entries()) for (let e = 0; e < w.length; e++) worst = Math.max(worst, Math.abs(w[e] - got[b][e]));
+    expect(worst).toBeLessThan(1e-3);
+  });
 });

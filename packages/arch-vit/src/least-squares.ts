@@ -42,13 +42,15 @@ function refitLayer(l: Linear): RefitLayer {
 
 /**
  * vitArch's `refitLayers`: the biased layers of {@link vitFitLayers} (Q/K/V, output projection,
- * fc1, fc2 per block; junctions are identities a refit would only disturb) and the head.
+ * fc1, fc2 per block; zipped junctions are identities a refit would only disturb), the stream
+ * junctions as unmerges (after a partial stop, the first one of each model holds its Uₖ) and the head.
  */
 export function vitRefitPlan(_graph: Graph, layout: VitLayout): RefitPlan {
   return {
     layers: fitLayers(layout, {})
       .filter((l) => l.bias)
       .map(refitLayer),
+    unmerge: layout.blocks.flatMap((b) => (b.junction ? [refitLayer(b.junction)] : [])),
     ...(layout.head.bias ? { head: refitLayer(layout.head) } : {}),
   };
 }

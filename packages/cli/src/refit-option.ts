@@ -13,11 +13,13 @@ export const DEFAULT_REFIT_RIDGE = 1e-3;
 
 export const REFIT_HELP = `  --refit             after zipping, refit the zipped layers by least squares on the merge data
                       (PLeaS-style: each layer, in graph order, solved so the merged model's
-                      own input to it gives the mean of the models' outputs in the merged
-                      basis, pulled towards the zipped weights), then each model's head on
-                      that model's own logits. Needs the merge data again: one pass per model
-                      and one of the merged model per layer. Measured on ViTs (the only
-                      architecture that declares its layers; others are refused)
+                      own input to it gives the zip of the models' outputs, pulled towards
+                      the zipped weights); after a partial stop, each model's unmerge (a
+                      ViT's first per-model junction) so it decodes that model's own stream
+                      from the merged one; then each model's head on that model's own
+                      logits. Needs the merge data again: one pass per model and one of the
+                      merged model per layer. Measured on ViTs (the only architecture that
+                      declares its layers; others are refused)
   --refit-ridge R     the pull towards the zipped weights, relative to E[x²] of a layer's
                       inputs (default ${DEFAULT_REFIT_RIDGE}; 0: plain least squares)
   --no-refit-heads    refit the zipped layers only, keep the heads`;

@@ -118,8 +118,8 @@ export interface MergeModelsResult {
   outputs: ZipResult['outputs'];
   /** BatchNorm nodes re-estimated, or why none were. */
   batchNorm: { reset: string[]; mode?: BatchNormReset; repaired?: string[]; skipped?: string };
-  /** The least-squares refit, when asked for: its settings and the layers and heads it solved (node names). */
-  refit?: { ridge: number; heads: boolean; layers: string[]; refittedHeads: string[] };
+  /** The least-squares refit, when asked for: its settings and the layers, per-model unmerge layers and heads it solved (node names). */
+  refit?: { ridge: number; heads: boolean; layers: string[]; unmerged: string[]; refittedHeads: string[] };
   /** Seconds per stage. */
   seconds: Partial<Record<Stage, number>>;
 }
@@ -313,7 +313,7 @@ export async function mergeModels(models: readonly ModelInput[], opts: MergeMode
       ),
     );
     graph = r.graph;
-    refit = { ridge: refitOpts.ridge, heads: Boolean(refitOpts.heads), layers: r.layers, refittedHeads: r.heads };
+    refit = { ridge: refitOpts.ridge, heads: Boolean(refitOpts.heads), layers: r.layers, unmerged: r.unmerged, refittedHeads: r.heads };
   }
   return { graph, mergeGraph, stop, stats, points, outputs: zipped.outputs, batchNorm, ...(refit ? { refit } : {}), seconds };
 }

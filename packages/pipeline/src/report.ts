@@ -71,7 +71,7 @@ export function renderMarkdown(r: MergeReport): string {
   out.push(`| BatchNorm reset | ${r.settings.resetBatchNorm ? 'yes' : 'no'}${bnText} |`);
   if (r.refit)
     out.push(
-      `| least-squares refit | ridge ${r.refit.ridge}: ${r.refit.layers.length} layers${r.refit.heads ? `, ${r.refit.refittedHeads.length} heads` : ''} |`,
+      `| least-squares refit | ridge ${r.refit.ridge}: ${r.refit.layers.length} layers${r.refit.unmerged.length ? `, ${r.refit.unmerged.length} unmerges` : ''}${r.refit.heads ? `, ${r.refit.refittedHeads.length} heads` : ''} |`,
     );
   out.push(`| merge data | ${r.settings.data.map((d) => `\`${d}\``).join(', ')}${r.settings.samples ? `, ${r.settings.samples} samples` : ''} |`);
   out.push(

@@ -29,6 +29,13 @@ export interface RefitLayer {
 /** What a refit of one architecture walks: the layers in graph order and the classifier head. */
 export interface RefitPlan {
   layers: RefitLayer[];
+  /**
+   * Linear layers that, once the models are zipped up to a stop point before them, are per model
+   * and hold that model's unmerge Uₖ (a ViT's stream junctions). A refit solves the first one
+   * each model has (renamed `${node}@${model}`) so that it maps the merged features onto that
+   * model's own: the least-squares decoder in place of Uₖ.
+   */
+  unmerge?: RefitLayer[];
   /** The head (one per model in a merged graph, renamed `${node}@${model}`); refitted only when asked. */
   head?: RefitLayer;
 }
@@ -74,14 +81,17 @@ export class LinearFit {
 
   /**
    * argmin ‖[x 1]·[Wᵀ; b] − y‖² + λ·rows·‖W − W₀‖² (the bias unpenalised), with λ = `ridge` × the
-   * mean input variance-like diagonal E[x²]; W₀ [out, in] and b₀ are the prior (the zipped layer).
+   * mean input variance-like diagonal E[x²]; W₀ [out, in] is the prior (the zipped layer).
+   * Without `intercept`, for a layer with no bias: argmin ‖x·Wᵀ − y‖² + λ·rows·‖W − W₀‖², b = 0.
    * Returns W [out, in] and b [out].
    */
-  solve(w0: Float64Array, ridge: number): { w: Float64Array; b: Float64Array } {
-    const [n, o, a] = [this.inChannels, this.outChannels, this.inChannels + 1];
+  solve(w0: Float64Array, ridge: number, intercept = true): { w: Float64Array; b: Float64Array } {
+    const [n, o] = [this.inChannels, this.outChannels];
+    const a = intercept ? n + 1 : n;
+    const full = n + 1;
     if (this.rows === 0) throw new InvalidArgumentError('no rows to fit');
     const m = new Float64Array(a * a);
-    for (let i = 0; i < a; i++) for (let j = i; j < a; j++) m[i * a + j] = m[j * a + i] = this.xtx[i * a + j] / this.rows;
+    for (let i = 0; i < a; i++) for (let j = i; j < a; j++) m[i * a + j] = m[j * a + i] = this.xtx[i * full + j] / this.rows;
     let scale = 0;
     for (let i = 0; i < n; i++) scale += m[i * a + i] / n;
     const lambda = ridge * scale;
@@ -93,7 +103,7 @@ export class LinearFit {
     const b = new Float64Array(o);
     for (let j = 0; j < o; j++) {
       for (let i = 0; i < n; i++) w[j * n + i] = sol[i * o + j];
-      b[j] = sol[n * o + j];
+      b[j] = intercept ? sol[n * o + j] : 0;
     }
     return { w, b };
   }

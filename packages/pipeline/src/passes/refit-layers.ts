@@ -44,6 +44,8 @@ export interface RefitResult {
   graph: Graph;
   /** Trunk layers refitted, in graph order (node names). */
   layers: string[];
+  /** Per-model unmerge layers refitted (node names in the merged graph: the first of `plan.unmerge` each model has after the stop). */
+  unmerged: string[];
   /** Per-model heads refitted (node names in the merged graph). */
   heads: string[];
 }
@@ -100,7 +102,7 @@ export async function refitLayers(
         hint: 'the merge data must yield the same batches on every call',
       });
     const prior = readLinear(graph, l, params);
-    const solved = f.solve(prior.w, refit.ridge);
+    const solved = f.solve(prior.w, refit.ridge, params.bias !== undefined);
     graph = writeLinear(graph, l, params, solved.w, params.bias ? solved.b : prior.b);
   };
   const trunk = new Set(merged.nodes.map((x) => x.name));
@@ -129,8 +131,20 @@ export async function refitLayers(
     await fit(l, l.input, targets, { weight: l.weight, bias: l.bias });
     layers.push(l.node);
   }
+  const unmerged: string[] = [];
+  if (stop >= 0)
+    for (const [k, source] of sources.entries()) {
+      const l = plan.unmerge?.find((u) => graph.nodes.some((x) => x.name === `${u.node}@${names[k]}`));
+      if (!l) continue;
+      const node = graph.nodes.find((x) => x.name === `${l.node}@${names[k]}`) as Graph['nodes'][number];
+      await fit(l, node.inputs[0], await fetchAll(source, l.output), {
+        weight: node.inputs[1],
+        ...(l.bias ? { bias: node.inputs[2] ?? `${l.bias}@${names[k]}` } : {}),
+      });
+      unmerged.push(node.name);
+    }
   const heads: string[] = [];
-  if (refit.heads && plan.head && layers.length > 0) {
+  if (refit.heads && plan.head && stop >= 0) {
     const head = plan.head;
     for (const [k, source] of sources.entries()) {
       const name = `${head.node}@${names[k]}`;
@@ -142,7 +156,7 @@ export async function refitLayers(
       heads.push(name);
     }
   }
-  return { graph, layers, heads };
+  return { graph, layers, unmerged, heads };
 }
 
 /** Output channels of a layer that a lossy averaging merge produces: `offset` … `offset + C` of the point's transform. */
