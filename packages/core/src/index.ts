@@ -37,6 +37,7 @@ export * from './graph/relax-batch.js';
 export * from './graph/fold-constants.js';
 export * from './graph/slice-bounds.js';
 export * from './graph/align-names.js';
+export * from './graph/prune.js';
 export * from './stats/repair.js';
 export * from './stats/channel-moments.js';
 export * from './stats/observation-graph.js';

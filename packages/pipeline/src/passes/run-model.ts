@@ -1,10 +1,11 @@
-import { singleDataInput, tapValues, tensor, type Graph, type Tensor } from '@zipit/core';
+import { pruneToValues, singleDataInput, tapValues, tensor, type Graph, type Tensor } from '@zipit/core';
 import { fixedBatch, walkBatches, type Batch, type Batches, type PassOptions, type Remainder } from './batches.js';
 
 export interface RunModelOptions extends PassOptions {
   /**
-   * Values to return per batch: graph outputs or any intermediate value (tapped by adding it as
-   * a graph output). Default: the graph outputs.
+   * Values to return per batch: graph outputs or any intermediate value. The model run is cut
+   * down to what computes them (`pruneToValues`): fetching an early value runs only the layers
+   * before it. Default: the graph outputs.
    */
   fetch?: readonly string[];
   /**
@@ -39,7 +40,7 @@ export async function* runModel(graph: Graph, batches: Batches, opts: RunModelOp
   const input = singleDataInput(graph, opts.file).name;
   const fetch = opts.fetch ?? graph.outputs.map((o) => o.name);
   const size = opts.fixedBatch !== undefined ? opts.fixedBatch : fixedBatch(graph, opts.file);
-  const tapped = tapValues(graph, fetch, { file: opts.file });
+  const tapped = opts.fetch ? pruneToValues(graph, fetch, { file: opts.file }) : tapValues(graph, fetch, { file: opts.file });
   const session = await opts.executor.createSession(tapped, opts);
   try {
     let index = 0;
