@@ -51,6 +51,7 @@ export class ModelSession implements ExecutorSession {
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
+        ...(opts.interleaved ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
         graphOptimizationLevel: opts.optimization ?? 'all',
         logSeverityLevel: 4,
         ...(opts.profilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profilePrefix } : {}),

@@ -13,6 +13,12 @@ export interface SessionOptions {
   file?: string;
   /** Record a per-node profile into `<prefix>_<timestamp>.json` (executors that can; for benchmarks). */
   profilePrefix?: string;
+  /**
+   * The session takes turns with others, run after run (a refit steps several models through the
+   * same batches): worker threads should sleep between runs rather than spin, which would steal
+   * the cores the next session's run needs. Default false.
+   */
+  interleaved?: boolean;
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   type RefitPlan,
 } from '@zipit/core';
 import type { Batches, PassOptions } from './batches.js';
-import { runModel } from './run-model.js';
+import { type BatchResult, runModel } from './run-model.js';
 
 /** How a refit solves each layer. */
 export interface RefitOptions {
@@ -58,10 +58,13 @@ export interface RefitResult {
  * over models of that layer's output in the merged basis (model k zipped alone with N·Mₖ and Uₖ
  * of every point, {@link ownTransform}; where an averaging merge combines features within a model,
  * those output channels take the zip of the models' true outputs, {@link lossyOutputs}), with a
- * ridge pull towards the zipped weights. With `heads`, each model's head
- * is then refitted to that model's own logits. Passes over `data`: per layer one per model and
- * one of the merged model, so `data` must yield the same batches on every call. On a self-merge
- * the targets are what the merged model computes already, so the weights stay (up to the fit).
+ * ridge pull towards the zipped weights. After a partial stop, each model's first layer of
+ * `plan.unmerge` (holding its Uₖ) is solved to map the merged features onto that model's own; with
+ * `heads`, each model's head is then refitted to that model's own logits. Passes over `data`: per
+ * layer one per model (two with lossy outputs) and one of the merged model, each cut down to the
+ * layer (runModel fetches through `pruneToValues`) and run in lockstep batch by batch, so memory
+ * stays at one batch and `data` must yield the same batches on every call. On a self-merge the
+ * targets are what the merged model computes already, so the weights stay (up to the fit).
  */
 export async function refitLayers(
   merged: Graph,
@@ -86,21 +89,37 @@ export async function refitLayers(
         modelNames: [names[k]],
       }).graph,
   );
-  const pass = { ...opts, onProgress: undefined };
-  const fetchAll = async (graph: Graph, value: string): Promise<Float32Array[]> => {
-    const out: Float32Array[] = [];
-    for await (const { values } of runModel(graph, data(), { ...pass, fetch: [value] })) out.push(Float32Array.from(values[value].data as Float32Array));
-    return out;
-  };
+  const pass = { ...opts, onProgress: undefined, interleaved: true };
   let graph = merged;
-  const fit = async (l: RefitLayer, input: string, targets: Float32Array[], params: { weight: string; bias?: string }) => {
+  /**
+   * Solves layer `l` of the merged graph (reading `input`, writing `params`) on the merge data:
+   * the merged model and every graph of `from` run batch by batch in lockstep, and `target`
+   * turns the values they fetch into that batch's targets, so no pass keeps more than one batch.
+   */
+  const fit = async (
+    l: RefitLayer,
+    input: string,
+    params: { weight: string; bias?: string },
+    from: readonly { graph: Graph; value: string }[],
+    target: (values: Float32Array[]) => Float32Array,
+  ) => {
     const f = new LinearFit(l.inChannels, l.outChannels);
-    let b = 0;
-    for await (const { values } of runModel(graph, data(), { ...pass, fetch: [input] })) f.add(values[input].data as Float32Array, targets[b++]);
-    if (b !== targets.length)
-      throw new InvalidArgumentError(`the refit of ${l.node} saw ${b} batches of merge data, then ${targets.length}`, {
-        hint: 'the merge data must yield the same batches on every call',
-      });
+    const runs = [{ graph, value: input }, ...from].map((r) => ({ value: r.value, batches: runModel(r.graph, data(), { ...pass, fetch: [r.value] }) }));
+    try {
+      for (;;) {
+        const step = [];
+        for (const r of runs) step.push(await r.batches.next());
+        if (step.every((s) => s.done)) break;
+        if (step.some((s) => s.done))
+          throw new InvalidArgumentError(`the refit of ${l.node} saw the merge data end after different numbers of batches`, {
+            hint: 'the merge data must yield the same batches on every call',
+          });
+        const values = step.map((s, i) => (s.value as BatchResult).values[runs[i].value].data as Float32Array);
+        f.add(values[0], target(values.slice(1)));
+      }
+    } finally {
+      for (const r of runs) await r.batches.return(undefined);
+    }
     const prior = readLinear(graph, l, params);
     const solved = f.solve(prior.w, refit.ridge, params.bias !== undefined);
     graph = writeLinear(graph, l, params, solved.w, params.bias ? solved.b : prior.b);
@@ -109,26 +128,14 @@ export async function refitLayers(
   const layers: string[] = [];
   for (const l of plan.layers) {
     if (!trunk.has(l.node)) continue;
-    const perModel = await Promise.all(transformed.map((t) => fetchAll(t, l.output)));
-    const targets = perModel[0].map((_, b) => {
-      const y = new Float32Array(perModel[0][b].length);
-      for (const m of perModel) for (let e = 0; e < y.length; e++) y[e] += m[b][e] / n;
+    const exact = lossyOutputs(l, mergeGraph, transforms, stop, n);
+    const from = [...transformed, ...(exact.length > 0 ? sources : [])].map((g) => ({ graph: g, value: l.output }));
+    await fit(l, l.input, { weight: l.weight, bias: l.bias }, from, (values) => {
+      const y = new Float32Array(values[0].length);
+      for (const m of values.slice(0, n)) for (let e = 0; e < y.length; e++) y[e] += m[e] / n;
+      for (const r of exact) mergeInto(y, r, values.slice(n), l.outChannels, n);
       return y;
     });
-    const exact = lossyOutputs(l, mergeGraph, transforms, stop, n);
-    if (exact.length > 0) {
-      const original = await Promise.all(sources.map((g) => fetchAll(g, l.output)));
-      for (const [b, y] of targets.entries())
-        for (const r of exact)
-          mergeInto(
-            y,
-            r,
-            original.map((o) => o[b]),
-            l.outChannels,
-            n,
-          );
-    }
-    await fit(l, l.input, targets, { weight: l.weight, bias: l.bias });
     layers.push(l.node);
   }
   const unmerged: string[] = [];
@@ -137,10 +144,8 @@ export async function refitLayers(
       const l = plan.unmerge?.find((u) => graph.nodes.some((x) => x.name === `${u.node}@${names[k]}`));
       if (!l) continue;
       const node = graph.nodes.find((x) => x.name === `${l.node}@${names[k]}`) as Graph['nodes'][number];
-      await fit(l, node.inputs[0], await fetchAll(source, l.output), {
-        weight: node.inputs[1],
-        ...(l.bias ? { bias: node.inputs[2] ?? `${l.bias}@${names[k]}` } : {}),
-      });
+      const params = { weight: node.inputs[1], ...(l.bias ? { bias: node.inputs[2] ?? `${l.bias}@${names[k]}` } : {}) };
+      await fit(l, node.inputs[0], params, [{ graph: source, value: l.output }], ([y]) => y);
       unmerged.push(node.name);
     }
   const heads: string[] = [];
@@ -150,9 +155,8 @@ export async function refitLayers(
       const name = `${head.node}@${names[k]}`;
       const node = graph.nodes.find((x) => x.name === name);
       if (!node) continue;
-      const targets = await fetchAll(source, head.output);
       const bias = head.bias ? (node.opType === 'Gemm' ? node.inputs[2] : `${head.bias}@${names[k]}`) : undefined;
-      await fit(head, node.inputs[0], targets, { weight: node.inputs[1], bias });
+      await fit(head, node.inputs[0], { weight: node.inputs[1], bias }, [{ graph: source, value: head.output }], ([y]) => y);
       heads.push(name);
     }
   }
