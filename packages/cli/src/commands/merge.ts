@@ -305,7 +305,7 @@ example:
       );
     else if (architecture?.refitLayers && result.stop >= 0)
       say(
-        `hint: ${architecture.name} declares layers for a least-squares refit; --refit raised ViTs trained apart by 15–27 joint points fully zipped (packages/arch-vit/README.md)`,
+        `hint: ${architecture.name} declares layers for a least-squares refit; --refit raised fully zipped ViT pairs by 12–29 joint points in our measurements (packages/arch-vit/README.md)`,
       );
     if (accuracy.length) say('\n' + accuracyTable(report) + '\n');
     else if (!values['no-eval'])
