@@ -38,8 +38,8 @@ export interface Architecture {
   mergeGraph(graph: Graph): MergeGraph;
   /**
    * Optional: the linear layers a least-squares refit after zipping may solve, in graph order,
-   * and the head (see `RefitPlan`; @zipit/pipeline's `refitLayers` runs it). Architectures
-   * without it are refused a refit.
+   * the per-model layers holding the unmerge after a partial stop, and the head (see `RefitPlan`;
+   * @zipit/pipeline's `refitLayers` runs it). Architectures without it are refused a refit.
    */
   refitLayers?(graph: Graph): RefitPlan;
   /** Reference models the conformance suite builds (several widths/depths). */
