@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { loadForMerge } from '@zipit/cli';
+import { builtinArchitectures, loadForMerge } from '@zipit/cli';
+import { surveyArchitectures } from '@zipit/core';
+import { mergeModels, refitPlan } from '@zipit/pipeline';
+import { ortExecutor } from '@zipit/runtime-ort';
 import { FIXTURES, images, merge, run, TOLERANCE, worstError, zooCase } from './harness.js';
 
 describe('torchvision zoo: transformers and ConvNeXt', () => {
@@ -31,4 +34,32 @@ describe('torchvision zoo: transformers and ConvNeXt', () => {
     expect(r.stop).toBe(-1);
     expect(await worstError(r.graph, inputs.models, (await run(inputs.models[0].graph, x)).logits, x)).toBeLessThan(TOLERANCE);
   });
+
+  // The least-squares refit (`--refit`) on the torchvision exports: the zipped layers, the
+  // unmerge after a partial stop (the first junction of each model) and the heads are solved on
+  // the data; merged with itself, the model must come back (the targets are what it computes).
+  for (const file of ['vit.dyn.onnx', 'vit.fixed.onnx'])
+    it(`${file}: a self-merge with the least-squares refit is the model, fully zipped and after the first block`, async () => {
+      const inputs = await loadForMerge([`${FIXTURES}${file}`, `${FIXTURES}${file}`]);
+      const g = inputs.models[0].graph;
+      const plan = refitPlan(surveyArchitectures(builtinArchitectures(), g).found?.arch, g);
+      const x = images(32);
+      const want = (await run(g, x)).logits;
+      for (const [stopAt, refitted] of [
+        ['all', { layers: 8, unmerged: 0 }],
+        ['encoder.layers.encoder_layer_0:stream', { layers: 4, unmerged: 2 }],
+      ] as const) {
+        const r = await mergeModels(inputs.models, {
+          executor: ortExecutor,
+          method: 'zipit',
+          stopAt,
+          data: () => [{ x }],
+          mergeGraph: inputs.mergeGraph,
+          threads: 1,
+          refit: { ridge: 1e-3, heads: true, plan },
+        });
+        expect([r.refit?.layers.length, r.refit?.unmerged.length, r.refit?.refittedHeads.length]).toEqual([refitted.layers, refitted.unmerged, 2]);
+        expect(await worstError(r.graph, inputs.models, want, x)).toBeLessThan(1e-3);
+      }
+    });
 });
