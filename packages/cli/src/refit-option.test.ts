@@ -66,9 +66,28 @@ describe('--refit', () => {
     const r = JSON.parse(readFileSync(report, 'utf8'));
     expect(r.refit).toMatchObject({ ridge: 0.01, heads: true });
     expect(r.refit.layers.length).toBeGreaterThan(0);
+    expect(r.refit.unmerged).toEqual(['vit_mnist_0-4', 'vit_mnist_5-9'].map((m) => `/blocks/blocks.1/junction/MatMul@${m}`));
     const resnet = ['resnet20_mnist_0-4.onnx', 'resnet20_mnist_5-9.onnx'].map(fixture);
     const refused = await runCliInProcess(['merge', ...resnet, ...data, '--refit', '--out', join(dir, 'r.onnx')]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/resnet architecture declares no layers for a least-squares refit/);
   }, 60_000);
+
+  it('refits every merge of a sweep, says so in its report, and is refused there for an architecture without refit layers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zipit-refit-sweep-'));
+    const data = ['--data', 'mnist:0-4', '--data', 'mnist:5-9', '--samples', '64', '--quiet'];
+    const stats = join(dir, 'ab.zstats');
+    expect((await runCliInProcess(['stats', ...VIT, ...data, '--out', stats])).code).toBe(0);
+    const report = join(dir, 'sweep.md');
+    const sweep = ['sweep', ...VIT, '--stats-in', stats, ...data, '--methods', 'permute', '--stop-at', 'embed:stream', '--json'];
+    const [plain, refitted] = await Promise.all([runCliInProcess(sweep), runCliInProcess([...sweep, '--refit', '--report', report])]);
+    expect(refitted.code, refitted.stderr).toBe(0);
+    const joint = (r: typeof plain) => JSON.parse(r.stdout)[0].joint;
+    expect(joint(refitted)).not.toBe(joint(plain));
+    expect(readFileSync(report, 'utf8')).toMatch(/Every merge refitted by least squares \(ridge 0\.001, heads too\)/);
+    const resnet = ['resnet20_mnist_0-4.onnx', 'resnet20_mnist_5-9.onnx'].map(fixture);
+    const refused = await runCliInProcess(['sweep', ...resnet, '--stats-in', stats, ...data, '--refit']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/resnet architecture declares no layers for a least-squares refit/);
+  }, 120_000);
 });

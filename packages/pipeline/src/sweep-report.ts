@@ -35,7 +35,14 @@ export interface SweepReport {
   best: number;
   mergePoints: MergeReport['mergePoints'];
   network: NetworkView;
-  settings: { data: string[]; samples: number; resetBatchNorm: boolean; stats: string };
+  settings: {
+    data: string[];
+    samples: number;
+    resetBatchNorm: boolean;
+    stats: string;
+    /** The least-squares refit every merge of the sweep got (`--refit`), when one did. */
+    refit?: { ridge: number; heads: boolean };
+  };
 }
 
 /** Label of a sweep configuration (method and its parameters). */
@@ -65,7 +72,7 @@ export function renderSweepMarkdown(r: SweepReport): string {
   for (const a of r.baselines) out.push(`| ${a.model} | ${a.perTask.map(pct).join(' | ')} | ${pct(a.joint)} | ${pct(a.average)} |`);
   out.push(
     '',
-    `Merge data: ${r.settings.data.map((d) => `\`${d}\``).join(', ')} (${r.settings.samples} samples); statistics from \`${r.settings.stats}\`.`,
+    `Merge data: ${r.settings.data.map((d) => `\`${d}\``).join(', ')} (${r.settings.samples} samples); statistics from \`${r.settings.stats}\`.${r.settings.refit ? ` Every merge refitted by least squares (ridge ${r.settings.refit.ridge}${r.settings.refit.heads ? ', heads too' : ''}).` : ''}`,
     '',
   );
   return out.join('\n');

@@ -65,6 +65,7 @@ export class SweepReportBuilder {
     testSets: readonly Dataset[];
     samples: number;
     resetBatchNorm: boolean;
+    refit?: { ridge: number; heads: boolean };
     statsFile: string;
     threads?: number;
     signal: AbortSignal;
@@ -99,6 +100,7 @@ export class SweepReportBuilder {
         samples: args.mergeSets.reduce((t, d) => t + Math.min(d.info.samples, Math.ceil(args.samples / args.mergeSets.length)), 0),
         resetBatchNorm: args.resetBatchNorm,
         stats: args.statsFile,
+        ...(args.refit ? { refit: args.refit } : {}),
       },
     };
   }

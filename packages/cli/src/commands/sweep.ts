@@ -1,9 +1,10 @@
-import { singleDataInput } from '@zipit/core';
+import { singleDataInput, surveyArchitectures } from '@zipit/core';
 import { executor, plugins } from '../plugins.js';
 import type { MatcherParams } from '@zipit/core';
 import { DATASET_SPEC_FORMS } from '@zipit/data';
-import { decodeModelStats, evaluateMerged, mergeModels, sweepTable, type SweepRow } from '@zipit/pipeline';
+import { decodeModelStats, evaluateMerged, mergeModels, refitPlan, sweepTable, type SweepRow } from '@zipit/pipeline';
 import { BN_RESET_OPTIONS, parseBatchNormReset } from '../bn-reset-option.js';
+import { parseRefit, REFIT_OPTIONS } from '../refit-option.js';
 import { parseArgs, parseIntFlag, parseNumberList, RANGES, requireFlag, UsageError, usageErrors, parseThreadsFlag, type Command } from '../command.js';
 import { checkPaths, readInput, specFiles, writeOutputs } from '../files.js';
 import { encodeSweepReport, sweepReportFormat, SweepReportBuilder } from './sweep-report.js';
@@ -30,7 +31,7 @@ export const sweepCommand: Command = {
   help: `usage: zipit sweep A.onnx B.onnx [C.onnx …] --stats-in STATS.zstats --data SPEC [--data SPEC …]
                    [--methods zipit,permute,average] [--alpha 0.3,0.5] [--beta 0.5,1]
                    [--stop-at all,none,NAME,INDEX…] [--samples N] [--bn-reset MODE|--no-reset-bn] [--json] [--quiet]
-                   [--report REPORT.json|.md|.html]
+                   [--refit [--refit-ridge R] [--no-refit-heads]] [--report REPORT.json|.md|.html]
 
 Merges the models once per combination, reusing saved statistics (no new statistics pass;
 BatchNorm re-estimation still reads the merge data), and evaluates each result on the tasks'
@@ -48,6 +49,8 @@ options:
   --samples N       images for BatchNorm re-estimation (default 512)
   --bn-reset MODE   reference (default) or anchored; --no-reset-bn keeps the zipped statistics
                     (see zipit merge --help)
+  --refit           refit every merge by least squares on the merge data (ViTs; see zipit merge
+                    --help for it, --refit-ridge R and --no-refit-heads)
   --json            print the rows as one JSON array
   --report FILE     also write a report: .json, .md, or .html (one offline page with charts:
                     accuracy against the stop point per method, cost, the merge graph, the
@@ -71,6 +74,7 @@ example:
           'stop-at': { type: 'string' },
           samples: { type: 'string' },
           ...BN_RESET_OPTIONS,
+          ...REFIT_OPTIONS,
           json: { type: 'boolean' },
           quiet: { type: 'boolean' },
           threads: { type: 'string' },
@@ -86,6 +90,7 @@ example:
     if (specs.length !== positionals.length) throw new UsageError(`give one --data per model (${positionals.length} models, ${specs.length} --data)`);
     const methods = list(values.methods, '--methods', ['zipit', 'permute', 'average']);
     const bnReset = parseBatchNormReset(values);
+    const refit = parseRefit(values);
     const reportFormat = sweepReportFormat(values.report);
     methods.forEach((m) => matchers.get(m));
     const paramLists = parseParamFlags(values.param);
@@ -109,6 +114,10 @@ example:
     }
 
     const { models, mergeGraph } = await loadForMerge(positionals);
+    // Refused before any merge when the architecture declares no layers to refit.
+    const refitWith = refit
+      ? { ...refit, plan: refitPlan(surveyArchitectures(plugins.architectures, models[0].graph).found?.arch, models[0].graph) }
+      : undefined;
     const stats = decodeModelStats(await readInput(statsFile), statsFile, models, mergeGraph);
     const input = singleDataInput(models[0].graph, models[0].file);
     const dataOpts = parseDataOptions(values);
@@ -144,6 +153,7 @@ example:
         threads,
         signal: io.signal,
         resetBatchNorm: bnReset,
+        ...(refitWith ? { refit: refitWith } : {}),
       });
       const acc = await evaluateMerged(
         c.method,
@@ -174,6 +184,7 @@ example:
         testSets,
         samples,
         resetBatchNorm: bnReset !== false,
+        ...(refit ? { refit: { ridge: refit.ridge, heads: Boolean(refit.heads) } } : {}),
         statsFile,
         threads,
         signal: io.signal,
