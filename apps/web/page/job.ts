@@ -22,6 +22,7 @@ export interface MergeJob {
   stopAt: StopAt;
   samples: number;
   resetBatchNorm: boolean;
+  refit: boolean;
 }
 
 /** What the worker posts back. */

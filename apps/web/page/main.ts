@@ -5,7 +5,7 @@ import { SUBSETS } from 'virtual:zipit-subsets';
 import { IMAGE_PRESETS, PRESET_NAMES, type PresetName } from '../../../packages/data/src/image-preprocess.js';
 import { BROWSER_IMAGE_EXTENSIONS, imagesSource } from './images.js';
 import type { JobTask, MergeJob, WorkerMessage } from './job.js';
-import { architectures, matchers, type BrowserMergeResult } from './merge.js';
+import { architectures, matchers, refitSupported, type BrowserMergeResult } from './merge.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const modelsInput = $<HTMLInputElement>('models');
@@ -82,6 +82,9 @@ modelsInput.addEventListener('change', async () => {
     for (const m of models) read.push({ file: m.file, graph: (await readModel(createFormatRegistry([onnxFormat]), m.file, m.bytes)).graph });
     const { mergeGraph, architecture } = prepareForMerge(namedModels(read), architectures);
     for (const p of mergeGraph.points) if (p.stopPoint) stop.add(new Option(`${p.index}: ${p.name}`, String(p.index)));
+    const refit = $<HTMLInputElement>('refit');
+    refit.disabled = !refitSupported(read[0].graph);
+    if (refit.disabled) refit.checked = false;
     say(
       `${models.length} models of one architecture (${architecture ?? 'merge graph derived from the ONNX graph'}): ${mergeGraph.points.length} merge points. Pick the data and merge.`,
     );
@@ -207,6 +210,7 @@ button.addEventListener('click', async () => {
       stopAt,
       samples: Number($<HTMLInputElement>('samples').value),
       resetBatchNorm: $<HTMLInputElement>('reset-bn').checked,
+      refit: $<HTMLInputElement>('refit').checked,
     });
     showResult(result);
     say(`merged in ${result.seconds.toFixed(1)} s`, 1);

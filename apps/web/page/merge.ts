@@ -5,6 +5,7 @@ import {
   InvalidArgumentError,
   readModel,
   singleDataInput,
+  surveyArchitectures,
   type Executor,
   type MatcherParams,
   type StopAt,
@@ -24,6 +25,7 @@ import {
   mergeReport,
   namedModels,
   prepareForMerge,
+  refitPlan,
   renderVisualHtml,
   type BatchSource,
   type MergeReport,
@@ -62,6 +64,12 @@ export interface BrowserMergeOptions {
   /** Merge images in total, split evenly over the tasks (the CLI's `--samples`). */
   samples: number;
   resetBatchNorm: boolean;
+  /**
+   * After zipping, refit the zipped layers by least squares on the merge data (the CLI's
+   * `--refit` with its defaults: ridge 10⁻³, heads refitted); refused for architectures that
+   * declare no refit layers (`refitSupported` tells).
+   */
+  refit?: boolean;
   executor: Executor;
   /**
    * Threads for the runtime (default 1). onnxruntime-web's threads are workers started from the
@@ -86,6 +94,11 @@ export interface BrowserMergeResult {
 
 const BATCH = 64;
 
+/** Whether the architecture that recognises `graph` declares layers for a least-squares refit (ViTs). */
+export function refitSupported(graph: Parameters<typeof surveyArchitectures>[1]): boolean {
+  return Boolean(surveyArchitectures(architectures, graph).found?.arch.refitLayers);
+}
+
 /**
  * The CLI's `zipit merge` in a browser, step for step and through the same packages: read the
  * files with the ONNX format plugin, settle the merge graph with the architecture plugins,
@@ -102,6 +115,9 @@ export async function mergeInBrowser(o: BrowserMergeOptions): Promise<BrowserMer
   const read = [];
   for (const m of o.models) read.push({ file: m.file, graph: (await readModel(formats, m.file, m.bytes)).graph });
   const { models, mergeGraph } = prepareForMerge(namedModels(read), architectures);
+  const refit = o.refit
+    ? { ridge: 1e-3, heads: true, plan: refitPlan(surveyArchitectures(architectures, models[0].graph).found?.arch, models[0].graph) }
+    : undefined;
   const input = singleDataInput(models[0].graph, models[0].file);
   const mergeSets = o.tasks.map((t) => t.train(input));
   const perSet = Math.ceil(o.samples / o.tasks.length);
@@ -126,6 +142,7 @@ export async function mergeInBrowser(o: BrowserMergeOptions): Promise<BrowserMer
     threads: o.threads ?? 1,
     signal: o.signal,
     resetBatchNorm: o.resetBatchNorm,
+    ...(refit ? { refit } : {}),
     matchers,
     onStage: (stage) => say(stageName[stage]),
     onProgress: (stage, p) => say(`${stageName[stage]}: ${p.samples} of ${total} images`, p.samples / total),

@@ -21,6 +21,7 @@ self.onmessage = async (e: MessageEvent<MergeJob>) => {
       stopAt: job.stopAt,
       samples: job.samples,
       resetBatchNorm: job.resetBatchNorm,
+      refit: job.refit,
       executor: webExecutor,
       assets: REPORT_ASSETS,
       onStatus: (text, fraction) => post({ type: 'status', text, fraction }),

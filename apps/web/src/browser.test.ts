@@ -164,6 +164,8 @@ describe('the web app in chromium', () => {
     await page.setInputFiles('#models', fixtures);
     await page.waitForFunction("!document.getElementById('merge').disabled", null, { timeout: 20_000 });
     expect(await page.evaluate("[...document.querySelectorAll('#task-list select.task-data')].map((s) => s.value)")).toEqual(TASKS);
+    // ResNet-20 declares no layers for a least-squares refit: the option is off and cannot be picked.
+    expect(await page.isDisabled('#refit')).toBe(true);
     if (shots) await page.screenshot({ path: join(shots, 'web-app-ready.png'), fullPage: true });
     await page.click('#merge');
     await page.waitForFunction('document.body.dataset.state !== undefined', null, { timeout: 150_000 });
@@ -227,6 +229,63 @@ describe('the web app in chromium', () => {
         ` merged weights max |Δ| ${maxDiff.toExponential(1)}; accuracy on the same ${2 * TEST_PER_TASK} test images: joint ${(100 * accWeb.joint).toFixed(2)} % (web) = ${(100 * accCli.joint).toFixed(2)} % (CLI)`,
     );
   }, 240_000);
+  it('refits a ViT merge by least squares like `zipit merge --refit`', async () => {
+    const vit = ['vit_mnist_0-4.onnx', 'vit_mnist_5-9.onnx'].map((f) => join(repo, 'fixtures', 'models', f));
+    const page = await context.newPage();
+    const seen = watch(page, url);
+    await page.goto(url);
+    await page.setInputFiles('#models', vit);
+    await page.waitForFunction("!document.getElementById('merge').disabled", null, { timeout: 20_000 });
+    expect(await page.isDisabled('#refit')).toBe(false);
+    await page.check('#refit');
+    await page.fill('#samples', '128');
+    await page.click('#merge');
+    await page.waitForFunction('document.body.dataset.state !== undefined', null, { timeout: 120_000 });
+    expect(await page.textContent('#status'), 'the page reported an error').toMatch(/^merged in/);
+    const browser = (await page.evaluate('window.zipitResult')) as { accuracy: MergeReport['accuracy']; stages: MergeReport['seconds'] };
+    expect(browser.stages.refit).toBeGreaterThan(0);
+    const [d] = await Promise.all([page.waitForEvent('download'), page.click('#download-report')]);
+    expect((await readFile((await d.path())!)).toString('utf8')).toMatch(/least-squares refit/);
+    expect(seen.errors).toEqual([]);
+
+    // The CLI's refit of the same pair on the same merge images, evaluated on the page's test images.
+    const cliDir = join(dir, 'cli-vit');
+    await mkdir(cliDir);
+    const cli = spawnSync(
+      process.execPath,
+      [
+        '--conditions=@zipit/source',
+        '--import',
+        'tsx',
+        join(repo, 'packages/cli/src/main.ts'),
+        'merge',
+        ...vit,
+        ...TASKS.flatMap((t) => ['--data', t]),
+        '--samples',
+        '128',
+        '--refit',
+        '--threads',
+        '1',
+        '--no-eval',
+        '--quiet',
+        '--out',
+        join(cliDir, 'merged.onnx'),
+      ],
+      { cwd: repo, encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(cli.status, cli.stderr).toBe(0);
+    const fromCli = readOnnx(new Uint8Array(await readFile(join(cliDir, 'merged.onnx'))));
+    const testSets = await Promise.all(TASKS.map((t) => openDataset(`${t}:test`, { defaultSplit: 'test', input: fromCli.inputs[0] })));
+    const names = ['vit_mnist_0-4', 'vit_mnist_5-9'];
+    const models: ModelInput[] = names.map((name) => ({ name, file: `${name}.onnx`, graph: fromCli }));
+    const outputs = models.map((m) => ({ model: m.name, value: fromCli.outputs.find((o) => o.name.startsWith(`${m.name}:`))!.name }));
+    const tests = testSets.map((t, k) => ({ name: names[k], data: labelled(t, 64, TEST_PER_TASK) }));
+    const accCli = await evaluateMerged('cli', { graph: fromCli, outputs }, models, tests, { executor: ortExecutor });
+    const pageMerged = browser.accuracy.find((a) => a.model.startsWith('merged'))!;
+    // wasm and onnxruntime-node round differently through twelve least-squares solves: agree within 2 of 256 images.
+    expect(Math.abs((pageMerged.joint ?? 0) - accCli.joint)).toBeLessThanOrEqual(2 / (2 * TEST_PER_TASK));
+  }, 240_000);
+
   it('merges on picked image folders like `zipit merge --data FOLDER --preprocess mnist`, and measures its canvas resizing against sharp', async () => {
     // 20 PNG digits per task (4 per class, class subfolders), as `zipit images export` writes them.
     const folders = await Promise.all(
