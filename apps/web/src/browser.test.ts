@@ -36,6 +36,31 @@ const TASKS = ['mnist:0-4', 'mnist:5-9'];
 /** Where screenshots for the README go when ZIPIT_SCREENSHOTS=1 (docs/img). */
 const shots = process.env.ZIPIT_SCREENSHOTS === '1' ? join(repo, 'docs', 'img') : null;
 
+/**
+ * `zipit merge` from the sources, on one thread like the page (whose onnxruntime-web runs
+ * single-threaded in its worker), writing `merged.onnx` into `out` with no evaluation.
+ */
+function cliMerge(out: string, args: string[], timeout: number) {
+  return spawnSync(
+    process.execPath,
+    [
+      '--conditions=@zipit/source',
+      '--import',
+      'tsx',
+      join(repo, 'packages/cli/src/main.ts'),
+      'merge',
+      ...args,
+      '--threads',
+      '1',
+      '--no-eval',
+      '--quiet',
+      '--out',
+      join(out, 'merged.onnx'),
+    ],
+    { cwd: repo, encoding: 'utf8', timeout },
+  );
+}
+
 /** The chromium to drive: $CHROMIUM_PATH, else Debian's. A missing browser fails the test with how to install it. */
 function chromiumPath(): string {
   const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -131,29 +156,7 @@ describe('the web app in chromium', () => {
     const cliDir = join(dir, 'cli');
     await mkdir(cliDir);
     const t0 = performance.now();
-    const cli = spawnSync(
-      process.execPath,
-      [
-        '--conditions=@zipit/source',
-        '--import',
-        'tsx',
-        join(repo, 'packages/cli/src/main.ts'),
-        'merge',
-        ...fixtures,
-        ...TASKS.flatMap((t) => ['--data', t]),
-        '--samples',
-        '512',
-        '--threads',
-        '1',
-        '--no-eval',
-        '--quiet',
-        '--out',
-        join(cliDir, 'merged.onnx'),
-        '--report',
-        join(cliDir, 'report.json'),
-      ],
-      { cwd: repo, encoding: 'utf8', timeout: 60_000 },
-    );
+    const cli = cliMerge(cliDir, [...fixtures, ...TASKS.flatMap((t) => ['--data', t]), '--samples', '512', '--report', join(cliDir, 'report.json')], 60_000);
     const cliWall = (performance.now() - t0) / 1000;
     expect(cli.status, cli.stderr).toBe(0);
     const cliReport = JSON.parse(await readFile(join(cliDir, 'report.json'), 'utf8')) as MergeReport;
@@ -251,28 +254,7 @@ describe('the web app in chromium', () => {
     // The CLI's refit of the same pair on the same merge images, evaluated on the page's test images.
     const cliDir = join(dir, 'cli-vit');
     await mkdir(cliDir);
-    const cli = spawnSync(
-      process.execPath,
-      [
-        '--conditions=@zipit/source',
-        '--import',
-        'tsx',
-        join(repo, 'packages/cli/src/main.ts'),
-        'merge',
-        ...vit,
-        ...TASKS.flatMap((t) => ['--data', t]),
-        '--samples',
-        '128',
-        '--refit',
-        '--threads',
-        '1',
-        '--no-eval',
-        '--quiet',
-        '--out',
-        join(cliDir, 'merged.onnx'),
-      ],
-      { cwd: repo, encoding: 'utf8', timeout: 120_000 },
-    );
+    const cli = cliMerge(cliDir, [...vit, ...TASKS.flatMap((t) => ['--data', t]), '--samples', '128', '--refit'], 120_000);
     expect(cli.status, cli.stderr).toBe(0);
     const fromCli = readOnnx(new Uint8Array(await readFile(join(cliDir, 'merged.onnx'))));
     const testSets = await Promise.all(TASKS.map((t) => openDataset(`${t}:test`, { defaultSplit: 'test', input: fromCli.inputs[0] })));
@@ -297,29 +279,7 @@ describe('the web app in chromium', () => {
     );
     const cliDir = join(dir, 'cli-images');
     await mkdir(cliDir);
-    const cli = spawnSync(
-      process.execPath,
-      [
-        '--conditions=@zipit/source',
-        '--import',
-        'tsx',
-        join(repo, 'packages/cli/src/main.ts'),
-        'merge',
-        ...fixtures,
-        ...folders.flatMap((f) => ['--data', f]),
-        '--preprocess',
-        'mnist',
-        '--samples',
-        '40',
-        '--threads',
-        '1',
-        '--no-eval',
-        '--quiet',
-        '--out',
-        join(cliDir, 'merged.onnx'),
-      ],
-      { cwd: repo, encoding: 'utf8', timeout: 60_000 },
-    );
+    const cli = cliMerge(cliDir, [...fixtures, ...folders.flatMap((f) => ['--data', f]), '--preprocess', 'mnist', '--samples', '40'], 60_000);
     expect(cli.status, cli.stderr).toBe(0);
 
     const page = await context.newPage();

@@ -136,15 +136,21 @@ function norm(axis: number, rank: number): number {
   return axis < 0 ? axis + rank : axis;
 }
 
-/** `values` of `shape` with its axes permuted by `perm` (ONNX Transpose), row-major. */
-function transposeValues(values: readonly number[], shape: readonly number[], perm: readonly number[]): number[] {
-  const n = shape.length;
-  const strides = new Array<number>(n);
+/** Elements between consecutive indices of each axis of a row-major array of `shape`. */
+function rowMajorStrides(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
   let acc = 1;
-  for (let k = n - 1; k >= 0; k--) {
+  for (let k = shape.length - 1; k >= 0; k--) {
     strides[k] = acc;
     acc *= shape[k];
   }
+  return strides;
+}
+
+/** `values` of `shape` with its axes permuted by `perm` (ONNX Transpose), row-major. */
+function transposeValues(values: readonly number[], shape: readonly number[], perm: readonly number[]): number[] {
+  const n = shape.length;
+  const strides = rowMajorStrides(shape);
   const outShape = perm.map((p) => shape[p]);
   const out: number[] = [];
   const idx = new Array<number>(n).fill(0);
@@ -163,12 +169,7 @@ function transposeValues(values: readonly number[], shape: readonly number[], pe
 /** The elements of `values` (of `shape`, row-major) that `spec` selects on each axis. */
 function sliceValues(values: readonly number[], shape: readonly number[], spec: readonly SliceAxis[]): number[] {
   const n = shape.length;
-  const strides = new Array<number>(n);
-  let acc = 1;
-  for (let k = n - 1; k >= 0; k--) {
-    strides[k] = acc;
-    acc *= shape[k];
-  }
+  const strides = rowMajorStrides(shape);
   const total = size(spec.map((s) => s.count));
   const out: number[] = [];
   const idx = new Array<number>(n).fill(0);
